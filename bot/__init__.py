@@ -1,0 +1,1 @@
+"""The ForBedring assistant: the Telegram side (application, routing, i18n, jobs)."""

@@ -1,0 +1,153 @@
+"""Settings from the environment (and an optional `.env` file).
+
+The names are fixed: deployment scripts rely on them. A bad value raises
+`SettingsError` naming the setting, never echoing a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LANGUAGES = ("nb", "nn", "en")
+
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+# Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed. The message names it and never shows secrets."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str | None
+    database_url: str
+    telegram_api_url: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    webhook_listen: str
+    webhook_port: int
+    bot_timezone: ZoneInfo
+    default_language: str
+    data_dir: Path
+
+    def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
+        return f"Settings(database_url={self.database_url!r}, webhook={'on' if self.webhook_url else 'off'})"
+
+    @property
+    def bot_api_base_url(self) -> str:
+        return f"{self.telegram_api_url}/bot"
+
+    @property
+    def bot_api_file_url(self) -> str:
+        return f"{self.telegram_api_url}/file/bot"
+
+    def require_token(self) -> str:
+        if not self.telegram_bot_token:
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is missing: set it to the token @BotFather gave you."
+            )
+        return self.telegram_bot_token
+
+
+def normalise_database_url(raw: str) -> str:
+    """Accept the usual spellings and pick the async driver we ship."""
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise SettingsError("DATABASE_URL is malformed: expected e.g. "
+                            "postgresql://user@host:5432/db or sqlite:///path/file.db.") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    elif backend == "postgresql":
+        url = url.set(drivername="postgresql+asyncpg")
+    else:
+        raise SettingsError(
+            f"DATABASE_URL names an unsupported database '{backend}': use sqlite or postgresql."
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read settings; the real environment wins over the `.env` file."""
+    values: dict[str, str | None] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update(dotenv_values(env_file))
+    values.update(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        value = values.get(name)
+        return value.strip() if value and value.strip() else None
+
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is not None and not _TOKEN_RE.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by @BotFather."
+        )
+
+    data_dir = Path(get("DATA_DIR") or "data")
+    database_url = normalise_database_url(
+        get("DATABASE_URL") or f"sqlite:///{(data_dir / 'forbedring.db').as_posix()}"
+    )
+
+    api_url = (get("TELEGRAM_API_URL") or "https://api.telegram.org").rstrip("/")
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            "TELEGRAM_API_URL is malformed: expected the root of a Bot API server, "
+            "e.g. https://api.telegram.org."
+        )
+
+    webhook_url = get("WEBHOOK_URL")
+    webhook_secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None:
+        parsed = urlparse(webhook_url)
+        if parsed.scheme != "https" or not parsed.netloc:
+            raise SettingsError("WEBHOOK_URL is malformed: Telegram needs an https:// URL.")
+        if webhook_secret is None:
+            raise SettingsError("WEBHOOK_SECRET is missing: it is required when WEBHOOK_URL is set.")
+    if webhook_secret is not None and not _SECRET_RE.match(webhook_secret):
+        raise SettingsError(
+            "WEBHOOK_SECRET is malformed: use 1-256 characters of A-Z, a-z, 0-9, _ and -."
+        )
+
+    listen = get("WEBHOOK_LISTEN") or "0.0.0.0"
+    port_text = get("WEBHOOK_PORT") or "8443"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingsError("WEBHOOK_PORT is malformed: expected a port number 1-65535.")
+
+    tz_name = get("BOT_TIMEZONE") or "Europe/Oslo"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(
+            f"BOT_TIMEZONE is malformed: '{tz_name}' is not a known time zone (e.g. Europe/Oslo)."
+        ) from exc
+
+    language = (get("DEFAULT_LANGUAGE") or "nb").lower()
+    if language not in LANGUAGES:
+        raise SettingsError("DEFAULT_LANGUAGE is malformed: use one of nb, nn, en.")
+
+    return Settings(
+        telegram_bot_token=token,
+        database_url=database_url,
+        telegram_api_url=api_url,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=listen,
+        webhook_port=int(port_text),
+        bot_timezone=timezone,
+        default_language=language,
+        data_dir=data_dir,
+    )
