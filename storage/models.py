@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -13,8 +14,29 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out. SQLite keeps no offset, so without this
+    a value would come back naive and could not be compared with `now`."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def _utc_column(nullable: bool = False) -> Column:
-    return Column(DateTime(timezone=True), nullable=nullable)
+    return Column(UTCDateTime(), nullable=nullable)
 
 
 class Role(StrEnum):

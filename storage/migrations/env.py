@@ -9,14 +9,23 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.database import create_engine
+from storage.models import UTCDateTime
 
 target_metadata = SQLModel.metadata
+
+
+def _render_item(type_, obj, autogen_context):
+    # Migrations hold plain SQL types, not our Python-side decorators.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:33:09.357299
+Create Date: 2026-11-27
 """
 from alembic import op
 import sqlalchemy as sa

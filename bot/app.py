@@ -1,0 +1,83 @@
+"""The composition root: builds the Application and registers every handler.
+
+PTB tries handler groups in ascending order and, within a group, stops at the
+first handler that matches. Group -100 loads who the update is from for every
+update; group 0 holds the commands and buttons; the catch-alls come last in
+group 0 so that they only see what nobody else wanted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.errors import report_error
+from bot.identity import BotContext, load_identity
+from bot.menus import set_default_menus
+from bot.settings import Settings
+from conversations import fallback, help as help_, language, start
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+# Used when no real token is needed (the demo and the tests talk to a fake Bot API).
+OFFLINE_TOKEN = "123456789:offline-demo-token-not-for-telegram-use"
+
+
+def register_handlers(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+
+    application.add_handler(TypeHandler(Update, load_identity), group=-100)
+
+    application.add_handlers([
+        CommandHandler("start", start.start_command, filters=private),
+        CommandHandler(["help", "hjelp"], help_.help_command, filters=private),
+        CommandHandler(["language", "sprak"], language.language_command, filters=private),
+        CallbackQueryHandler(language.language_chosen, pattern=f"^{language.CALLBACK_PREFIX}"),
+        # Catch-alls last.
+        MessageHandler(private & ~filters.UpdateType.EDITED, fallback.unknown_message),
+        CallbackQueryHandler(fallback.stale_button),
+    ])
+    application.add_error_handler(report_error)
+
+
+async def _post_init(application: Application) -> None:
+    await set_default_menus(application.bot, application.bot_data["settings"].default_language)
+
+
+def build_application(settings: Settings, db: Database, request: BaseRequest | None = None,
+                      with_updater: bool = True) -> Application:
+    """The one Application used by polling, the webhook, the demo and the tests."""
+    token = settings.telegram_bot_token if request is None else (settings.telegram_bot_token or OFFLINE_TOKEN)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.bot_timezone))
+        .post_init(_post_init)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if not with_updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data["settings"] = settings
+    application.bot_data["db"] = db
+    register_handlers(application)
+    return application

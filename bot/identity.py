@@ -1,0 +1,91 @@
+"""Who is this update from? Loaded from the database on every update.
+
+`load_identity` runs first for every update (group -100 in bot/app.py). It
+puts the person, their memberships and their translator on the context;
+handlers then ask bot/rules/access.py what this person may do.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.i18n import Translator, translator
+from bot.rules.language import guess_language
+from storage import people
+from storage.database import Database
+from storage.models import Person
+from storage.people import MembershipView
+
+log = logging.getLogger(__name__)
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """PTB's context plus who the update is from, fresh from the database."""
+
+    def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None):
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.person: Person | None = None
+        self.memberships: list[MembershipView] = []
+        self.t: Translator = translator(application.bot_data["settings"].default_language)
+
+    @property
+    def db(self) -> Database:
+        return self.application.bot_data["db"]
+
+    @property
+    def settings(self):
+        return self.application.bot_data["settings"]
+
+    @property
+    def is_member(self) -> bool:
+        return self.person is not None and bool(self.memberships)
+
+    def use_language(self, language: str) -> None:
+        self.t = translator(language)
+
+
+async def load_identity(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    async with context.db.session() as session:
+        person = await people.person_by_telegram_id(session, user.id)
+        memberships = await people.memberships_of(session, person.id) if person else []
+        if person is not None and not person.active:
+            # They were marked inactive after blocking the bot; writing again means they are back.
+            person.active = True
+    context.person = person
+    context.memberships = memberships
+    context.use_language(
+        person.language if person else guess_language(user.language_code, context.settings.default_language)
+    )
+
+
+async def reply(update: Update, text: str, reply_markup=None) -> None:
+    """Answer in the chat the update came from, whether a message or a button press."""
+    await update.effective_chat.send_message(text, reply_markup=reply_markup)
+
+
+def members_only(handler):
+    """Refuse, with a clear answer, anyone who holds no membership."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: BotContext):
+        if not context.is_member:
+            log.info("refused %s for user %s: not a member", handler.__name__, update.effective_user.id)
+            text = context.t._(
+                "I don't know you yet. To use this bot you need an invite link from your "
+                "leader or the administrator in your health trust."
+            )
+            if update.callback_query:
+                await update.callback_query.answer(text, show_alert=True)
+            else:
+                await reply(update, text)
+            return None
+        return await handler(update, context)
+
+    return wrapper

@@ -1,0 +1,68 @@
+"""Invite codes and the rules for redeeming them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+# 24 random bytes = 192 bits, 32 URL-safe characters: well inside Telegram's
+# 64-character deep-link limit of [A-Za-z0-9_-].
+CODE_BYTES = 24
+CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+
+
+class InviteState(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED_UP = "used_up"
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def looks_like_code(text: str) -> bool:
+    return bool(CODE_RE.match(text))
+
+
+def invite_state(revoked_at: datetime | None, expires_at: datetime, uses_count: int,
+                 uses_allowed: int, now: datetime) -> InviteState:
+    if revoked_at is not None:
+        return InviteState.REVOKED
+    if expires_at <= now:
+        return InviteState.EXPIRED
+    if uses_count >= uses_allowed:
+        return InviteState.USED_UP
+    return InviteState.VALID
+
+
+def retry_after(failures: list[datetime], now: datetime) -> timedelta | None:
+    """After MAX_FAILURES wrong codes within FAILURE_WINDOW, wait until the
+    oldest of them leaves the window. None means: go ahead."""
+    recent = [at for at in failures if at > now - FAILURE_WINDOW]
+    if len(recent) < MAX_FAILURES:
+        return None
+    return recent[-MAX_FAILURES] + FAILURE_WINDOW - now
+
+
+_DURATION_RE = re.compile(r"^(\d{1,4})([hdw])$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'14d', '12h', '2w' -> timedelta. Raises ValueError with the reason."""
+    match = _DURATION_RE.match(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"'{text}' is not a duration like 12h, 14d or 2w")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]

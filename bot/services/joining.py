@@ -1,0 +1,79 @@
+"""Redeeming an invite code: `/start <code>`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.rules import invites as rules
+from storage import audit, invites, organisation, people
+from storage.database import Database
+from storage.models import Membership, Person
+
+
+class JoinOutcome(StrEnum):
+    JOINED = "joined"
+    ALREADY_MEMBER = "already_member"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED_UP = "used_up"
+    THROTTLED = "throttled"
+
+
+@dataclass
+class JoinResult:
+    outcome: JoinOutcome
+    person: Person | None = None
+    role: str | None = None
+    place: str | None = None
+    wait: timedelta | None = None
+
+
+_REFUSALS = {
+    rules.InviteState.EXPIRED: JoinOutcome.EXPIRED,
+    rules.InviteState.REVOKED: JoinOutcome.REVOKED,
+    rules.InviteState.USED_UP: JoinOutcome.USED_UP,
+}
+
+
+async def redeem(db: Database, telegram_user_id: int, name: str, language_guess: str,
+                 code: str, now: datetime) -> JoinResult:
+    async with db.session() as session:
+        wait = rules.retry_after(
+            await people.failed_joins_since(session, telegram_user_id, now - rules.FAILURE_WINDOW), now
+        )
+        if wait is not None:
+            return JoinResult(JoinOutcome.THROTTLED, wait=wait)
+
+        invite = await invites.invite_by_hash(session, rules.hash_code(code)) if rules.looks_like_code(code) else None
+        if invite is None:
+            await people.record_failed_join(session, telegram_user_id)
+            return JoinResult(JoinOutcome.UNKNOWN)
+
+        state = rules.invite_state(invite.revoked_at, invite.expires_at, invite.uses_count, invite.uses_allowed, now)
+        place = await organisation.place_names(session, invite.unit_id, invite.trust_id, invite.region_id)
+        person = await people.person_by_telegram_id(session, telegram_user_id)
+        if person is not None and await people.find_membership(
+            session, person.id, invite.role, invite.unit_id, invite.trust_id, invite.region_id
+        ):
+            # Pressing the link again is harmless and does not spend a use.
+            return JoinResult(JoinOutcome.ALREADY_MEMBER, person=person, role=invite.role, place=place)
+        if state is not rules.InviteState.VALID:
+            await people.record_failed_join(session, telegram_user_id)
+            return JoinResult(_REFUSALS[state], role=invite.role, place=place)
+
+        if not await invites.take_one_use(session, invite.id, now):
+            # Another person took the last use between our read and our write.
+            return JoinResult(JoinOutcome.USED_UP, role=invite.role, place=place)
+        person = await people.get_or_create_person(session, telegram_user_id, name, language_guess)
+        if not person.active:
+            person.active = True
+        people.add_membership(session, Membership(
+            person_id=person.id, role=invite.role, scope=invite.scope, unit_id=invite.unit_id,
+            trust_id=invite.trust_id, region_id=invite.region_id, invite_id=invite.id,
+        ))
+        audit.record(session, f"person:{person.id}", "join", f"invite:{invite.id}",
+                     f"role={invite.role} scope={invite.scope} place={place}")
+        return JoinResult(JoinOutcome.JOINED, person=person, role=invite.role, place=place)

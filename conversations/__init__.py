@@ -1,0 +1,1 @@
+"""Dialogs: one module per conversation, each with a Mermaid diagram beside it."""

@@ -1,0 +1,74 @@
+"""/start: joining with an invite code, or the menu.
+
+See start.mmd for the flow.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timezone
+from html import escape
+
+from telegram import Update
+
+from bot.identity import BotContext, load_identity, reply
+from bot.menus import set_person_menu
+from bot.rules.access import ROLE_NAMES
+from bot.services.joining import JoinOutcome, redeem
+from conversations.help import access_text, show_menu
+from conversations.language import ask_language
+
+log = logging.getLogger(__name__)
+
+
+async def start_command(update: Update, context: BotContext) -> None:
+    if context.args:
+        await join(update, context, context.args[0])
+    elif not context.is_member:
+        await reply(update, access_text(context))
+    elif not context.person.language_chosen:
+        await ask_language(update, context)
+    else:
+        await show_menu(update, context)
+
+
+async def join(update: Update, context: BotContext, code: str) -> None:
+    user = update.effective_user
+    result = await redeem(context.db, user.id, user.full_name, context.t.language, code,
+                          datetime.now(timezone.utc))
+    t = context.t
+    log.info("join attempt by user %s: %s", user.id, result.outcome)
+    role = t._(ROLE_NAMES[result.role]) if result.role else ""
+    place = escape(result.place) if result.place else t._("the whole country")
+
+    if result.outcome is JoinOutcome.THROTTLED:
+        minutes = max(1, math.ceil(result.wait.total_seconds() / 60))
+        await reply(update, t.ngettext(
+            "Too many wrong codes. Please wait {n} minute and try again.",
+            "Too many wrong codes. Please wait {n} minutes and try again.", minutes))
+        return
+    refusals = {
+        JoinOutcome.UNKNOWN: t._("I don't recognise that invite code. Check that you opened the "
+                                 "whole link, or ask for a new one."),
+        JoinOutcome.EXPIRED: t._("That invite link has expired. Ask the person who sent it for a new one."),
+        JoinOutcome.REVOKED: t._("That invite link has been withdrawn. Ask the person who sent it for a new one."),
+        JoinOutcome.USED_UP: t._("That invite link has already been used. Each link works only as many "
+                                 "times as it was made for; ask for a new one."),
+    }
+    if result.outcome in refusals:
+        await reply(update, refusals[result.outcome])
+        return
+    if result.outcome is JoinOutcome.ALREADY_MEMBER:
+        await reply(update, t._("You are already registered as {role}: {place}.", role=role, place=place))
+        return
+
+    # Joined. Reload who they are now, so menus and answers include the new role.
+    await load_identity(update, context)
+    welcome = t._("Welcome! You are now registered as {role}: {place}.", role=role, place=place)
+    if not context.person.language_chosen:
+        await ask_language(update, context, greeting=welcome)
+        return
+    await reply(update, welcome)
+    await set_person_menu(context.bot, update.effective_chat.id, context.memberships, context.t.language)
+    await show_menu(update, context)
