@@ -1,0 +1,211 @@
+"""The local demo: the real Application in a terminal, with no token and no network.
+
+It runs on its own SQLite file, seeded with a small organisation and one
+person per role. Type messages as the current demo person; lines starting
+with `!` steer the demo (see DEMO_HELP). Input may be piped in, so a scripted
+session can be tested.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import build_application
+from bot.offline import ChatUser, FakeTelegram, SentMessage
+from bot.rules.org_file import OrgRow, region_code
+from bot.services.invites import InviteError, create_invite
+from bot.settings import Settings
+from storage import migrate, organisation, people
+from storage.database import Database
+from storage.models import Membership, Role, Scope
+
+DEMO_HELP = """Demo commands:
+  !who                 list the demo people
+  !as NAME|N           become another demo person
+  !N                   press button N of the newest message with buttons
+  !invite ROLE [UNIT]  make an invite (as an admin would); $INVITE in a message is replaced by its code
+  !help                this text
+  !quit                leave (end of input does the same)
+Anything else is sent to the bot as the current person."""
+
+DEMO_UNITS = [
+    ("MED1", "Medisinsk sengepost 1", "Medisinsk klinikk"),
+    ("KIRPOL", "Kirurgisk poliklinikk", "Kirurgisk klinikk"),
+    ("BARN", "Barneavdelinga", "Barne- og ungdomsklinikken"),
+]
+
+
+class DemoPerson:
+    def __init__(self, key: str, user_id: int, first: str, last: str, telegram_language: str,
+                 role: Role | None, scope: Scope | None, language: str):
+        self.key, self.user_id, self.first, self.last = key, user_id, first, last
+        self.telegram_language, self.role, self.scope, self.language = telegram_language, role, scope, language
+
+    @property
+    def name(self) -> str:
+        return f"{self.first} {self.last}"
+
+
+DEMO_PEOPLE = [
+    DemoPerson("leader", 1001, "Kari", "Nordmann", "nb", Role.LEADER, Scope.UNIT, "nb"),
+    DemoPerson("safety_rep", 1002, "Ola", "Vik", "nb", Role.SAFETY_REP, Scope.UNIT, "nn"),
+    DemoPerson("union_rep", 1003, "Siri", "Berg", "nb", Role.UNION_REP, Scope.UNIT, "nb"),
+    DemoPerson("programme_staff", 1004, "Priya", "Shah", "en", Role.PROGRAMME_STAFF, Scope.NATIONAL, "en"),
+    DemoPerson("admin", 1005, "Anne", "Haugen", "nb", Role.ADMIN, Scope.NATIONAL, "nb"),
+    DemoPerson("newcomer", 1006, "Nils", "Ny", "nn", None, None, "nn"),
+]
+
+
+async def seed(db: Database) -> None:
+    rows = [OrgRow(i + 2, "Helse Vest", "HB", "Helse Bergen", code, name, clinic, None)
+            for i, (code, name, clinic) in enumerate(DEMO_UNITS)]
+    async with db.session() as session:
+        await organisation.import_rows(session, rows, region_code)
+        med1 = (await organisation.find_unit(session, "MED1", "HB"))[0]
+        for p in DEMO_PEOPLE:
+            if p.role is None:
+                continue
+            person = await people.get_or_create_person(session, p.user_id, p.name, p.language)
+            person.language_chosen = True
+            people.add_membership(session, Membership(
+                person_id=person.id, role=p.role, scope=p.scope,
+                unit_id=med1.id if p.scope is Scope.UNIT else None,
+            ))
+
+
+class Demo:
+    def __init__(self, settings: Settings, out: TextIO):
+        self.settings = settings
+        self.out = out
+        self.telegram = FakeTelegram()
+        self.invite_code: str | None = None
+        self.current = DEMO_PEOPLE[0]
+        self.echo = True  # repeat typed lines when input is piped, so the transcript reads well
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def user(self, person: DemoPerson) -> ChatUser:
+        return ChatUser(self.application, self.telegram, person.user_id, person.first,
+                        person.telegram_language, person.last)
+
+    def show(self, messages: list[SentMessage], calls_before: int) -> None:
+        for call in self.telegram.calls[calls_before:]:
+            if call.method == "answerCallbackQuery" and call.params.get("text"):
+                self.say(f"bot (pop-up)> {call.params['text']}")
+        for message in messages:
+            lines = message.plain.splitlines() or [""]
+            self.say(f"bot> {lines[0]}")
+            for line in lines[1:]:
+                self.say(f"     {line}")
+            if message.buttons:
+                self.say("     " + "  ".join(f"[{i}] {b['text']}" for i, b in enumerate(message.buttons, 1)))
+
+    def switch(self, who: str) -> None:
+        for index, person in enumerate(DEMO_PEOPLE, 1):
+            if who in (str(index), person.key, person.first.lower(), person.name.lower()):
+                self.current = person
+                self.say(f"── you are now {person.name} ({person.key}) ──")
+                return
+        self.say(f"demo: no demo person '{who}'; try !who")
+
+    async def make_invite(self, args: list[str]) -> None:
+        if not args:
+            self.say("demo: usage: !invite ROLE [UNIT]")
+            return
+        role = args[0]
+        unit = args[1] if len(args) > 1 else "MED1"
+        scope = "unit" if role in ("leader", "safety_rep", "union_rep") else "national"
+        try:
+            new = await create_invite(self.db, role=role, scope=scope, place_code=unit if scope == "unit" else None,
+                                      trust_code=None, expires_in=timedelta(days=14), uses=1,
+                                      created_by="demo", now=datetime.now(timezone.utc))
+        except InviteError as exc:
+            self.say(f"demo: {exc}")
+            return
+        self.invite_code = new.code
+        self.say(f"demo: invite for {role} ({new.place or 'national'}): /start {new.code}  (or type /start $INVITE)")
+
+    async def handle(self, line: str) -> bool:
+        """One line of input. Returns False to stop."""
+        line = line.rstrip("\n")
+        if not line.strip():
+            return True
+        if line.startswith("!"):
+            words = line[1:].split()
+            command, args = (words[0].lower(), words[1:]) if words else ("help", [])
+            if command in ("quit", "exit"):
+                return False
+            if command == "who":
+                for index, p in enumerate(DEMO_PEOPLE, 1):
+                    self.say(f"  {index}. {p.name} – {p.key}")
+            elif command == "as" and args:
+                self.switch(" ".join(args).lower())
+            elif command.isdigit():
+                await self.press(int(command))
+            elif command == "invite":
+                await self.make_invite(args)
+            else:
+                self.say(DEMO_HELP)
+            return True
+        if "$INVITE" in line:
+            if self.invite_code is None:
+                self.say("demo: no invite yet; make one with !invite ROLE")
+                return True
+            line = line.replace("$INVITE", self.invite_code)
+        if self.echo:
+            self.say(f"{self.current.first}> {line}")
+        calls_before = len(self.telegram.calls)
+        self.show(await self.user(self.current).send(line), calls_before)
+        return True
+
+    async def press(self, number: int) -> None:
+        user = self.user(self.current)
+        with_buttons = [m for m in user.messages if m.buttons]
+        if not with_buttons or not 1 <= number <= len(with_buttons[-1].buttons):
+            self.say(f"demo: there is no button {number}")
+            return
+        message = with_buttons[-1]
+        button = message.buttons[number - 1]
+        self.say(f"{self.current.first}> [{button['text']}]")
+        calls_before = len(self.telegram.calls)
+        self.show(await user.press_data(button["callback_data"], message), calls_before)
+
+    async def run(self, source: TextIO, fresh: bool = True) -> None:
+        path = Path(self.settings.data_dir) / "demo.db"
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        self.db = Database(f"sqlite+aiosqlite:///{path.as_posix()}")
+        await migrate.upgrade(self.db.engine)
+        async with self.db.session() as session:
+            empty = await organisation.count_units(session) == 0
+        if empty:
+            await seed(self.db)
+        self.application = build_application(replace(self.settings, database_url=self.db.url), self.db,
+                                             request=self.telegram, with_updater=False)
+        interactive = source.isatty()
+        self.echo = not interactive
+        async with self.application:
+            self.say("ForBedring assistant – local demo (no network, demo database at "
+                     f"{path}).\n{DEMO_HELP}")
+            self.switch("leader")
+            loop = asyncio.get_running_loop()
+            while True:
+                if interactive:
+                    print(f"{self.current.first}> ", end="", file=self.out, flush=True)
+                line = await loop.run_in_executor(None, source.readline)
+                if not line or not await self.handle(line):
+                    break
+        await self.db.dispose()
+        self.say("demo: bye")
+
+
+async def run_demo(settings: Settings, fresh: bool = True, source: TextIO | None = None,
+                   out: TextIO | None = None) -> None:
+    await Demo(settings, out or sys.stdout).run(source or sys.stdin, fresh=fresh)

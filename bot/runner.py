@@ -1,0 +1,68 @@
+"""Running the bot for real: polling, or a webhook when WEBHOOK_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from sqlalchemy.engine import make_url
+from telegram import Update
+
+from bot.app import build_application
+from bot.settings import Settings
+from bot.webhook import WebhookServer, webhook_path
+from storage import migrate
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(Exception):
+    pass
+
+
+async def open_database(settings: Settings) -> Database:
+    """The embedded SQLite is upgraded on start; PostgreSQL must be upgraded
+    on purpose (`forbedring-bot db upgrade`) and is only checked here."""
+    db = Database(settings.database_url)
+    if make_url(settings.database_url).get_backend_name() == "sqlite":
+        await migrate.upgrade(db.engine)
+    elif await migrate.current_revision(db.engine) != migrate.head_revision():
+        await db.dispose()
+        raise SchemaOutOfDate("the database schema is not up to date: run 'forbedring-bot db upgrade' first")
+    return db
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_bot(settings: Settings) -> None:
+    settings.require_token()
+    db = await open_database(settings)
+    application = build_application(settings, db, with_updater=settings.webhook_url is None)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    try:
+        async with application:
+            await application.start()
+            if settings.webhook_url:
+                server = WebhookServer(application, settings.webhook_secret, webhook_path(settings.webhook_url))
+                port = server.start(settings.webhook_listen, settings.webhook_port)
+                await application.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
+                                                  allowed_updates=Update.ALL_TYPES)
+                log.info("webhook mode: listening on %s:%s", settings.webhook_listen, port)
+                await stop.wait()
+                await server.stop()
+            else:
+                await application.bot.delete_webhook()
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+                log.info("polling for updates")
+                await stop.wait()
+                await application.updater.stop()
+            await application.stop()
+    finally:
+        await db.dispose()

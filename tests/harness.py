@@ -1,0 +1,66 @@
+"""The offline test harness: the real Application against the fake Bot API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bot.app import build_application
+from bot.offline import ChatUser, FakeTelegram
+from bot.services.invites import create_invite
+from bot.services.org_import import import_org_file
+from bot.settings import Settings
+from storage.database import Database
+
+ORG_CSV = """region;trust_code;trust_name;unit_code;unit_name;clinic;department
+Helse Vest;HB;Helse Bergen;MED1;Medisinsk sengepost 1;Medisinsk klinikk;Sengeposter
+Helse Vest;HB;Helse Bergen;KIRPOL;Kirurgisk poliklinikk;Kirurgisk klinikk;
+Helse Vest;HFD;Helse Førde;MED1;Medisinsk post Førde;;
+Helse Sør-Øst;OUS;Oslo universitetssykehus;AKUTT;Akuttmottaket;Akuttklinikken;
+"""
+
+
+class Harness:
+    """One bot, restartable, with people who chat with it."""
+
+    def __init__(self, settings: Settings, db: Database):
+        self.settings = settings
+        self.db = db
+        self.telegram = FakeTelegram()
+        self.users: list[ChatUser] = []
+        self.application = None
+
+    async def start(self) -> None:
+        self.application = build_application(self.settings, self.db, request=self.telegram, with_updater=False)
+        await self.application.initialize()
+        for user in self.users:
+            user.application = self.application
+
+    async def stop(self) -> None:
+        if self.application is not None:
+            await self.application.shutdown()
+            self.application = None
+
+    async def restart(self) -> None:
+        """As after a process restart: a new Application, the same database and chats."""
+        await self.stop()
+        await self.start()
+
+    def user(self, user_id: int, first_name: str = "Test", language_code: str | None = "nb",
+             last_name: str | None = None) -> ChatUser:
+        user = ChatUser(self.application, self.telegram, user_id, first_name, language_code, last_name)
+        self.users.append(user)
+        return user
+
+    async def import_org(self, tmp_path: Path, text: str = ORG_CSV) -> None:
+        path = tmp_path / "org.csv"
+        path.write_text(text, encoding="utf-8")
+        await import_org_file(self.db, path)
+
+    async def invite(self, role: str, scope: str = "unit", place: str | None = "KIRPOL",
+                     trust: str | None = None, uses: int = 1, expires_in: timedelta = timedelta(days=14),
+                     now: datetime | None = None) -> str:
+        new = await create_invite(self.db, role=role, scope=scope, place_code=place, trust_code=trust,
+                                  expires_in=expires_in, uses=uses, created_by="test",
+                                  now=now or datetime.now(timezone.utc))
+        return new.code
