@@ -55,7 +55,9 @@ def register_handlers(application: Application) -> None:
     application.add_error_handler(report_error)
 
 
-async def _post_init(application: Application) -> None:
+async def on_startup(application: Application) -> None:
+    """Work done once the Application is initialised, by every way of running it
+    (PTB's post_init only runs inside run_polling/run_webhook, which we don't use)."""
     await set_default_menus(application.bot, application.bot_data["settings"].default_language)
 
 
@@ -70,7 +72,6 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.bot_timezone))
-        .post_init(_post_init)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import build_application
+from bot.app import build_application, on_startup
 from bot.offline import ChatUser, FakeTelegram, SentMessage
 from bot.rules.org_file import OrgRow, region_code
 from bot.services.invites import InviteError, create_invite
@@ -192,6 +192,7 @@ class Demo:
         interactive = source.isatty()
         self.echo = not interactive
         async with self.application:
+            await on_startup(self.application)
             self.say("ForBedring assistant – local demo (no network, demo database at "
                      f"{path}).\n{DEMO_HELP}")
             self.switch("leader")

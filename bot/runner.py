@@ -9,7 +9,7 @@ import signal
 from sqlalchemy.engine import make_url
 from telegram import Update
 
-from bot.app import build_application
+from bot.app import build_application, on_startup
 from bot.settings import Settings
 from bot.webhook import WebhookServer, webhook_path
 from storage import migrate
@@ -48,6 +48,7 @@ async def run_bot(settings: Settings) -> None:
     _stop_on_signals(stop)
     try:
         async with application:
+            await on_startup(application)
             await application.start()
             if settings.webhook_url:
                 server = WebhookServer(application, settings.webhook_secret, webhook_path(settings.webhook_url))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.app import build_application
+from bot.app import build_application, on_startup
 from bot.offline import ChatUser, FakeTelegram
 from bot.services.invites import create_invite
 from bot.services.org_import import import_org_file
@@ -33,6 +33,7 @@ class Harness:
     async def start(self) -> None:
         self.application = build_application(self.settings, self.db, request=self.telegram, with_updater=False)
         await self.application.initialize()
+        await on_startup(self.application)
         for user in self.users:
             user.application = self.application
 

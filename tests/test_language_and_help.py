@@ -1,0 +1,110 @@
+"""Language choice, /help and the menus."""
+
+from __future__ import annotations
+
+from storage import people
+
+
+async def joined(harness, user_id, role="leader", language="Bokmål", **kw):
+    user = harness.user(user_id, **kw)
+    await user.send(f"/start {await harness.invite(role)}")
+    await user.press(language)
+    return user
+
+
+async def test_language_choice_survives_a_restart(harness, db):
+    ola = await joined(harness, 801, first_name="Ola", language="Nynorsk")
+    await harness.restart()
+    replies = await ola.send("/help")
+    assert "• leiar: Kirurgisk poliklinikk" in replies[0].plain
+    assert "/language – Byt språk" in replies[0].plain
+
+    await ola.send("/language")
+    replies = await ola.press("English")
+    assert replies[0].plain == "Language: English"
+    await harness.restart()
+    replies = await ola.send("/start")
+    assert replies[0].plain.startswith("Hello, Ola!")
+    async with db.session() as session:
+        person = await people.person_by_telegram_id(session, 801)
+    assert (person.language, person.language_chosen) == ("en", True)
+
+
+async def test_changing_language_later_shows_no_privacy_notice_again(harness):
+    kari = await joined(harness, 802, first_name="Kari")
+    await kari.send("/sprak")
+    assert [b["text"] for b in kari.last.buttons] == ["✓ Bokmål", "Nynorsk", "English"]
+    replies = await kari.press("Nynorsk")
+    assert [m.plain for m in replies] == ["Språk: Nynorsk"]
+
+
+async def test_help_lists_what_the_role_can_do_in_three_languages(harness):
+    for user_id, language, expected in [
+        (803, "Bokmål", "Dette kan du gjøre:\n/start – Menyen din\n/help – Hva du kan gjøre\n/language – Bytt språk"),
+        (804, "Nynorsk", "Dette kan du gjere:\n/start – Menyen din\n/help – Kva du kan gjere\n/language – Byt språk"),
+        (805, "English", "What you can do:\n/start – Your menu\n/help – What you can do\n/language – Change language"),
+    ]:
+        user = await joined(harness, user_id, role="union_rep", language=language)
+        replies = await user.send("/help")
+        assert replies[0].plain.endswith(expected)
+
+
+async def test_default_menus_are_set_per_language_at_start(harness):
+    menus = {c.params.get("language_code"): c.params["commands"]
+             for c in harness.telegram.calls_to("setMyCommands") if "scope" not in c.params}
+    assert set(menus) == {None, "nb", "nn", "en", "no"}
+    assert menus["en"] == [{"command": "start", "description": "Your menu"},
+                           {"command": "help", "description": "What you can do"}]
+    assert menus["no"] == menus["nb"] == menus[None]
+
+
+async def test_strangers_cannot_use_member_commands_or_buttons(harness, db):
+    stranger = harness.user(806, "Stranger", language_code="nb")
+    replies = await stranger.send("/language")
+    assert "Jeg kjenner deg ikke ennå" in replies[0].plain
+    # A forged language button from someone the bot does not know changes nothing.
+    kari = await joined(harness, 807, first_name="Kari")
+    await kari.send("/language")
+    await stranger.press_data("lang:en", kari.last)
+    answer = stranger.callback_answers()[-1]
+    assert answer["show_alert"] and "Jeg kjenner deg ikke ennå" in answer["text"]
+    async with db.session() as session:
+        assert await people.person_by_telegram_id(session, 806) is None
+
+
+async def test_forged_language_value_is_refused(harness, db):
+    kari = await joined(harness, 808, first_name="Kari")
+    await kari.send("/language")
+    await kari.press_data("lang:de")
+    assert kari.callback_answers()[-1]["text"] == "Det valget finnes ikke."
+    async with db.session() as session:
+        assert (await people.person_by_telegram_id(session, 808)).language == "nb"
+
+
+async def test_old_unknown_button_says_so(harness):
+    kari = await joined(harness, 809, first_name="Kari")
+    await kari.press_data("m:st:99999:done")
+    assert "Den knappen er ikke i bruk lenger" in kari.callback_answers()[-1]["text"]
+
+
+async def test_member_typing_free_text_gets_pointed_to_help(harness):
+    kari = await joined(harness, 810, first_name="Kari", language="English")
+    replies = await kari.send("what now?")
+    assert replies[0].plain == "I didn't understand that. /help shows what you can do."
+
+
+async def test_names_with_markup_are_shown_safely(harness):
+    user = harness.user(811, first_name="<b>Bob & 'Ærlig' Øyvind 😀</b>")
+    await user.send(f"/start {await harness.invite('leader')}")
+    replies = await user.press("Nynorsk")
+    assert replies[-1].plain.startswith("Hei, <b>Bob & 'Ærlig' Øyvind 😀</b>!")
+
+
+async def test_a_blocked_person_who_writes_again_is_active_again(harness, db):
+    kari = await joined(harness, 812, first_name="Kari")
+    async with db.session() as session:
+        person = await people.person_by_telegram_id(session, 812)
+        await people.set_active(session, person.id, False)
+    await kari.send("/start")
+    async with db.session() as session:
+        assert (await people.person_by_telegram_id(session, 812)).active is True
