@@ -23,8 +23,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class _UpdateHandler(tornado.web.RequestHandler):
-    def initialize(self, application: Application, secret: str) -> None:
-        self.bot_application = application
+    def initialize(self, bot_application: Application, secret: str) -> None:
+        self.bot_application = bot_application
         self.secret = secret.encode()
 
     async def post(self) -> None:
@@ -53,7 +53,7 @@ def webhook_path(webhook_url: str) -> str:
 
 class WebhookServer:
     def __init__(self, application: Application, secret: str, path: str = "/"):
-        app = tornado.web.Application([(path, _UpdateHandler, {"application": application, "secret": secret})])
+        app = tornado.web.Application([(path, _UpdateHandler, {"bot_application": application, "secret": secret})])
         self._server = tornado.httpserver.HTTPServer(app, xheaders=True)
         self.port: int | None = None
 
