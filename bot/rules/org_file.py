@@ -107,7 +107,7 @@ def parse_org_rows(raw_rows: list[tuple[int, list[str]]]) -> list[OrgRow]:
     trusts: dict[str, tuple[str, str, int]] = {}
     units: dict[tuple[str, str], int] = {}
     for line, values in raw_rows[1:]:
-        def cell(name: str) -> str:
+        def cell(name: str, values: list[str] = values) -> str:
             index = columns.get(name)
             return values[index].strip() if index is not None and index < len(values) else ""
 
