@@ -30,6 +30,17 @@ def _parser() -> argparse.ArgumentParser:
     org_import = org.add_parser("import", help="import regions, trusts and units from CSV or XLSX")
     org_import.add_argument("file")
 
+    cycle = commands.add_parser("cycle", help="the survey year's dates").add_subparsers(dest="cycle_command",
+                                                                                       required=True)
+    cycle_set = cycle.add_parser("set", help="set trusts' dates from a TOML or CSV file")
+    cycle_set.add_argument("file")
+    cycle_copy = cycle.add_parser("copy", help="copy a year's dates to the next year")
+    cycle_copy.add_argument("--from-year", type=int, required=True)
+    cycle_copy.add_argument("--trust", metavar="CODE", help="only this trust")
+    cycle_show = cycle.add_parser("show", help="show a trust's dates for a year")
+    cycle_show.add_argument("--trust", metavar="CODE", required=True)
+    cycle_show.add_argument("--year", type=int, required=True)
+
     invite = commands.add_parser("invite", help="invite codes").add_subparsers(dest="invite_command", required=True)
     create = invite.add_parser("create", help="make an invite link")
     where = create.add_mutually_exclusive_group(required=True)
@@ -143,6 +154,58 @@ async def _org_import(settings: Settings, args) -> int:
     return 0
 
 
+async def _cycle_set(settings: Settings, args) -> int:
+    from bot.services.cycles import CycleFileError, read_cycle_file, set_cycles
+
+    try:
+        entries = read_cycle_file(args.file)
+        changed = await _with_database(settings, lambda db: set_cycles(db, entries))
+    except CycleFileError as exc:
+        print(f"error: {args.file} was not used; nothing was written:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{len(entries)} trust-year(s) read, {changed} changed")
+    return 0
+
+
+async def _cycle_copy(settings: Settings, args) -> int:
+    from bot.services.cycles import CycleFileError, copy_year
+
+    try:
+        copied = await _with_database(settings, lambda db: copy_year(db, args.from_year, args.trust))
+    except CycleFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not copied:
+        print(f"error: no dates set for {args.from_year}; nothing to copy", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"copied {copied} trust(s) from {args.from_year} to {args.from_year + 1}")
+    return 0
+
+
+async def _cycle_show(settings: Settings, args) -> int:
+    from bot.services.cycles import cycle_for_trust
+    from storage import cycles, organisation
+
+    async def work(db):
+        async with db.session() as session:
+            trust = await organisation.find_trust(session, args.trust)
+            if trust is None:
+                return None, None
+            own = await cycles.get_cycle(session, trust.id, args.year)
+            return await cycle_for_trust(session, trust.id, args.year), own is not None
+
+    dates, own = await _with_database(settings, work)
+    if dates is None:
+        print(f"error: no health trust with code '{args.trust}'", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.trust} {args.year} ({'set by the trust' if own else 'defaults'}):")
+    for name, value in dates.as_dict().items():
+        print(f"  {name:<22} {value.isoformat()}")
+    return 0
+
+
 async def _db_upgrade(settings: Settings, args) -> int:
     from storage import migrate
 
@@ -184,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         action = {
             "run": _run, "demo": _demo, "db": _db_upgrade, "org": _org_import,
         }.get(args.command)
+        if args.command == "cycle":
+            action = {"set": _cycle_set, "copy": _cycle_copy, "show": _cycle_show}[args.cycle_command]
         if args.command == "invite":
             action = {"create": _invite_create, "list": _invite_list, "revoke": _invite_revoke}[args.invite_command]
         return asyncio.run(action(settings, args))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
@@ -150,3 +150,153 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=80)
     subject: str = Field(max_length=120)
     detail: str = Field(default="", max_length=2000)
+
+
+# --- the survey year ---
+
+class SurveyCycle(SQLModel, table=True):
+    """The dates of one survey year for one health trust. A trust without a row
+    uses the defaults in bot/rules/cycle.py."""
+
+    __tablename__ = "survey_cycle"
+    __table_args__ = (UniqueConstraint("trust_id", "year", name="uq_cycle_trust_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trust_id: int = Field(foreign_key="health_trust.id", index=True)
+    year: int
+    survey_opens: date
+    survey_closes: date
+    results_available: date
+    feedback_meeting_due: date
+    plan_deadline: date
+    status_1: date
+    status_2: date
+    status_3: date
+    evaluation_deadline: date
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class UnitFollowup(SQLModel, table=True):
+    """One unit's follow-up of one survey year."""
+
+    __tablename__ = "unit_followup"
+    __table_args__ = (UniqueConstraint("unit_id", "year", name="uq_followup_unit_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    year: int
+    method: str = Field(default="forbedring", max_length=40)
+    plan_submitted_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    plan_submitted_by: int | None = Field(default=None, foreign_key="person.id")
+
+
+class StepRecord(SQLModel, table=True):
+    """A step the leader marked done: when it happened and which parties took part."""
+
+    __tablename__ = "step_record"
+    __table_args__ = (UniqueConstraint("followup_id", "step", name="uq_step_followup_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", index=True)
+    step: str = Field(max_length=40)
+    done_on: date
+    parties: str = Field(default="", max_length=200)  # comma-separated roles that took part
+    marked_by: int = Field(foreign_key="person.id")
+    marked_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class Confirmation(SQLModel, table=True):
+    """A rep's answer about a step ("step:<key>") or the plan ("plan")."""
+
+    __table_args__ = (UniqueConstraint("followup_id", "subject", "person_id", name="uq_confirmation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", index=True)
+    subject: str = Field(max_length=60)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=20)
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    answer: str | None = Field(default=None, max_length=20)  # took_part / not_involved / acknowledged / objected
+    comment: str | None = Field(default=None, max_length=1000)
+    answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class FocusArea(SQLModel, table=True):
+    """An area to preserve or improve, tied to a ForBedring theme."""
+
+    __tablename__ = "focus_area"
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", index=True)
+    kind: str = Field(max_length=10)  # preserve / improve
+    theme: str = Field(max_length=40)
+    why: str = Field(max_length=1000)
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class ThemeScore(SQLModel, table=True):
+    __tablename__ = "theme_score"
+    __table_args__ = (UniqueConstraint("followup_id", "theme", name="uq_score_theme"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", index=True)
+    theme: str = Field(max_length=40)
+    score: int
+
+
+class Measure(SQLModel, table=True):
+    """A measure (tiltak) in a unit's action plan. A rep's proposal is a measure
+    with proposal='pending' until the leader accepts or declines it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    year: int
+    theme: str = Field(max_length=40)
+    kind: str = Field(max_length=10)
+    title: str = Field(max_length=120)
+    description: str = Field(max_length=1000)
+    responsible: str = Field(max_length=200)
+    deadline: date
+    status: str = Field(default="planned", max_length=20)
+    evaluation: str | None = Field(default=None, max_length=10)  # yes / partly / no
+    evaluation_why: str | None = Field(default=None, max_length=1000)
+    proposal: str | None = Field(default=None, max_length=10)  # pending / accepted / declined
+    proposed_by: int | None = Field(default=None, foreign_key="person.id")
+    decline_reason: str | None = Field(default=None, max_length=1000)
+    created_by: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class MeasureEvent(SQLModel, table=True):
+    """Every change to a measure: who, when, what, from what to what."""
+
+    __tablename__ = "measure_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    person_id: int = Field(foreign_key="person.id")
+    field: str = Field(max_length=30)
+    old: str | None = Field(default=None, max_length=1000)
+    new: str | None = Field(default=None, max_length=1000)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class DialogState(SQLModel, table=True):
+    """Where a person is in a multi-step dialog, with what they entered so far.
+
+    Written at every step, in the same transaction as the step's data, so a
+    restart resumes exactly where the person was told their input was saved.
+    """
+
+    __tablename__ = "dialog_state"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    dialog: str = Field(max_length=30)
+    step: str = Field(max_length=30)
+    token: str = Field(max_length=12)  # in every button of this dialog: old buttons are recognised
+    data: str = Field(default="{}")  # JSON
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from sqlmodel import select
 
 from bot.app import build_application, on_startup
 from bot.offline import ChatUser, FakeTelegram
@@ -65,3 +68,19 @@ class Harness:
                                   expires_in=expires_in, uses=uses, created_by="test",
                                   now=now or datetime.now(timezone.utc))
         return new.code
+
+
+def rows(db_url, model):
+    async def fetch():
+        db = Database(db_url)
+        async with db.session() as session:
+            result = list((await session.exec(select(model))).all())
+        await db.dispose()
+        return result
+    return asyncio.run(fetch())
+
+
+def write(tmp_path, name, text, bom=False):
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return str(path)

@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
-from sqlmodel import select
 
-from bot.cli import main
-from storage.database import Database
+from tests.harness import rows, write
 from storage.models import AuditEntry, HealthTrust, Invite, Region, Unit
-
-
-@pytest.fixture
-def cli(db_url, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    monkeypatch.chdir(tmp_path)  # no stray .env
-
-    def run(*args):
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return run
-
-
-def rows(db_url, model):
-    async def fetch():
-        db = Database(db_url)
-        async with db.session() as session:
-            result = list((await session.exec(select(model))).all())
-        await db.dispose()
-        return result
-    return asyncio.run(fetch())
-
-
-def write(tmp_path, name, text, bom=False):
-    path = tmp_path / name
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
-    return str(path)
 
 
 ORG = ("region,trust_code,trust_name,unit_code,unit_name,clinic\n"
