@@ -1,0 +1,82 @@
+"""Follow-up methods as data: their steps in order, the guidance for each,
+who must confirm, and which date each hangs on.
+
+Conversations read these definitions and never name a step themselves, so a
+second method ("Der skoen trykker", seven phases) is one more `Method` here,
+for the units enrolled in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import N_
+from storage.models import Role
+
+REPS = (Role.SAFETY_REP.value, Role.UNION_REP.value)
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str  # lazily translated
+    guidance: str  # lazily translated: what to do, who should be there, what "done" means
+    due: str  # a CycleDates attribute
+    # How the step gets done: "marked" by the leader with a date and the parties,
+    # or derived from the data: "areas", "measures", "plan", "status", "evaluation".
+    completion: str
+    confirm_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Method:
+    key: str
+    name: str
+    steps: tuple[Step, ...]
+
+    def step(self, key: str) -> Step | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+    def number(self, key: str) -> int:
+        return [s.key for s in self.steps].index(key) + 1
+
+
+FORBEDRING = Method(
+    key="forbedring",
+    name=N_("ForBedring follow-up"),
+    steps=(
+        Step("prepare", N_("Prepare"), N_(
+            "Look back at last year's measures with the safety rep and the union rep, and agree how you "
+            "will work this year. Done when the three of you have met."), "prepare_due", "marked", REPS),
+        Step("survey", N_("Survey"), N_(
+            "Encourage everyone to answer while the survey is open (the target is 75 %), at meetings and "
+            "on the notice board. Never chase individuals. Done when the survey has closed."),
+            "survey_closes", "marked"),
+        Step("review", N_("Review with the parties"), N_(
+            "Go through the results with the safety rep and the union rep before anyone else sees them. "
+            "Agree what to bring to the staff. Done when the three of you have met."),
+            "review_due", "marked", REPS),
+        Step("feedback", N_("Feedback meeting"), N_(
+            "Present the results to the staff and let them discuss what works and what does not. The "
+            "reps take part. Done when the meeting has been held."), "feedback_meeting_due", "marked", REPS),
+        Step("areas", N_("Choose areas"), N_(
+            "Together with the staff, choose at least one area to preserve and one to improve, each tied "
+            "to a theme. Done when both kinds are chosen."), "feedback_meeting_due", "areas"),
+        Step("measures", N_("Measures"), N_(
+            "Agree concrete measures: what you will do, who is responsible, by when, and how you will "
+            "notice that it works. Done when there is at least one measure to preserve and one to "
+            "improve."), "plan_deadline", "measures"),
+        Step("plan", N_("Plan complete"), N_(
+            "Submit the action plan. The safety rep and the union rep are asked to acknowledge it. Done "
+            "when it is submitted."), "plan_deadline", "plan", REPS),
+        Step("status", N_("Quarterly follow-up"), N_(
+            "At each status date give every measure a short status: done, on track, stuck or dropped. "
+            "Tell the staff what has been done. Done when all measures are updated after the last "
+            "status date."), "status_3", "status"),
+        Step("evaluate", N_("Evaluate"), N_(
+            "Before the next survey, evaluate each measure with the parties: did it work (yes, partly, "
+            "no) and why? Done when every measure is evaluated."), "evaluation_deadline", "evaluation"),
+    ),
+)
+
+METHODS = {FORBEDRING.key: FORBEDRING}

@@ -1,0 +1,73 @@
+"""Where a unit stands in its year: which steps are done, when, and what is next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.rules.cycle import CycleDates
+from bot.rules.methods import Method, Step
+
+
+@dataclass
+class Facts:
+    """What the database knows about one unit's year, gathered by storage."""
+
+    marked: dict[str, date] = field(default_factory=dict)  # step key -> the day it happened
+    area_kinds: dict[str, date] = field(default_factory=dict)  # preserve/improve -> first chosen
+    measure_kinds: dict[str, date] = field(default_factory=dict)  # preserve/improve -> first registered
+    plan_submitted: date | None = None
+    open_measures: int = 0  # planned or in progress
+    open_updated_since_last_status: int = 0
+    measures_in_plan: int = 0  # not dropped
+    measures_evaluated: int = 0
+    last_evaluation: date | None = None
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: Step
+    done: bool
+    done_on: date | None
+    due: date
+
+
+def _both(kinds: dict[str, date]) -> date | None:
+    if "preserve" in kinds and "improve" in kinds:
+        return max(kinds["preserve"], kinds["improve"])
+    return None
+
+
+def last_status_date(cycle: CycleDates, today: date) -> date | None:
+    passed = [d for d in cycle.status_dates if d <= today]
+    return passed[-1] if passed else None
+
+
+def step_states(method: Method, cycle: CycleDates, facts: Facts, today: date) -> list[StepState]:
+    states = []
+    for step in method.steps:
+        done_on: date | None = None
+        done = False
+        if step.completion == "marked":
+            done_on = facts.marked.get(step.key)
+            done = done_on is not None
+        elif step.completion == "areas":
+            done_on = _both(facts.area_kinds)
+            done = done_on is not None
+        elif step.completion == "measures":
+            done_on = _both(facts.measure_kinds)
+            done = done_on is not None
+        elif step.completion == "plan":
+            done_on = facts.plan_submitted
+            done = done_on is not None
+        elif step.completion == "status":
+            done = (today >= cycle.status_3 and facts.open_measures == facts.open_updated_since_last_status)
+        elif step.completion == "evaluation":
+            done = facts.measures_in_plan > 0 and facts.measures_evaluated == facts.measures_in_plan
+            done_on = facts.last_evaluation if done else None
+        states.append(StepState(step, done, done_on, getattr(cycle, step.due)))
+    return states
+
+
+def next_step(states: list[StepState]) -> StepState | None:
+    return next((s for s in states if not s.done), None)

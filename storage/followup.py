@@ -1,0 +1,191 @@
+"""A unit's year: the follow-up record, marked steps, the reps' answers, areas and scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Confirmation,
+    FocusArea,
+    HealthTrust,
+    Measure,
+    MeasureEvent,
+    Membership,
+    Person,
+    StepRecord,
+    ThemeScore,
+    Unit,
+    UnitFollowup,
+)
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    name: str
+    code: str
+    trust_id: int
+    trust_name: str
+
+
+async def unit_info(session: AsyncSession, unit_id: int) -> UnitInfo | None:
+    row = (await session.exec(
+        select(Unit, HealthTrust.name).join(HealthTrust).where(Unit.id == unit_id)
+    )).first()
+    if row is None:
+        return None
+    unit, trust_name = row
+    return UnitInfo(unit.id, unit.name, unit.code, unit.trust_id, trust_name)
+
+
+async def find_unit_by_codes(session: AsyncSession, trust_code: str, unit_code: str) -> int | None:
+    return (await session.exec(
+        select(Unit.id).join(HealthTrust).where(HealthTrust.code == trust_code, Unit.code == unit_code)
+    )).first()
+
+
+async def followup_for(session: AsyncSession, unit_id: int, year: int) -> UnitFollowup:
+    """The unit's record for the year, made the first time it is needed."""
+    query = select(UnitFollowup).where(UnitFollowup.unit_id == unit_id, UnitFollowup.year == year)
+    followup = (await session.exec(query)).first()
+    if followup is None:
+        followup = UnitFollowup(unit_id=unit_id, year=year)
+        session.add(followup)
+        await session.flush()
+    return followup
+
+
+async def step_records(session: AsyncSession, followup_id: int) -> dict[str, StepRecord]:
+    query = select(StepRecord).where(StepRecord.followup_id == followup_id)
+    return {r.step: r for r in (await session.exec(query)).all()}
+
+
+async def mark_step(session: AsyncSession, followup_id: int, step: str, done_on: date, parties: list[str],
+                    person_id: int, now: datetime) -> StepRecord:
+    record = (await step_records(session, followup_id)).get(step)
+    if record is None:
+        record = StepRecord(followup_id=followup_id, step=step, done_on=done_on, parties=",".join(parties),
+                            marked_by=person_id, marked_at=now)
+        session.add(record)
+    else:
+        record.done_on, record.parties, record.marked_by, record.marked_at = done_on, ",".join(parties), person_id, now
+    await session.flush()
+    return record
+
+
+async def unit_people(session: AsyncSession, unit_id: int, roles: tuple[str, ...]) -> list[tuple[Person, str]]:
+    """Active people holding one of `roles` at this unit."""
+    query = (
+        select(Person, Membership.role).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.unit_id == unit_id, Membership.role.in_(roles), Person.active)
+        .order_by(Membership.role, Person.name)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def request_confirmation(session: AsyncSession, followup_id: int, subject: str, person_id: int,
+                               role: str, now: datetime) -> Confirmation:
+    """Ask (again): a new request replaces an earlier answer on the same subject."""
+    query = select(Confirmation).where(Confirmation.followup_id == followup_id, Confirmation.subject == subject,
+                                       Confirmation.person_id == person_id)
+    confirmation = (await session.exec(query)).first()
+    if confirmation is None:
+        confirmation = Confirmation(followup_id=followup_id, subject=subject, person_id=person_id, role=role,
+                                    requested_at=now)
+        session.add(confirmation)
+    else:
+        confirmation.requested_at, confirmation.answer = now, None
+        confirmation.comment = confirmation.answered_at = None
+    await session.flush()
+    return confirmation
+
+
+async def get_confirmation(session: AsyncSession, confirmation_id: int) -> Confirmation | None:
+    return await session.get(Confirmation, confirmation_id)
+
+
+async def confirmations(session: AsyncSession, followup_id: int) -> list[tuple[Confirmation, str]]:
+    query = (select(Confirmation, Person.name).join(Person, Person.id == Confirmation.person_id)
+             .where(Confirmation.followup_id == followup_id).order_by(Confirmation.id))
+    return list((await session.exec(query)).all())
+
+
+async def get_followup(session: AsyncSession, followup_id: int) -> UnitFollowup | None:
+    return await session.get(UnitFollowup, followup_id)
+
+
+async def add_area(session: AsyncSession, area: FocusArea) -> None:
+    session.add(area)
+    await session.flush()
+
+
+async def areas(session: AsyncSession, followup_id: int) -> list[FocusArea]:
+    query = select(FocusArea).where(FocusArea.followup_id == followup_id).order_by(FocusArea.id)
+    return list((await session.exec(query)).all())
+
+
+async def get_area(session: AsyncSession, area_id: int) -> FocusArea | None:
+    return await session.get(FocusArea, area_id)
+
+
+async def delete_area(session: AsyncSession, area: FocusArea) -> None:
+    await session.delete(area)
+
+
+async def put_score(session: AsyncSession, followup_id: int, theme: str, score: int) -> None:
+    query = select(ThemeScore).where(ThemeScore.followup_id == followup_id, ThemeScore.theme == theme)
+    row = (await session.exec(query)).first()
+    if row is None:
+        session.add(ThemeScore(followup_id=followup_id, theme=theme, score=score))
+    else:
+        row.score = score
+
+
+async def scores(session: AsyncSession, followup_id: int) -> dict[str, int]:
+    query = select(ThemeScore).where(ThemeScore.followup_id == followup_id)
+    return {r.theme: r.score for r in (await session.exec(query)).all()}
+
+
+async def facts_for(session: AsyncSession, followup: UnitFollowup, last_status: date | None, tz):
+    """Everything the progress rules need, counted in the database."""
+    from bot.rules.progress import Facts
+
+    facts = Facts()
+    facts.marked = {r.step: r.done_on for r in (await step_records(session, followup.id)).values()}
+    for kind, first in (await session.exec(
+        select(FocusArea.kind, func.min(FocusArea.created_at)).where(FocusArea.followup_id == followup.id)
+        .group_by(FocusArea.kind)
+    )).all():
+        facts.area_kinds[kind] = first.astimezone(tz).date()
+    in_plan = (Measure.followup_id == followup.id) & (func.coalesce(Measure.proposal, "accepted") == "accepted")
+    for kind, first in (await session.exec(
+        select(Measure.kind, func.min(Measure.created_at)).where(in_plan, Measure.status != "dropped")
+        .group_by(Measure.kind)
+    )).all():
+        facts.measure_kinds[kind] = first.astimezone(tz).date()
+    if followup.plan_submitted_at:
+        facts.plan_submitted = followup.plan_submitted_at.astimezone(tz).date()
+    open_ = in_plan & Measure.status.in_(("planned", "in_progress"))
+    facts.open_measures = (await session.exec(select(func.count()).select_from(Measure).where(open_))).one()
+    if last_status is not None:
+        updated = select(MeasureEvent.measure_id).where(
+            MeasureEvent.field == "status", MeasureEvent.at >= datetime.combine(last_status, datetime.min.time(), tz))
+        facts.open_updated_since_last_status = (await session.exec(
+            select(func.count()).select_from(Measure).where(open_, Measure.id.in_(updated))
+        )).one()
+    not_dropped = in_plan & (Measure.status != "dropped")
+    facts.measures_in_plan = (await session.exec(select(func.count()).select_from(Measure).where(not_dropped))).one()
+    evaluated = not_dropped & Measure.evaluation.is_not(None)
+    facts.measures_evaluated = (await session.exec(select(func.count()).select_from(Measure).where(evaluated))).one()
+    if facts.measures_evaluated:
+        last = (await session.exec(select(func.max(Measure.updated_at)).where(evaluated))).one()
+        facts.last_evaluation = last.astimezone(tz).date() if last else None
+    return facts
+
+
+async def submit_plan(session: AsyncSession, followup: UnitFollowup, person_id: int, now: datetime) -> None:
+    followup.plan_submitted_at, followup.plan_submitted_by = now, person_id
