@@ -25,17 +25,25 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.clock import Clock
 from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
 from bot.settings import Settings
-from conversations import fallback, help as help_, language, start
+from conversations import fallback, followup, help as help_, language, start, units
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 # Used when no real token is needed (the demo and the tests talk to a fake Bot API).
 OFFLINE_TOKEN = "123456789:offline-demo-token-not-for-telegram-use"
+
+
+# Which function gets typed text while a person has a dialog open (bot/dialogs.py).
+TEXT_STEPS = {
+    "mark": followup.mark_text,
+    "comment": followup.comment_text,
+}
 
 
 def register_handlers(application: Application) -> None:
@@ -47,8 +55,18 @@ def register_handlers(application: Application) -> None:
         CommandHandler("start", start.start_command, filters=private),
         CommandHandler(["help", "hjelp"], help_.help_command, filters=private),
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
+        CommandHandler("cancel", fallback.cancel_command, filters=private),
+        CommandHandler(["followup", "oppfolging", "oppfylging"], followup.followup_command, filters=private),
         CallbackQueryHandler(language.language_chosen, pattern=f"^{language.CALLBACK_PREFIX}"),
-        # Catch-alls last.
+        CallbackQueryHandler(units.unit_chosen, pattern=r"^u:"),
+        CallbackQueryHandler(followup.followup_button, pattern=r"^f[us]:"),
+        CallbackQueryHandler(followup.mark_start, pattern=r"^fm:"),
+        CallbackQueryHandler(followup.mark_button, pattern=r"^mk:"),
+        CallbackQueryHandler(followup.confirmation_button, pattern=r"^cf:"),
+        CallbackQueryHandler(followup.comment_button, pattern=r"^cc:"),
+        # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,
+                       fallback.text_router(TEXT_STEPS)),
         MessageHandler(private & ~filters.UpdateType.EDITED, fallback.unknown_message),
         CallbackQueryHandler(fallback.stale_button),
     ])
@@ -80,5 +98,6 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     application = builder.build()
     application.bot_data["settings"] = settings
     application.bot_data["db"] = db
+    application.bot_data["clock"] = Clock(settings.bot_timezone)
     register_handlers(application)
     return application

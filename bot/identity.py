@@ -15,9 +15,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import Translator, translator
 from bot.rules.language import guess_language
-from storage import people
+from bot.clock import Clock
+from storage import dialogs, people
 from storage.database import Database
-from storage.models import Person
+from storage.models import DialogState, Person
 from storage.people import MembershipView
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.person: Person | None = None
         self.memberships: list[MembershipView] = []
+        self.dialog_state: DialogState | None = None
         self.t: Translator = translator(application.bot_data["settings"].default_language)
 
     @property
@@ -39,6 +41,10 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def settings(self):
         return self.application.bot_data["settings"]
+
+    @property
+    def clock(self) -> Clock:
+        return self.application.bot_data["clock"]
 
     @property
     def is_member(self) -> bool:
@@ -55,11 +61,13 @@ async def load_identity(update: Update, context: BotContext) -> None:
     async with context.db.session() as session:
         person = await people.person_by_telegram_id(session, user.id)
         memberships = await people.memberships_of(session, person.id) if person else []
+        dialog_state = await dialogs.get(session, person.id) if person else None
         if person is not None and not person.active:
             # They were marked inactive after blocking the bot; writing again means they are back.
             person.active = True
     context.person = person
     context.memberships = memberships
+    context.dialog_state = dialog_state
     context.use_language(
         person.language if person else guess_language(user.language_code, context.settings.default_language)
     )

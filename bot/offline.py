@@ -324,7 +324,9 @@ class ChatUser:
 
     async def press_data(self, data: str, message: SentMessage | None = None) -> list[SentMessage]:
         """Press a button with the given callback data, as a forged or old client could."""
-        message = message or self.last
+        # Pressing with no message in the chat stands for a forged or long-gone message.
+        message = message or (self.last if self.messages else SentMessage(
+            self.user_id, 1, "…", None, None, int(time.time())))
         query = {"id": str(next(_update_ids)), "from": self._user(), "chat_instance": str(self.user_id),
                  "data": data, "message": message.as_api()}
         return await self._process({"update_id": next(_update_ids), "callback_query": query})

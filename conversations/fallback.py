@@ -6,7 +6,8 @@ import logging
 
 from telegram import Update
 
-from bot.identity import BotContext, reply
+from bot import dialogs
+from bot.identity import BotContext, members_only, reply
 from conversations.help import access_text
 
 log = logging.getLogger(__name__)
@@ -25,3 +26,25 @@ async def stale_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(
         context.t._("That button is no longer in use. Send /start to see your menu."), show_alert=True
     )
+
+
+def text_router(steps: dict):
+    """Typed text goes to the dialog the person has open (its state is in the
+    database, so this works across restarts); otherwise to `unknown_message`."""
+
+    async def route_text(update: Update, context: BotContext) -> None:
+        dialog = dialogs.current(context) if context.is_member else None
+        handler = steps.get(dialog.name) if dialog else None
+        if handler is None:
+            await unknown_message(update, context)
+            return
+        await handler(update, context, dialog)
+
+    return route_text
+
+
+@members_only
+async def cancel_command(update: Update, context: BotContext) -> None:
+    had_dialog = await dialogs.end(context)
+    await reply(update, context.t._("Cancelled. Nothing was changed.") if had_dialog
+                else context.t._("There was nothing to cancel."))

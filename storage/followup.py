@@ -30,16 +30,17 @@ class UnitInfo:
     code: str
     trust_id: int
     trust_name: str
+    region_id: int
 
 
 async def unit_info(session: AsyncSession, unit_id: int) -> UnitInfo | None:
     row = (await session.exec(
-        select(Unit, HealthTrust.name).join(HealthTrust).where(Unit.id == unit_id)
+        select(Unit, HealthTrust.name, HealthTrust.region_id).join(HealthTrust).where(Unit.id == unit_id)
     )).first()
     if row is None:
         return None
-    unit, trust_name = row
-    return UnitInfo(unit.id, unit.name, unit.code, unit.trust_id, trust_name)
+    unit, trust_name, region_id = row
+    return UnitInfo(unit.id, unit.name, unit.code, unit.trust_id, trust_name, region_id)
 
 
 async def find_unit_by_codes(session: AsyncSession, trust_code: str, unit_code: str) -> int | None:

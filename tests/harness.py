@@ -32,11 +32,14 @@ class Harness:
         self.telegram = FakeTelegram()
         self.users: list[ChatUser] = []
         self.application = None
+        self.frozen_today = None
 
     async def start(self) -> None:
         self.application = build_application(self.settings, self.db, request=self.telegram, with_updater=False)
         await self.application.initialize()
         await on_startup(self.application)
+        if self.frozen_today is not None:
+            self.clock.set_today(self.frozen_today)
         for user in self.users:
             user.application = self.application
 
@@ -49,6 +52,23 @@ class Harness:
         """As after a process restart: a new Application, the same database and chats."""
         await self.stop()
         await self.start()
+
+    @property
+    def clock(self):
+        return self.application.bot_data["clock"]
+
+    def set_today(self, day) -> None:
+        """Move the bot's clock to `day` (kept across restarts)."""
+        self.frozen_today = day
+        self.clock.set_today(day)
+
+    async def member(self, user_id: int, role: str, first_name: str = "Test", language: str = "English",
+                     place: str | None = "KIRPOL", scope: str = "unit", trust: str | None = None) -> ChatUser:
+        """A person who has joined with an invite and chosen a language."""
+        user = self.user(user_id, first_name)
+        await user.send(f"/start {await self.invite(role, scope=scope, place=place, trust=trust)}")
+        await user.press(language)
+        return user
 
     def user(self, user_id: int, first_name: str = "Test", language_code: str | None = "nb",
              last_name: str | None = None) -> ChatUser:

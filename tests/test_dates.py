@@ -140,3 +140,15 @@ def test_any_text_gives_a_date_or_a_date_parse_error(text):
         assert isinstance(parse_date(text, TODAY), date)
     except DateParseError as error:
         assert error.reason in ("format", "no_such_day")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("28.4", date(2026, 4, 28)),
+    ("27.11", date(2026, 11, 27)),
+    ("15. desember", date(2025, 12, 15)),
+    ("i går", date(2026, 11, 26)),
+    ("yesterday", date(2026, 11, 26)),
+    ("3.3.2027", date(2027, 3, 3)),  # an explicit year is taken as written
+])
+def test_past_dates_without_a_year_are_the_last_occurrence(text, expected):
+    assert parse_date(text, date(2026, 11, 27), past=True) == expected

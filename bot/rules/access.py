@@ -17,6 +17,9 @@ from storage.models import Role, Scope
 class MembershipLike(Protocol):
     role: str
     scope: str
+    unit_id: int | None
+    trust_id: int | None
+    region_id: int | None
 
 
 ROLE_NAMES = {
@@ -45,9 +48,17 @@ class CommandSpec:
     roles: frozenset[Role] | None  # None: every member
 
 
+UNIT_PARTIES = frozenset({Role.LEADER, Role.SAFETY_REP, Role.UNION_REP})
+
 # The bot's commands, in menu order. Later features add their commands here.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", N_("Your menu"), None),
+    CommandSpec("followup", N_("Where your unit stands in the year"), UNIT_PARTIES),
+    CommandSpec("measures", N_("The unit's measures"), UNIT_PARTIES),
+    CommandSpec("newmeasure", N_("Register a measure"), frozenset({Role.LEADER})),
+    CommandSpec("propose", N_("Propose a measure"), frozenset({Role.SAFETY_REP, Role.UNION_REP})),
+    CommandSpec("plan", N_("The unit's action plan"), UNIT_PARTIES | {Role.ADMIN}),
+    CommandSpec("cancel", N_("Stop what you are doing"), None),
     CommandSpec("help", N_("What you can do"), None),
     CommandSpec("language", N_("Change language"), None),
 )
@@ -72,3 +83,45 @@ def default_commands() -> list[CommandSpec]:
 
 def may_use(command: str, memberships: Iterable[MembershipLike]) -> bool:
     return any(c.name == command for c in commands_for(memberships))
+
+
+# --- a unit's follow-up ---
+
+def units_with_role(memberships: Iterable[MembershipLike], roles: Iterable[str]) -> list[int]:
+    """The units where the person holds one of `roles`, in membership order."""
+    wanted = set(roles)
+    seen: list[int] = []
+    for m in memberships:
+        if m.role in wanted and m.unit_id is not None and m.unit_id not in seen:
+            seen.append(m.unit_id)
+    return seen
+
+
+def is_leader_of(memberships: Iterable[MembershipLike], unit_id: int) -> bool:
+    return unit_id in units_with_role(memberships, [Role.LEADER])
+
+
+def rep_role_at(memberships: Iterable[MembershipLike], unit_id: int) -> str | None:
+    """The person's rep role at this unit (safety rep first), or None."""
+    for role in (Role.SAFETY_REP, Role.UNION_REP):
+        if unit_id in units_with_role(memberships, [role]):
+            return role.value
+    return None
+
+
+def is_admin_over(memberships: Iterable[MembershipLike], trust_id: int, region_id: int) -> bool:
+    return any(
+        m.role == Role.ADMIN and (
+            m.scope == Scope.NATIONAL
+            or (m.scope == Scope.TRUST and m.trust_id == trust_id)
+            or (m.scope == Scope.REGION and m.region_id == region_id)
+        )
+        for m in memberships
+    )
+
+
+def may_view_unit(memberships, unit_id: int, trust_id: int, region_id: int) -> bool:
+    """The plan and the follow-up: the unit's leader and reps, and admins over it."""
+    memberships = list(memberships)
+    return (unit_id in units_with_role(memberships, UNIT_PARTIES)
+            or is_admin_over(memberships, trust_id, region_id))

@@ -31,7 +31,8 @@ _MONTH_NAMES = [
 ]
 MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names}
 
-RELATIVE = {"i dag": 0, "idag": 0, "today": 0, "i morgen": 1, "imorgen": 1, "tomorrow": 1}
+RELATIVE = {"i dag": 0, "idag": 0, "today": 0, "i morgen": 1, "imorgen": 1, "tomorrow": 1,
+            "i går": -1, "igår": -1, "i gar": -1, "yesterday": -1}
 
 # re.ASCII so \d means 0-9 only, not every script's digits.
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
@@ -45,25 +46,28 @@ _MONTH_DAY = re.compile(rf"([a-z]+)\.? (\d{{1,2}}){_SUFFIX}(?:,? (\d{{4}}))?", r
 _MAX_LENGTH = 40
 
 
-def parse_date(text: str, today: date) -> date:
-    """Parse how Norwegians (and English speakers) write a date. Raises DateParseError."""
+def parse_date(text: str, today: date, past: bool = False) -> date:
+    """Parse how Norwegians (and English speakers) write a date. Raises DateParseError.
+
+    Without a year the date is the next time the day comes round, or with
+    `past` (for something that has happened) the last time it did."""
     cleaned = " ".join(text.lower().split())
     if len(cleaned) > _MAX_LENGTH:
         raise DateParseError("format")
     if cleaned in RELATIVE:
         try:
             return today + timedelta(days=RELATIVE[cleaned])
-        except OverflowError:  # tomorrow of date.max
+        except OverflowError:  # tomorrow of date.max, yesterday of date.min
             raise DateParseError("no_such_day") from None
 
     if m := _ISO.fullmatch(cleaned):
-        return _make(int(m[2]), int(m[3]), int(m[1]), today)
+        return _make(int(m[2]), int(m[3]), int(m[1]), today, past)
     if m := _NUMERIC.fullmatch(cleaned):
-        return _make(int(m[3]), int(m[1]), _year(m[4]), today)
+        return _make(int(m[3]), int(m[1]), _year(m[4]), today, past)
     if m := _DAY_MONTH.fullmatch(cleaned):
-        return _make(_month(m[2]), int(m[1]), _year(m[3]), today)
+        return _make(_month(m[2]), int(m[1]), _year(m[3]), today, past)
     if m := _MONTH_DAY.fullmatch(cleaned):
-        return _make(_month(m[1]), int(m[2]), _year(m[3]), today)
+        return _make(_month(m[1]), int(m[2]), _year(m[3]), today, past)
     raise DateParseError("format")
 
 
@@ -80,7 +84,7 @@ def _month(name: str) -> int:
     return MONTHS[name]
 
 
-def _make(month: int, day: int, year: int | None, today: date) -> date:
+def _make(month: int, day: int, year: int | None, today: date, past: bool = False) -> date:
     # Out-of-range numbers are typos; a real month with too few days is "no such day".
     if not 1 <= month <= 12 or not 1 <= day <= 31 or (year is not None and year < 1):
         raise DateParseError("format")
@@ -91,13 +95,15 @@ def _make(month: int, day: int, year: int | None, today: date) -> date:
             raise DateParseError("no_such_day") from None
     if day > month_days(2000, month):  # not even in a leap year
         raise DateParseError("no_such_day")
-    # No year: the next time this day comes round; 29.02 may be up to 8 years off.
-    for candidate_year in range(today.year, min(today.year + 9, date.max.year + 1)):
+    # No year: the next (or last) time this day comes round; 29.02 may be up to 8 years off.
+    years = (range(today.year, max(today.year - 9, 0), -1) if past
+             else range(today.year, min(today.year + 9, date.max.year + 1)))
+    for candidate_year in years:
         try:
             candidate = date(candidate_year, month, day)
         except ValueError:
             continue
-        if candidate >= today:
+        if (candidate <= today) if past else (candidate >= today):
             return candidate
     raise DateParseError("no_such_day")
 

@@ -1,0 +1,155 @@
+"""A unit's year: the overview, marking steps, the reps' answers, areas and scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.rules import progress
+from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
+from bot.rules.cycle import CycleDates, current_year
+from bot.rules.methods import METHODS, Method
+from bot.services.cycles import cycle_for_trust
+from storage import audit, followup as store
+from storage.database import Database
+from storage.followup import UnitInfo
+from storage.models import Confirmation, FocusArea, Person, StepRecord
+
+
+class NotAllowed(Exception):
+    """The person may not do this to this unit or object; logged by the caller."""
+
+
+@dataclass
+class Overview:
+    unit: UnitInfo
+    year: int
+    method: Method
+    cycle: CycleDates
+    states: list[progress.StepState]
+    records: dict[str, StepRecord]
+    confirmations: list[tuple[Confirmation, str]]  # with the person's name
+    areas: list[FocusArea]
+    scores: dict[str, int]
+    plan_submitted_at: datetime | None
+    followup_id: int
+
+    @property
+    def next(self) -> progress.StepState | None:
+        return progress.next_step(self.states)
+
+    def answers_for(self, subject: str) -> list[tuple[Confirmation, str]]:
+        return [(c, name) for c, name in self.confirmations if c.subject == subject]
+
+
+async def overview(db: Database, memberships, unit_id: int, today: date, tz, year: int | None = None) -> Overview:
+    async with db.session() as session:
+        unit = await store.unit_info(session, unit_id)
+        if unit is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
+            raise NotAllowed(f"view unit {unit_id}")
+        year = year or current_year(today)
+        followup = await store.followup_for(session, unit_id, year)
+        cycle = await cycle_for_trust(session, unit.trust_id, year)
+        facts = await store.facts_for(session, followup, progress.last_status_date(cycle, today), tz)
+        method = METHODS[followup.method]
+        return Overview(
+            unit=unit, year=year, method=method, cycle=cycle,
+            states=progress.step_states(method, cycle, facts, today),
+            records=await store.step_records(session, followup.id),
+            confirmations=await store.confirmations(session, followup.id),
+            areas=await store.areas(session, followup.id),
+            scores=await store.scores(session, followup.id),
+            plan_submitted_at=followup.plan_submitted_at, followup_id=followup.id,
+        )
+
+
+async def mark_step(db: Database, memberships, person_id: int, unit_id: int, step_key: str, done_on: date,
+                    parties: list[str], now: datetime, today: date) -> list[tuple[Person, str, int]]:
+    """Record a step as done; returns the reps to ask: (person, role, confirmation id)."""
+    if not is_leader_of(memberships, unit_id):
+        raise NotAllowed(f"mark step on unit {unit_id}")
+    async with db.session() as session:
+        followup = await store.followup_for(session, unit_id, current_year(today))
+        step = METHODS[followup.method].step(step_key)
+        if step is None or step.completion != "marked":
+            raise NotAllowed(f"mark unknown step {step_key!r}")
+        await store.mark_step(session, followup.id, step_key, done_on, parties, person_id, now)
+        audit.record(session, f"person:{person_id}", "step.mark", f"followup:{followup.id}:{step_key}",
+                     f"done_on={done_on} parties={','.join(parties)}")
+        to_ask = []
+        for rep, role in await store.unit_people(session, unit_id, step.confirm_roles):
+            confirmation = await store.request_confirmation(session, followup.id, f"step:{step_key}", rep.id,
+                                                            role, now)
+            to_ask.append((rep, role, confirmation.id))
+        return to_ask
+
+
+async def answer(db: Database, person_id: int, confirmation_id: int, answer: str, now: datetime,
+                 allowed: tuple[str, ...]) -> Confirmation:
+    """A rep answers a request made to them (and nobody else's)."""
+    if answer not in allowed:
+        raise NotAllowed(f"answer {answer!r}")
+    async with db.session() as session:
+        confirmation = await store.get_confirmation(session, confirmation_id)
+        if confirmation is None or confirmation.person_id != person_id:
+            raise NotAllowed(f"answer confirmation {confirmation_id}")
+        confirmation.answer, confirmation.answered_at = answer, now
+        audit.record(session, f"person:{person_id}", "confirmation.answer", f"confirmation:{confirmation_id}", answer)
+        return confirmation
+
+
+async def comment(db: Database, person_id: int, confirmation_id: int, text: str) -> None:
+    async with db.session() as session:
+        confirmation = await store.get_confirmation(session, confirmation_id)
+        if confirmation is None or confirmation.person_id != person_id:
+            raise NotAllowed(f"comment on confirmation {confirmation_id}")
+        confirmation.comment = text
+        audit.record(session, f"person:{person_id}", "confirmation.comment", f"confirmation:{confirmation_id}")
+
+
+async def confirmation_context(db: Database, confirmation_id: int) -> tuple[Confirmation, UnitInfo] | None:
+    async with db.session() as session:
+        confirmation = await store.get_confirmation(session, confirmation_id)
+        if confirmation is None:
+            return None
+        followup = await store.get_followup(session, confirmation.followup_id)
+        return confirmation, await store.unit_info(session, followup.unit_id)
+
+
+async def add_area(db: Database, memberships, person_id: int, unit_id: int, kind: str, theme: str, why: str,
+                   today: date) -> None:
+    if not is_leader_of(memberships, unit_id):
+        raise NotAllowed(f"add area to unit {unit_id}")
+    async with db.session() as session:
+        followup = await store.followup_for(session, unit_id, current_year(today))
+        await store.add_area(session, FocusArea(followup_id=followup.id, kind=kind, theme=theme, why=why,
+                                                created_by=person_id))
+        audit.record(session, f"person:{person_id}", "area.add", f"followup:{followup.id}", f"{kind}:{theme}")
+
+
+async def remove_area(db: Database, memberships, person_id: int, area_id: int) -> None:
+    async with db.session() as session:
+        area = await store.get_area(session, area_id)
+        followup = await store.get_followup(session, area.followup_id) if area else None
+        if followup is None or not is_leader_of(memberships, followup.unit_id):
+            raise NotAllowed(f"remove area {area_id}")
+        await store.delete_area(session, area)
+        audit.record(session, f"person:{person_id}", "area.remove", f"area:{area_id}")
+
+
+async def save_score(db: Database, memberships, person_id: int, unit_id: int, theme: str, score: int,
+                     today: date) -> None:
+    if not is_leader_of(memberships, unit_id):
+        raise NotAllowed(f"score for unit {unit_id}")
+    async with db.session() as session:
+        followup = await store.followup_for(session, unit_id, current_year(today))
+        await store.put_score(session, followup.id, theme, score)
+
+
+def is_rep(memberships, unit_id: int) -> bool:
+    return rep_role_at(memberships, unit_id) is not None
+
+
+async def people_of_unit(db: Database, unit_id: int, roles: tuple[str, ...]) -> list[tuple[Person, str]]:
+    async with db.session() as session:
+        return await store.unit_people(session, unit_id, roles)

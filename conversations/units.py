@@ -1,0 +1,55 @@
+"""Which unit? Asked when a person holds the needed role at several units."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+from typing import Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.identity import BotContext, reply
+from bot.rules.access import units_with_role
+
+log = logging.getLogger(__name__)
+
+UnitAction = Callable[[Update, BotContext, int], Awaitable[None]]
+
+# purpose code (in callback data) -> the action to run once a unit is chosen.
+_ACTIONS: dict[str, tuple[tuple[str, ...], UnitAction]] = {}
+
+
+def register(purpose: str, roles: tuple[str, ...], action: UnitAction) -> None:
+    _ACTIONS[purpose] = (roles, action)
+
+
+async def with_unit(update: Update, context: BotContext, purpose: str) -> None:
+    """Run the purpose's action for the person's unit, asking first if there are several."""
+    roles, action = _ACTIONS[purpose]
+    unit_ids = units_with_role(context.memberships, roles)
+    if not unit_ids:
+        await reply(update, context.t._("You have no unit where you can do this."))
+        return
+    if len(unit_ids) == 1:
+        await action(update, context, unit_ids[0])
+        return
+    names = {m.unit_id: m.place for m in context.memberships if m.unit_id in unit_ids}
+    keyboard = [[InlineKeyboardButton(names[u] or str(u), callback_data=f"u:{purpose}:{u}")] for u in unit_ids]
+    await reply(update, context.t._("Which unit?"), reply_markup=InlineKeyboardMarkup(keyboard))
+
+
+async def unit_chosen(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    _, purpose, unit_text = (query.data.split(":") + ["", ""])[:3]
+    entry = _ACTIONS.get(purpose)
+    # The choice is checked again: the button could be old or forged.
+    if entry is None or not unit_text.isdigit() or int(unit_text) not in units_with_role(context.memberships, entry[0]):
+        log.warning("refused: user %s chose unit with %r", update.effective_user.id, query.data)
+        await query.answer(context.t._("You cannot do that for this unit."), show_alert=True)
+        return
+    await query.answer()
+    await entry[1](update, context, int(unit_text))
+
+
+def unit_title(name: str, trust: str) -> str:
+    return f"{escape(name)} ({escape(trust)})"

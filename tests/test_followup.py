@@ -1,0 +1,147 @@
+"""/followup: the year's steps, marking a step done, the reps confirming or objecting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Confirmation, StepRecord
+
+
+@pytest.fixture
+async def unit_team(harness):
+    harness.set_today(date(2026, 5, 2))
+    leader = await harness.member(101, "leader", "Kari")
+    safety = await harness.member(102, "safety_rep", "Ola", language="Nynorsk")
+    union = await harness.member(103, "union_rep", "Siri")
+    return leader, safety, union
+
+
+async def test_leader_sees_the_year_and_marks_a_step_the_reps_confirm(harness, db, unit_team):
+    leader, safety, union = unit_team
+    replies = await leader.send("/followup")
+    text = replies[0].plain
+    assert text.startswith("ForBedring 2026 · Kirurgisk poliklinikk")
+    assert "⬜ 3. Review with the parties – by 29 April 2026" in text
+    assert "Next: Prepare, by 1 February 2026." in text
+
+    await leader.press("Review with the parties")
+    assert "Go through the results with the safety rep" in leader.last.plain
+    await leader.press("Mark as done")
+    assert "When did it happen?" in leader.last.plain
+    replies = await leader.send("28.4")
+    assert replies[0].plain.startswith("Date: 28 April 2026. Who took part besides you?")
+    await leader.press("union representative")  # untick the union rep
+    assert [b["text"] for b in leader.last.buttons][:2] == ["☑ safety representative", "☐ union representative"]
+    replies = await leader.press("Save")
+    assert replies[0].plain == "Saved: “Review with the parties” done 28 April 2026. 2 representatives are asked to confirm."
+    assert "✅ 3. Review with the parties – 28 April 2026" in replies[1].plain
+    assert "… safety representative Ola: not answered yet" in replies[1].plain
+
+    # Both reps got the question in their own language.
+    assert "Kari har markert «Gjennomgang med partane» som gjort" in safety.last.plain or \
+        "Did you take part?" in union.last.plain
+    await union.press("I took part")
+    assert union.last.plain == "Thank you, your answer is saved."
+    await safety.press(safety.last.buttons[1]["text"])  # "I was not involved", in Nynorsk
+    await safety.send("Eg var på kurs den dagen.")
+
+    async with db.session() as session:
+        record = (await session.exec(select(StepRecord))).one()
+        answers = {c.role: (c.answer, c.comment) for c in (await session.exec(select(Confirmation))).all()}
+    assert (record.step, record.done_on, record.parties) == ("review", date(2026, 4, 28), "leader,safety_rep")
+    assert answers == {"safety_rep": ("not_involved", "Eg var på kurs den dagen."), "union_rep": ("took_part", None)}
+
+    # The objection is shown on the overview, never hidden, and the leader was told.
+    assert any("was not involved" in m.plain for m in leader.messages[-3:])
+    replies = await leader.send("/followup")
+    assert "⚠ safety representative Ola: was not involved – «Eg var på kurs den dagen.»" in replies[0].plain
+    assert "✔ union representative Siri: took part" in replies[0].plain
+
+
+async def test_dates_in_the_future_or_unreadable_are_refused(harness, db, unit_team):
+    leader, _, _ = unit_team
+    await leader.send("/followup")
+    await leader.press("Prepare")
+    await leader.press("Mark as done")
+    replies = await leader.send("1. juni 2026")
+    assert replies[0].plain.startswith("That date is in the future.")
+    replies = await leader.send("soon")
+    assert replies[0].plain.startswith("I could not read that as a date.")
+    await leader.press("Yesterday")
+    replies = await leader.press("Save")
+    assert "done 1 May 2026" in replies[0].plain
+    async with db.session() as session:
+        assert (await session.exec(select(StepRecord.done_on))).one() == date(2026, 5, 1)
+
+
+async def test_mark_dialog_survives_a_restart(harness, db, unit_team):
+    leader, _, _ = unit_team
+    await leader.send("/followup")
+    await leader.press("Feedback meeting")
+    await leader.press("Mark as done")
+    await leader.send("30.04.2026")
+    await harness.restart()
+    replies = await leader.press("Save")
+    assert "“Feedback meeting” done 30 April 2026" in replies[0].plain
+
+
+async def test_reps_see_but_cannot_mark(harness, db, unit_team):
+    _, safety, union = unit_team
+    replies = await union.send("/followup")
+    assert replies[0].plain.startswith("ForBedring 2026")
+    await union.press("Review with the parties")
+    assert [b["text"] for b in union.last.buttons] == ["⬅ Back"]
+    unit_id = int(union.last.buttons[0]["callback_data"].split(":")[1])
+    await union.press_data(f"fm:{unit_id}:review")
+    assert union.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    async with db.session() as session:
+        assert (await session.exec(select(StepRecord))).all() == []
+
+
+async def test_other_units_and_strangers_are_refused(harness, db, unit_team):
+    leader, _, _ = unit_team
+    other = await harness.member(110, "leader", "Per", place="AKUTT")
+    await leader.send("/followup")
+    unit_id = int(leader.last.buttons[0]["callback_data"].split(":")[1])
+    for forged in (f"fu:{unit_id}", f"fs:{unit_id}:review", f"fm:{unit_id}:review", f"u:fu:{unit_id}"):
+        await other.press_data(forged)
+        assert other.callback_answers()[-1]["text"] == "You cannot do that for this unit.", forged
+    stranger = harness.user(111, "Eve", language_code="en")
+    await stranger.press_data(f"fm:{unit_id}:review")
+    assert "I don't know you yet" in stranger.callback_answers()[-1]["text"]
+    # Someone else's confirmation cannot be answered.
+    await leader.press("Prepare")
+    await leader.press("Mark as done")
+    await leader.press("Today")
+    await leader.press("Save")
+    async with db.session() as session:
+        confirmation_id = (await session.exec(select(Confirmation.id))).first()
+    await other.press_data(f"cf:{confirmation_id}:not_involved")
+    assert other.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    async with db.session() as session:
+        assert {c.answer for c in (await session.exec(select(Confirmation))).all()} == {None}
+
+
+async def test_leader_of_two_units_chooses_first(harness, unit_team):
+    leader, _, _ = unit_team
+    await leader.send(f"/start {await harness.invite('leader', place='AKUTT')}")
+    replies = await leader.send("/followup")
+    assert replies[0].plain == "Which unit?"
+    replies = await leader.press("Akuttmottaket")
+    assert replies[0].plain.startswith("ForBedring 2026 · Akuttmottaket")
+
+
+async def test_cancel_ends_the_dialog(harness, unit_team):
+    leader, _, _ = unit_team
+    await leader.send("/followup")
+    await leader.press("Prepare")
+    await leader.press("Mark as done")
+    replies = await leader.send("/cancel")
+    assert replies[0].plain == "Cancelled. Nothing was changed."
+    replies = await leader.send("12.03.2026")
+    assert replies[0].plain == "I didn't understand that. /help shows what you can do."
+    await leader.press("Today")
+    assert "That button belongs to something you already finished" in leader.callback_answers()[-1]["text"]
