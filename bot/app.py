@@ -30,7 +30,7 @@ from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
 from bot.settings import Settings
-from conversations import fallback, followup, help as help_, language, start, units
+from conversations import fallback, followup, help as help_, language, measure_new, start, units
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ OFFLINE_TOKEN = "123456789:offline-demo-token-not-for-telegram-use"
 TEXT_STEPS = {
     "mark": followup.mark_text,
     "comment": followup.comment_text,
+    "measure": measure_new.on_text,
 }
 
 
@@ -57,6 +58,8 @@ def register_handlers(application: Application) -> None:
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
         CommandHandler("cancel", fallback.cancel_command, filters=private),
         CommandHandler(["followup", "oppfolging", "oppfylging"], followup.followup_command, filters=private),
+        CommandHandler(["newmeasure", "nyttiltak"], measure_new.new_measure_command, filters=private),
+        CommandHandler(["propose", "foresla", "foreslaa"], measure_new.propose_command, filters=private),
         CallbackQueryHandler(language.language_chosen, pattern=f"^{language.CALLBACK_PREFIX}"),
         CallbackQueryHandler(units.unit_chosen, pattern=r"^u:"),
         CallbackQueryHandler(followup.followup_button, pattern=r"^f[us]:"),
@@ -64,6 +67,8 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(followup.mark_button, pattern=r"^mk:"),
         CallbackQueryHandler(followup.confirmation_button, pattern=r"^cf:"),
         CallbackQueryHandler(followup.comment_button, pattern=r"^cc:"),
+        CallbackQueryHandler(measure_new.new_measure_button, pattern=r"^nm:"),
+        CallbackQueryHandler(measure_new.on_button, pattern=r"^ms:"),
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,
                        fallback.text_router(TEXT_STEPS)),

@@ -66,6 +66,10 @@ class Translator:
         return format_datetime(value, "d. MMM y HH:mm" if self.language != "en" else "d MMM y HH:mm",
                                tzinfo=tz, locale=self.locale)
 
+    def month_year(self, year: int, month: int) -> str:
+        """'mars 2027' / 'March 2027', for the date picker."""
+        return format_date(date(year, month, 1), "LLLL y", locale=self.locale)
+
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.locale)
 

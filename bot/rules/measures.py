@@ -1,0 +1,56 @@
+"""What a measure may contain and how it may change."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.i18n import N_
+from bot.rules.themes import KINDS, THEMES
+
+LIMITS = {"title": 120, "description": 1000, "responsible": 200, "comment": 1000, "why": 1000}
+
+STATUSES = {
+    "planned": N_("planned"),
+    "in_progress": N_("in progress"),
+    "done": N_("done"),
+    "dropped": N_("dropped"),
+}
+STATUS_ICONS = {"planned": "🗓", "in_progress": "🔄", "done": "✅", "dropped": "✖"}
+
+EVALUATIONS = {"yes": N_("it worked"), "partly": N_("it partly worked"), "no": N_("it did not work")}
+
+
+def text_problem(field: str, text: str) -> tuple[str, int] | None:
+    """('empty'|'too_long', limit) when the text cannot be stored as it is; never cut silently."""
+    limit = LIMITS[field]
+    if not text.strip():
+        return ("empty", limit)
+    if len(text.strip()) > limit:
+        return ("too_long", limit)
+    return None
+
+
+def deadline_problem(deadline: date, today: date, evaluation_deadline: date) -> str | None:
+    if deadline < today:
+        return "past"
+    if deadline > evaluation_deadline:
+        return "after_evaluation"
+    return None
+
+
+def draft_problems(data: dict, today: date, evaluation_deadline: date) -> list[str]:
+    """Everything wrong with a draft, checked again when it is saved."""
+    problems = []
+    if data.get("theme") not in THEMES:
+        problems.append("theme")
+    if data.get("kind") not in KINDS:
+        problems.append("kind")
+    for field in ("title", "description", "responsible"):
+        if not isinstance(data.get(field), str) or text_problem(field, data[field]):
+            problems.append(field)
+    try:
+        if deadline_problem(date.fromisoformat(data.get("deadline") or ""), today, evaluation_deadline):
+            problems.append("deadline")
+    except (TypeError, ValueError):
+        problems.append("deadline")
+    return problems

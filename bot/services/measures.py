@@ -1,0 +1,159 @@
+"""Registering and changing measures, proposals from reps, and the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.rules import measures as rules
+from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
+from bot.rules.cycle import current_year
+from bot.services.cycles import cycle_for_trust
+from bot.services.followup import NotAllowed
+from storage import audit, followup as followup_store, measures as store
+from storage.database import Database
+from storage.followup import UnitInfo
+from storage.models import Measure, MeasureEvent
+
+
+class Invalid(Exception):
+    """The draft is not complete or not valid any more (e.g. its deadline passed)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(", ".join(problems))
+
+
+async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
+    async with db.session() as session:
+        unit = await followup_store.unit_info(session, unit_id)
+        return (await cycle_for_trust(session, unit.trust_id, current_year(today))).evaluation_deadline
+
+
+async def create(db: Database, memberships, person_id: int, unit_id: int, data: dict, proposal: bool,
+                 now: datetime, today: date) -> Measure:
+    if not (rep_role_at(memberships, unit_id) if proposal else is_leader_of(memberships, unit_id)):
+        raise NotAllowed(f"{'propose' if proposal else 'create'} a measure for unit {unit_id}")
+    async with db.session() as session:
+        unit = await followup_store.unit_info(session, unit_id)
+        year = current_year(today)
+        cycle = await cycle_for_trust(session, unit.trust_id, year)
+        problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
+        if problems:
+            raise Invalid(problems)
+        followup = await followup_store.followup_for(session, unit_id, year)
+        measure = Measure(
+            followup_id=followup.id, unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
+            title=data["title"].strip(), description=data["description"].strip(),
+            responsible=data["responsible"].strip(), deadline=date.fromisoformat(data["deadline"]),
+            proposal="pending" if proposal else None, proposed_by=person_id if proposal else None,
+            created_by=person_id, created_at=now, updated_at=now,
+        )
+        await store.add_measure(session, measure, person_id)
+        audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
+                     f"measure:{measure.id}")
+        return measure
+
+
+@dataclass
+class MeasureView:
+    measure: Measure
+    unit: UnitInfo
+    can_edit: bool
+    last_update: datetime | None
+    history: list[tuple[MeasureEvent, str]]
+
+
+async def view(db: Database, memberships, measure_id: int, with_history: bool = False) -> MeasureView:
+    async with db.session() as session:
+        measure = await store.get_measure(session, measure_id)
+        unit = await followup_store.unit_info(session, measure.unit_id) if measure else None
+        if measure is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
+            raise NotAllowed(f"view measure {measure_id}")
+        last = (await store.last_updates(session, [measure.id])).get(measure.id)
+        history = await store.history(session, measure.id) if with_history else []
+        return MeasureView(measure, unit, is_leader_of(memberships, unit.id), last, history)
+
+
+async def unit_measures(db: Database, memberships, unit_id: int, today: date, year: int | None = None):
+    async with db.session() as session:
+        unit = await followup_store.unit_info(session, unit_id)
+        if unit is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
+            raise NotAllowed(f"list measures of unit {unit_id}")
+        measures = await store.unit_measures(session, unit_id, year or current_year(today))
+        return unit, measures, await store.last_updates(session, [m.id for m in measures])
+
+
+async def _editable(session, memberships, measure_id: int) -> Measure:
+    measure = await store.get_measure(session, measure_id)
+    if measure is None or not is_leader_of(memberships, measure.unit_id) or measure.proposal in ("pending", "declined"):
+        raise NotAllowed(f"change measure {measure_id}")
+    return measure
+
+
+async def set_status(db: Database, memberships, person_id: int, measure_id: int, status: str, now: datetime,
+                     comment: str | None = None) -> Measure:
+    if status not in rules.STATUSES:
+        raise NotAllowed(f"status {status!r}")
+    async with db.session() as session:
+        measure = await _editable(session, memberships, measure_id)
+        await store.change(session, measure, person_id, "status", status, now, comment)
+        return measure
+
+
+async def add_comment(db: Database, memberships, person_id: int, measure_id: int, comment: str,
+                      now: datetime) -> None:
+    """A comment on the latest status change."""
+    if rules.text_problem("comment", comment):
+        raise Invalid(["comment"])
+    async with db.session() as session:
+        measure = await _editable(session, memberships, measure_id)
+        await store.change(session, measure, person_id, "comment", None, now, comment.strip())
+
+
+async def set_responsible(db: Database, memberships, person_id: int, measure_id: int, text: str,
+                          now: datetime) -> None:
+    if rules.text_problem("responsible", text):
+        raise Invalid(["responsible"])
+    async with db.session() as session:
+        measure = await _editable(session, memberships, measure_id)
+        await store.change(session, measure, person_id, "responsible", text.strip(), now)
+
+
+async def set_deadline(db: Database, memberships, person_id: int, measure_id: int, deadline: date,
+                       now: datetime, today: date) -> None:
+    async with db.session() as session:
+        measure = await _editable(session, memberships, measure_id)
+        unit = await followup_store.unit_info(session, measure.unit_id)
+        cycle = await cycle_for_trust(session, unit.trust_id, measure.year)
+        problem = rules.deadline_problem(deadline, today, cycle.evaluation_deadline)
+        if problem:
+            raise Invalid([problem])
+        await store.change(session, measure, person_id, "deadline", deadline, now)
+
+
+async def evaluate(db: Database, memberships, person_id: int, measure_id: int, result: str, why: str,
+                   now: datetime) -> None:
+    if result not in rules.EVALUATIONS:
+        raise NotAllowed(f"evaluation {result!r}")
+    if rules.text_problem("why", why):
+        raise Invalid(["why"])
+    async with db.session() as session:
+        measure = await _editable(session, memberships, measure_id)
+        await store.change(session, measure, person_id, "evaluation", result, now)
+        await store.change(session, measure, person_id, "evaluation_why", why.strip(), now)
+
+
+async def decide_proposal(db: Database, memberships, person_id: int, measure_id: int, accept: bool,
+                          now: datetime, reason: str | None = None) -> Measure:
+    async with db.session() as session:
+        measure = await store.get_measure(session, measure_id)
+        if measure is None or measure.proposal != "pending" or not is_leader_of(memberships, measure.unit_id):
+            raise NotAllowed(f"decide proposal {measure_id}")
+        if not accept and (reason is None or rules.text_problem("why", reason)):
+            raise Invalid(["reason"])
+        await store.change(session, measure, person_id, "proposal", "accepted" if accept else "declined", now,
+                           None if accept else reason.strip())
+        if not accept:
+            measure.decline_reason = reason.strip()
+        return measure

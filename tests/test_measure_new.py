@@ -1,0 +1,143 @@
+"""Registering a measure as a leader would, and a rep's proposal."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from storage.models import DialogState, Measure, MeasureEvent
+
+
+@pytest.fixture
+async def leader(harness):
+    harness.set_today(date(2026, 5, 20))
+    return await harness.member(201, "leader", "Kari")
+
+
+async def measures(db):
+    async with db.session() as session:
+        return list((await session.exec(select(Measure))).all())
+
+
+async def test_register_a_measure_step_by_step(harness, db, leader):
+    replies = await leader.send("/newmeasure")
+    assert replies[0].plain == "Which theme is the measure about?"
+    await leader.press("Teamwork climate")
+    await leader.press("Improve")
+    replies = await leader.send("Faste <tavlemøter> & «huddle» 😀 på mandager_")
+    assert replies[0].plain.startswith("What will you do")
+    await leader.send("Ti minutter hver mandag; vi merker det når avvik tas opp tidligere.")
+    await leader.send("Assisterende avdelingssykepleier")
+    replies = await leader.send("15. januar")  # the next 15 January: before the evaluation deadline
+    card = replies[0].plain
+    assert "Title: Faste <tavlemøter> & «huddle» 😀 på mandager_" in card
+    assert "Deadline: 15 January 2027" in card and "Preserve or improve: improve" in card
+    replies = await leader.press("Save")
+    assert replies[0].plain == "Saved: “Faste <tavlemøter> & «huddle» 😀 på mandager_”. /measures shows the unit's measures."
+
+    [measure] = await measures(db)
+    assert (measure.theme, measure.kind, measure.deadline, measure.status) == (
+        "teamwork", "improve", date(2027, 1, 15), "planned")
+    assert measure.title == "Faste <tavlemøter> & «huddle» 😀 på mandager_"
+    async with db.session() as session:
+        assert (await session.exec(select(MeasureEvent.field))).all() == ["created"]
+        assert (await session.exec(select(DialogState))).all() == []
+
+
+async def test_back_change_a_field_and_limits(harness, db, leader):
+    await leader.send("/newmeasure")
+    await leader.press("Engagement")
+    await leader.press("⬅ Back")
+    assert leader.last.plain == "Which theme is the measure about?"
+    await leader.press("Safety climate")
+    await leader.press("Preserve")
+    replies = await leader.send("x" * 121)
+    assert replies[0].plain.startswith("That is 121 characters; the limit is 120. Please shorten it – nothing was cut.")
+    replies = await leader.send("   ")
+    assert replies[0].plain.startswith("That was empty.")
+    await leader.send("Avviksgjennomgang")
+    replies = await leader.send("y" * 1001)
+    assert "That is 1,001 characters; the limit is 1,000." in replies[0].plain
+    await leader.send("Vi går gjennom avvik hver uke.")
+    await leader.send("Leder")
+    replies = await leader.send("1.1.2020")
+    assert replies[0].plain.startswith("1 January 2020 has already passed.")
+    replies = await leader.send("1.6.2027")
+    assert replies[0].plain.startswith("1 June 2027 is after this year's evaluation deadline (31 January 2027).")
+    replies = await leader.send("31.02.2027")
+    assert replies[0].plain.startswith("There is no such day.")
+    await leader.press("📅 Pick a date")
+    await leader.press("December 2026")
+    await leader.press("24")
+    assert "Deadline: 24 December 2026" in leader.last.plain
+    await leader.press("Change a field")
+    await leader.press("Responsible")
+    replies = await leader.send("Verneombud og leder sammen")
+    assert "Responsible: Verneombud og leder sammen" in replies[0].plain  # straight back to the card
+    await leader.press("Save")
+    [measure] = await measures(db)
+    assert (measure.kind, measure.responsible, measure.deadline) == ("preserve", "Verneombud og leder sammen",
+                                                                      date(2026, 12, 24))
+
+
+async def test_restart_mid_registration_resumes_at_the_same_step(harness, db, leader):
+    await leader.send("/newmeasure")
+    await leader.press("Leadership behaviour")
+    await leader.press("Improve")
+    await leader.send("Medarbeidersamtaler")
+    await harness.restart()
+    # The next typed text is the description, as before the restart.
+    replies = await leader.send("Alle får en samtale før sommeren.")
+    assert replies[0].plain.startswith("Who is responsible?")
+    await harness.restart()
+    replies = await leader.send("/newmeasure")
+    assert "You have a measure you have not finished (“Medarbeidersamtaler”)" in replies[0].plain
+    replies = await leader.press("Continue")
+    assert replies[0].plain.startswith("Who is responsible?")
+    await leader.send("Leder")
+    await leader.send("1.12.2026")
+    await leader.press("Save")
+    [measure] = await measures(db)
+    assert (measure.title, measure.description) == ("Medarbeidersamtaler", "Alle får en samtale før sommeren.")
+
+
+async def test_idea_bank_gives_a_starting_point(harness, db, leader):
+    await leader.send("/newmeasure")
+    await leader.press("Physical environment")
+    await leader.press("Improve")
+    replies = await leader.press("💡 Ideas")
+    assert replies[0].plain.startswith("Ideas to start from")
+    first_idea = replies[0].buttons[0]["text"]
+    replies = await leader.press(first_idea)
+    assert replies[-1].plain.startswith("Who is responsible?")
+    await leader.send("Driftskoordinator")
+    await leader.send("1.10.2026")
+    await leader.press("Save")
+    [measure] = await measures(db)
+    assert measure.title.startswith(first_idea[:20]) and measure.description
+
+
+async def test_old_buttons_and_cancel(harness, db, leader):
+    await leader.send("/newmeasure")
+    old_theme_message = leader.last
+    await leader.send("/cancel")
+    await leader.press("Engagement", message=old_theme_message)
+    assert "already finished or cancelled" in leader.callback_answers()[-1]["text"]
+    assert await measures(db) == []
+
+
+async def test_strangers_and_reps_cannot_register_for_a_unit(harness, db, leader):
+    rep = await harness.member(202, "safety_rep", "Ola")
+    await leader.send("/newmeasure")
+    unit_id = None
+    async with db.session() as session:
+        unit_id = (await session.exec(select(DialogState))).one()
+    await rep.send("/newmeasure")
+    assert rep.last.plain == "You have no unit where you can do this."
+    await rep.press_data("nm:2")
+    assert rep.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    # The leader's dialog token in someone else's hands is nothing.
+    await rep.press_data(f"ms:{unit_id.token}:save")
+    assert "already finished or cancelled" in rep.callback_answers()[-1]["text"]
