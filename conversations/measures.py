@@ -1,0 +1,310 @@
+"""/measures: the unit's measures; updating status, responsible and deadline,
+evaluating, and the leader's answer to a rep's proposal. See measures.mmd."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+
+from bot import dialogs
+from bot.i18n import Translator
+from bot.identity import BotContext, members_only, reply
+from bot.notify import notify
+from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
+from bot.rules.dates import DateParseError, parse_date
+from bot.rules.measures import EVALUATIONS, STATUS_ICONS, STATUSES
+from bot.rules.themes import KINDS, THEMES
+from bot.services import measures as service
+from bot.services.followup import NotAllowed
+from conversations import units
+from conversations.followup import refuse
+from conversations.measure_new import text_refusal
+from storage.models import Measure
+
+DIALOG = "measure_edit"
+
+
+def measure_line(t: Translator, m: Measure) -> str:
+    line = (f"{STATUS_ICONS[m.status]} <b>{escape(m.title)}</b> – {t._(KINDS[m.kind])}, "
+            f"{t._(THEMES[m.theme])}; {t._('by {date}', date=t.date(m.deadline))}")
+    if m.proposal == "pending":
+        line += f" ({t._('proposal, waiting for the leader')})"
+    elif m.proposal == "declined":
+        line += f" ({t._('proposal declined')})"
+    return line
+
+
+async def show_list(update: Update, context: BotContext, unit_id: int) -> None:
+    t = context.t
+    try:
+        unit, measures, _ = await service.unit_measures(context.db, context.memberships, unit_id,
+                                                        context.clock.today())
+    except NotAllowed:
+        await refuse(update, context, f"list measures of unit {unit_id}")
+        return
+    lines = [f"<b>{t._('Measures')} · {escape(unit.name)}</b>"]
+    lines += [measure_line(t, m) for m in measures] or [t._("No measures yet.")]
+    rows = [[Button(f"{STATUS_ICONS[m.status]} {m.title[:50]}", callback_data=f"me:{m.id}")] for m in measures]
+    if is_leader_of(context.memberships, unit_id):
+        rows.append([Button(t._("Register a measure"), callback_data=f"nm:{unit_id}")])
+    elif rep_role_at(context.memberships, unit_id):
+        rows.append([Button(t._("Propose a measure"), callback_data=f"np:{unit_id}")])
+    await reply(update, "\n".join(lines), reply_markup=Keyboard(rows))
+
+
+@members_only
+async def measures_command(update: Update, context: BotContext) -> None:
+    await units.with_unit(update, context, "ml")
+
+
+def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
+    m = view.measure
+    lines = [f"<b>{escape(m.title)}</b>",
+             f"{t._('Theme')}: {t._(THEMES[m.theme])} ({t._(KINDS[m.kind])})",
+             f"{t._('What we will do')}: {escape(m.description)}",
+             f"{t._('Responsible')}: {escape(m.responsible)}",
+             f"{t._('Deadline')}: {t.date(m.deadline)}",
+             f"{t._('Status')}: {STATUS_ICONS[m.status]} {t._(STATUSES[m.status])}"]
+    if m.evaluation:
+        lines.append(f"{t._('Evaluation')}: {t._(EVALUATIONS[m.evaluation])} – {escape(m.evaluation_why or '')}")
+    if m.decline_reason:
+        lines.append(f"{t._('Declined because')}: {escape(m.decline_reason)}")
+    if view.last_update:
+        lines.append(t._("Last update: {date}", date=t.date(view.last_update.astimezone(tz).date())))
+    if view.history:
+        lines.append("")
+        lines.append(f"<b>{t._('History')}</b>")
+        for event, name in view.history[-10:]:
+            when = t.date(event.at.astimezone(tz).date())
+            change = event.field if event.new is None else f"{event.field}: {escape(event.new)[:80]}"
+            comment = f" «{escape(event.comment)}»" if event.comment else ""
+            lines.append(f"{when} · {escape(name)} · {change}{comment}")
+    return "\n".join(lines)
+
+
+def detail_keyboard(t: Translator, view: service.MeasureView) -> Keyboard:
+    m, rows = view.measure, []
+    if view.can_edit and m.proposal == "pending":
+        rows.append([Button(t._("Accept"), callback_data=f"pa:{m.id}:accept"),
+                     Button(t._("Decline"), callback_data=f"pa:{m.id}:decline")])
+    elif view.can_edit and m.proposal != "declined":
+        rows.append([Button(t._(STATUSES[s]), callback_data=f"mu:{m.id}:s:{s}") for s in STATUSES if s != m.status])
+        rows.append([Button(t._("Responsible"), callback_data=f"mu:{m.id}:responsible"),
+                     Button(t._("Deadline"), callback_data=f"mu:{m.id}:deadline")])
+        rows.append([Button(t._("Evaluate"), callback_data=f"mu:{m.id}:evaluate"),
+                     Button(t._("History"), callback_data=f"mu:{m.id}:history")])
+    else:
+        rows.append([Button(t._("History"), callback_data=f"mu:{m.id}:history")])
+    rows.append([Button(t._("⬅ Back"), callback_data=f"ml:{view.unit.id}")])
+    return Keyboard(rows)
+
+
+async def show_detail(update: Update, context: BotContext, measure_id: int, history: bool = False) -> None:
+    try:
+        view = await service.view(context.db, context.memberships, measure_id, with_history=history)
+    except NotAllowed:
+        await refuse(update, context, f"view measure {measure_id}")
+        return
+    if update.callback_query:
+        await update.callback_query.answer()
+    await reply(update, detail_text(context.t, view, context.settings.bot_timezone),
+                reply_markup=detail_keyboard(context.t, view))
+
+
+def number_after(data: str, prefix_parts: int = 1) -> int | None:
+    parts = data.split(":")
+    return int(parts[prefix_parts]) if len(parts) > prefix_parts and parts[prefix_parts].isdigit() else None
+
+
+@members_only
+async def list_button(update: Update, context: BotContext) -> None:
+    """ml:<unit>"""
+    unit_id = number_after(update.callback_query.data)
+    if unit_id is None:
+        await refuse(update, context, f"use {update.callback_query.data!r}")
+        return
+    await update.callback_query.answer()
+    await show_list(update, context, unit_id)
+
+
+@members_only
+async def detail_button(update: Update, context: BotContext) -> None:
+    """me:<measure>"""
+    measure_id = number_after(update.callback_query.data)
+    if measure_id is None:
+        await refuse(update, context, f"use {update.callback_query.data!r}")
+        return
+    await show_detail(update, context, measure_id)
+
+
+@members_only
+async def update_button(update: Update, context: BotContext) -> None:
+    """mu:<measure>:s:<status> | responsible | deadline | evaluate | ev:<result> | history | skip"""
+    query = update.callback_query
+    parts = query.data.split(":")
+    measure_id = number_after(query.data)
+    t, now = context.t, context.clock.now()
+    if measure_id is None or len(parts) < 3:
+        await refuse(update, context, f"use {query.data!r}")
+        return
+    action = parts[2]
+    if action == "history":
+        await show_detail(update, context, measure_id, history=True)
+        return
+    try:
+        # Every change is checked against the database in the service, whatever the button says.
+        if action == "s" and len(parts) == 4:
+            await service.set_status(context.db, context.memberships, context.person.id, measure_id, parts[3], now)
+            await query.answer()
+            await dialogs.begin(context, DIALOG, "comment", {"measure": measure_id})
+            await reply(update, t._("Status saved: {status}. Add a comment if you like, or press Skip.",
+                                    status=t._(STATUSES[parts[3]])),
+                        reply_markup=Keyboard([[Button(t._("Skip"), callback_data=f"mu:{measure_id}:skip")]]))
+            return
+        if not (await service.view(context.db, context.memberships, measure_id)).can_edit:
+            raise NotAllowed(f"change measure {measure_id}")
+    except NotAllowed:
+        await refuse(update, context, f"change measure {measure_id} with {query.data!r}")
+        return
+    await query.answer()
+    if action == "skip":
+        await dialogs.end(context)
+        await show_detail(update, context, measure_id)
+    elif action == "responsible":
+        await dialogs.begin(context, DIALOG, "responsible", {"measure": measure_id})
+        await reply(update, t._("Who is responsible? A name or a role – that person does not need to use the bot."))
+    elif action == "deadline":
+        await dialogs.begin(context, DIALOG, "deadline", {"measure": measure_id})
+        await reply(update, t._("By when? Write a date (for example 15.03.2027)."))
+    elif action == "evaluate":
+        await reply(update, t._("Did the measure work?"), reply_markup=Keyboard([[
+            Button(t._(label), callback_data=f"mu:{measure_id}:ev:{key}") for key, label in EVALUATIONS.items()]]))
+    elif action == "ev" and len(parts) == 4 and parts[3] in EVALUATIONS:
+        await dialogs.begin(context, DIALOG, "why", {"measure": measure_id, "result": parts[3]})
+        await reply(update, t._("Why? Write a few words about what you learned."))
+    else:
+        await show_detail(update, context, measure_id)
+
+
+async def on_text(update: Update, context: BotContext, dialog) -> None:
+    """Typed text for a change started from a measure's buttons."""
+    t, text, now = context.t, update.message.text, context.clock.now()
+    measure_id = dialog.data["measure"]
+    field = {"comment": "comment", "responsible": "responsible", "why": "why"}.get(dialog.step)
+    if field and (refusal := text_refusal(t, field, text)):
+        await reply(update, refusal)
+        return
+    try:
+        if dialog.step == "comment":
+            await service.add_comment(context.db, context.memberships, context.person.id, measure_id, text, now)
+        elif dialog.step == "responsible":
+            await service.set_responsible(context.db, context.memberships, context.person.id, measure_id, text, now)
+        elif dialog.step == "why":
+            await service.evaluate(context.db, context.memberships, context.person.id, measure_id,
+                                   dialog.data["result"], text, now)
+        elif dialog.step == "deadline":
+            try:
+                deadline = parse_date(text, context.clock.today())
+            except DateParseError:
+                await reply(update, t._("I could not read that as a date.") + " " +
+                            t._("By when? Write a date (for example 15.03.2027)."))
+                return
+            try:
+                await service.set_deadline(context.db, context.memberships, context.person.id, measure_id,
+                                           deadline, now, context.clock.today())
+            except service.Invalid as invalid:
+                await reply(update, t._("{date} has already passed. Choose a date from today on.",
+                                        date=t.date(deadline)) if invalid.problems == ["past"] else
+                            t._("That date is after this year's evaluation deadline. Choose an earlier date."))
+                return
+    except NotAllowed:
+        await dialogs.end(context)
+        await refuse(update, context, f"change measure {measure_id}")
+        return
+    await dialogs.end(context)
+    await reply(update, t._("Saved."))
+    await show_detail(update, context, measure_id)
+
+
+# --- a rep's proposal: pa:<measure>:accept|decline, the reason typed ---
+
+@members_only
+async def proposal_button(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    parts = query.data.split(":")
+    measure_id, t = number_after(query.data), context.t
+    if measure_id is None or len(parts) != 3 or parts[2] not in ("accept", "decline"):
+        await refuse(update, context, f"use {query.data!r}")
+        return
+    try:
+        if parts[2] == "accept":
+            measure = await service.decide_proposal(context.db, context.memberships, context.person.id, measure_id,
+                                                    True, context.clock.now())
+        else:
+            view = await service.view(context.db, context.memberships, measure_id)
+            if not view.can_edit or view.measure.proposal != "pending":
+                raise NotAllowed(f"decline proposal {measure_id}")
+    except NotAllowed:
+        await refuse(update, context, f"decide proposal {measure_id}")
+        return
+    await query.answer()
+    if parts[2] == "accept":
+        await reply(update, t._("Accepted: “{title}” is now in the plan.", title=escape(measure.title)))
+        await tell_proposer(context, measure)
+    else:
+        await dialogs.begin(context, DIALOG, "decline", {"measure": measure_id})
+        await reply(update, t._("Why do you decline it? The representative will see your answer."))
+
+
+async def decline_text(update: Update, context: BotContext, dialog) -> None:
+    t, text = context.t, update.message.text
+    if refusal := text_refusal(t, "why", text):
+        await reply(update, refusal)
+        return
+    try:
+        measure = await service.decide_proposal(context.db, context.memberships, context.person.id,
+                                                dialog.data["measure"], False, context.clock.now(), text)
+    except NotAllowed:
+        await dialogs.end(context)
+        await refuse(update, context, f"decline proposal {dialog.data['measure']}")
+        return
+    await dialogs.end(context)
+    await reply(update, t._("Declined. The representative is told why."))
+    await tell_proposer(context, measure)
+
+
+async def tell_proposer(context: BotContext, measure: Measure) -> None:
+    from bot.services.followup import people_of_unit
+
+    for person, _ in await people_of_unit(context.db, measure.unit_id, ("safety_rep", "union_rep")):
+        if person.id != measure.proposed_by:
+            continue
+        title = escape(measure.title)
+        if measure.proposal == "accepted":
+            await notify(context.bot, person, lambda rt: rt._(
+                "Your proposal “{title}” was accepted and is now in the plan.", title=title))
+        else:
+            reason = escape(measure.decline_reason or "")
+            await notify(context.bot, person, lambda rt: rt._(
+                "Your proposal “{title}” was declined: {reason}", title=title, reason=reason))
+
+
+async def route_edit_text(update: Update, context: BotContext, dialog) -> None:
+    await (decline_text if dialog.step == "decline" else on_text)(update, context, dialog)
+
+
+@members_only
+async def propose_button(update: Update, context: BotContext) -> None:
+    """np:<unit> from the measure list of a rep."""
+    from conversations.measure_new import start
+
+    unit_id = number_after(update.callback_query.data)
+    if unit_id is None or not rep_role_at(context.memberships, unit_id):
+        await refuse(update, context, f"propose with {update.callback_query.data!r}")
+        return
+    await update.callback_query.answer()
+    await start(update, context, unit_id, proposal=True)
+
+
+units.register("ml", tuple(r.value for r in UNIT_PARTIES), show_list)

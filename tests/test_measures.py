@@ -1,0 +1,131 @@
+"""/measures: updating, evaluating, history; proposals from reps; authorisation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Measure, MeasureEvent
+
+
+async def register(leader, title="Tavlemøte", kind="Improve", theme="Teamwork climate", deadline="1.12.2026"):
+    await leader.send("/newmeasure")
+    await leader.press(theme)
+    await leader.press(kind)
+    await leader.send(title)
+    await leader.send("Hver mandag.")
+    await leader.send("Leder")
+    await leader.send(deadline)
+    await leader.press("Save")
+
+
+@pytest.fixture
+async def team(harness):
+    harness.set_today(date(2026, 6, 1))
+    leader = await harness.member(301, "leader", "Kari")
+    rep = await harness.member(302, "safety_rep", "Ola", language="Nynorsk")
+    await register(leader)
+    return leader, rep
+
+
+async def the_measure(db):
+    async with db.session() as session:
+        return (await session.exec(select(Measure))).one()
+
+
+async def test_update_status_with_comment_and_history(harness, db, team):
+    leader, _ = team
+    replies = await leader.send("/measures")
+    assert "🗓 Tavlemøte – improve, Teamwork climate; by 1 December 2026" in replies[0].plain
+    await leader.press("Tavlemøte")
+    await leader.press("in progress")
+    assert leader.last.plain.startswith("Status saved: in progress.")
+    await leader.send("Startet i uke 23")
+    await leader.press("Responsible")
+    await leader.send("Fagutviklingssykepleier")
+    await leader.press("Deadline")
+    replies = await leader.send("1.1.2020")
+    assert "has already passed" in replies[0].plain
+    await leader.send("15.12.2026")
+    await leader.press("Evaluate")
+    await leader.press("it partly worked")
+    await leader.send("Bra oppmøte, men ikke på natt.")
+    replies = await leader.press("History")
+    text = replies[0].plain
+    assert "Status: 🔄 in progress" in text and "Evaluation: it partly worked – Bra oppmøte, men ikke på natt." in text
+    assert "Kari · status: in_progress" in text and "«Startet i uke 23»" in text
+    m = await the_measure(db)
+    assert (m.status, m.responsible, m.deadline, m.evaluation) == ("in_progress", "Fagutviklingssykepleier",
+                                                                   date(2026, 12, 15), "partly")
+    async with db.session() as session:
+        fields = [e.field for e in (await session.exec(select(MeasureEvent).order_by(MeasureEvent.id))).all()]
+    assert fields == ["created", "status", "comment", "responsible", "deadline", "evaluation", "evaluation_why"]
+
+
+async def test_rep_sees_but_cannot_change(harness, db, team):
+    _, rep = team
+    replies = await rep.send("/measures")
+    assert "Tavlemøte" in replies[0].plain
+    m = await the_measure(db)
+    await rep.press_data(f"mu:{m.id}:s:done")
+    await rep.press_data(f"mu:{m.id}:responsible")
+    assert [a["text"] for a in rep.callback_answers()[-2:]] == ["Du kan ikkje gjere det for denne eininga."] * 2 \
+        or [a["text"] for a in rep.callback_answers()[-2:]] == ["You cannot do that for this unit."] * 2
+    assert (await the_measure(db)).status == "planned"
+
+
+async def test_other_leaders_and_strangers_are_refused_and_nothing_changes(harness, db, team):
+    other = await harness.member(303, "leader", "Per", place="AKUTT")
+    other_rep = await harness.member(304, "union_rep", "Ali", place="AKUTT")
+    stranger = harness.user(305, "Eve", language_code="en")
+    m = await the_measure(db)
+    for user in (other, other_rep):
+        for forged in (f"me:{m.id}", f"mu:{m.id}:s:dropped", f"mu:{m.id}:ev:yes", f"pa:{m.id}:accept",
+                       f"ml:{m.unit_id}", f"np:{m.unit_id}", f"nm:{m.unit_id}"):
+            await user.press_data(forged)
+            assert user.callback_answers()[-1]["text"] == "You cannot do that for this unit.", forged
+    await stranger.press_data(f"mu:{m.id}:s:dropped")
+    assert "I don't know you yet" in stranger.callback_answers()[-1]["text"]
+    assert (await the_measure(db)).status == "planned"
+    async with db.session() as session:
+        assert len((await session.exec(select(MeasureEvent))).all()) == 1
+
+
+async def test_rep_proposes_leader_declines_with_reason_then_accepts_another(harness, db, team):
+    leader, rep = team
+    await rep.send("/propose")
+    await rep.press(rep.last.buttons[0]["text"])  # the first theme, in Nynorsk
+    await rep.press(rep.last.buttons[0]["text"])  # preserve
+    await rep.send("Fagdag kvar månad")
+    await rep.send("Vi held fram med fagdagane.")
+    await rep.send("Verneombodet")
+    await rep.send("1.11.2026")
+    await rep.press(rep.last.buttons[0]["text"])  # send to the leader
+    async with db.session() as session:
+        proposal = (await session.exec(select(Measure).where(Measure.proposal == "pending"))).one()
+    assert "proposes a measure" in leader.last.plain and "Fagdag kvar månad" in leader.last.plain
+    await leader.press("Decline")
+    await leader.send("Vi har ikke budsjett i år.")
+    assert "Vi har ikke budsjett i år." in rep.last.plain
+    async with db.session() as session:
+        proposal = await session.get(Measure, proposal.id)
+    assert (proposal.proposal, proposal.decline_reason) == ("declined", "Vi har ikke budsjett i år.")
+    # A declined proposal can no longer be accepted with an old button.
+    await leader.press_data(f"pa:{proposal.id}:accept")
+    assert leader.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+
+    await rep.send("/propose")
+    await rep.press(rep.last.buttons[1]["text"])
+    await rep.press(rep.last.buttons[1]["text"])
+    await rep.send("Pauserom")
+    await rep.send("Eit stille rom.")
+    await rep.send("Leiar")
+    await rep.send("1.11.2026")
+    await rep.press(rep.last.buttons[0]["text"])
+    await leader.press("Accept")
+    assert "is now in the plan" in leader.last.plain
+    async with db.session() as session:
+        states = sorted((m.title, m.proposal) for m in (await session.exec(select(Measure))).all())
+    assert states == [("Fagdag kvar månad", "declined"), ("Pauserom", "accepted"), ("Tavlemøte", None)]
