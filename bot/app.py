@@ -30,7 +30,7 @@ from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
 from bot.settings import Settings
-from conversations import fallback, followup, help as help_, language, measure_new, measures, start, units
+from conversations import fallback, followup, help as help_, language, measure_new, measures, plan, start, units
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def register_handlers(application: Application) -> None:
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
         CommandHandler("cancel", fallback.cancel_command, filters=private),
         CommandHandler(["followup", "oppfolging", "oppfylging"], followup.followup_command, filters=private),
+        CommandHandler(["plan", "handlingsplan"], plan.plan_command, filters=private),
         CommandHandler(["measures", "tiltak"], measures.measures_command, filters=private),
         CommandHandler(["newmeasure", "nyttiltak"], measure_new.new_measure_command, filters=private),
         CommandHandler(["propose", "foresla", "foreslaa"], measure_new.propose_command, filters=private),
@@ -76,6 +77,8 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(measures.update_button, pattern=r"^mu:"),
         CallbackQueryHandler(measures.proposal_button, pattern=r"^pa:"),
         CallbackQueryHandler(measures.propose_button, pattern=r"^np:"),
+        CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),
+        CallbackQueryHandler(plan.submit_button, pattern=r"^ps:"),
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,
                        fallback.text_router(TEXT_STEPS)),

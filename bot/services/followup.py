@@ -153,3 +153,28 @@ def is_rep(memberships, unit_id: int) -> bool:
 async def people_of_unit(db: Database, unit_id: int, roles: tuple[str, ...]) -> list[tuple[Person, str]]:
     async with db.session() as session:
         return await store.unit_people(session, unit_id, roles)
+
+
+async def unit_by_codes(db: Database, trust_code: str, unit_code: str) -> int | None:
+    async with db.session() as session:
+        return await store.find_unit_by_codes(session, trust_code, unit_code)
+
+
+async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, now: datetime,
+                      today: date) -> list[tuple[Person, str, int]]:
+    """Submit the unit's plan; returns the reps to ask: (person, role, confirmation id).
+    Raises ValueError('measures') when a preserve or an improve measure is missing."""
+    if not is_leader_of(memberships, unit_id):
+        raise NotAllowed(f"submit the plan of unit {unit_id}")
+    async with db.session() as session:
+        followup = await store.followup_for(session, unit_id, current_year(today))
+        facts = await store.facts_for(session, followup, None, now.tzinfo)
+        if set(facts.measure_kinds) != {"preserve", "improve"}:
+            raise ValueError("measures")
+        await store.submit_plan(session, followup, person_id, now)
+        audit.record(session, f"person:{person_id}", "plan.submit", f"followup:{followup.id}")
+        to_ask = []
+        for rep, role in await store.unit_people(session, unit_id, METHODS[followup.method].step("plan").confirm_roles):
+            confirmation = await store.request_confirmation(session, followup.id, "plan", rep.id, role, now)
+            to_ask.append((rep, role, confirmation.id))
+        return to_ask

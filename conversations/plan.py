@@ -1,0 +1,133 @@
+"""/plan: the unit's action plan for the year; the leader submits it and the
+reps acknowledge or object. See plan.mmd."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+
+from bot.i18n import Translator
+from bot.identity import BotContext, members_only, reply
+from bot.notify import notify
+from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
+from bot.rules.themes import KINDS, THEMES
+from bot.services import followup as service, measures as measure_service
+from bot.services.followup import NotAllowed, Overview
+from conversations import units
+from conversations.followup import answer_lines, refuse
+from conversations.measures import measure_line
+from storage.models import Role
+
+
+def plan_text(t: Translator, ov: Overview, measures, last_updates, tz) -> str:
+    lines = [f"<b>{t._('Action plan {year}', year=ov.year)} · {escape(ov.unit.name)} ({escape(ov.unit.trust_name)})</b>"]
+    if ov.plan_submitted_at:
+        lines.append(t._("Submitted {date}.", date=t.date(ov.plan_submitted_at.astimezone(tz).date())))
+        lines += answer_lines(t, ov.answers_for("plan"))
+    else:
+        lines.append(t._("Not submitted yet (deadline {date}).", date=t.date(ov.cycle.plan_deadline)))
+    lines += ["", f"<b>{t._('Steps')}</b>"]
+    for number, state in enumerate(ov.states, 1):
+        when = t.date(state.done_on) if state.done_on else (t._("done") if state.done else
+                                                             t._("by {date}", date=t.date(state.due)))
+        lines.append(f"{'✅' if state.done else '⬜'} {number}. {t._(state.step.title)} – {when}")
+        lines += answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
+    lines += ["", f"<b>{t._('Areas')}</b>"]
+    lines += [f"• {t._(KINDS[a.kind])}: {t._(THEMES[a.theme])} – {escape(a.why)}" for a in ov.areas] \
+        or [t._("No areas chosen yet.")]
+    lines += ["", f"<b>{t._('Measures')}</b>"]
+    for m in measures:
+        lines.append(measure_line(t, m))
+        if m.id in last_updates:
+            lines.append("   " + t._("Last update: {date}", date=t.date(last_updates[m.id].astimezone(tz).date())))
+    if not measures:
+        lines.append(t._("No measures yet."))
+    return "\n".join(lines)
+
+
+async def show_plan(update: Update, context: BotContext, unit_id: int) -> None:
+    t, today, tz = context.t, context.clock.today(), context.settings.bot_timezone
+    try:
+        ov = await service.overview(context.db, context.memberships, unit_id, today, tz)
+        _, measures, last_updates = await measure_service.unit_measures(context.db, context.memberships,
+                                                                        unit_id, today)
+    except NotAllowed:
+        await refuse(update, context, f"view the plan of unit {unit_id}")
+        return
+    rows = []
+    if is_leader_of(context.memberships, unit_id):
+        label = t._("Submit again (asks the reps again)") if ov.plan_submitted_at else t._("Submit the plan")
+        rows.append([Button(label, callback_data=f"ps:{unit_id}")])
+    await reply(update, plan_text(t, ov, [m for m in measures if m.proposal in (None, "accepted")], last_updates, tz),
+                reply_markup=Keyboard(rows) if rows else None)
+
+
+@members_only
+async def plan_command(update: Update, context: BotContext) -> None:
+    if len(context.args) == 2:
+        unit_id = await service.unit_by_codes(context.db, context.args[0], context.args[1])
+        if unit_id is None:
+            await reply(update, context.t._("No unit {unit} in trust {trust}.", unit=escape(context.args[1]),
+                                            trust=escape(context.args[0])))
+            return
+        await show_plan(update, context, unit_id)
+    elif Role.ADMIN in roles_of(context.memberships) and not set(roles_of(context.memberships)) & UNIT_PARTIES:
+        await reply(update, context.t._("Write /plan TRUST_CODE UNIT_CODE, for example /plan HB MED1."))
+    else:
+        await units.with_unit(update, context, "pl")
+
+
+def unit_from(data: str) -> int | None:
+    parts = data.split(":")
+    return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
+
+
+@members_only
+async def plan_button(update: Update, context: BotContext) -> None:
+    """pl:<unit>"""
+    unit_id = unit_from(update.callback_query.data)
+    if unit_id is None:
+        await refuse(update, context, f"use {update.callback_query.data!r}")
+        return
+    await update.callback_query.answer()
+    await show_plan(update, context, unit_id)
+
+
+@members_only
+async def submit_button(update: Update, context: BotContext) -> None:
+    """ps:<unit>"""
+    t = context.t
+    unit_id = unit_from(update.callback_query.data)
+    try:
+        if unit_id is None:
+            raise NotAllowed(f"use {update.callback_query.data!r}")
+        to_ask = await service.submit_plan(context.db, context.memberships, context.person.id, unit_id,
+                                           context.clock.now(), context.clock.today())
+    except NotAllowed:
+        await refuse(update, context, f"submit the plan with {update.callback_query.data!r}")
+        return
+    except ValueError:
+        await update.callback_query.answer(t._(
+            "The plan needs at least one measure to preserve and one to improve before it can be submitted."),
+            show_alert=True)
+        return
+    await update.callback_query.answer()
+    leader = escape(context.person.name)
+    for rep, _, confirmation_id in to_ask:
+        await notify(
+            context.bot, rep,
+            lambda rt: rt._("{leader} has submitted the action plan. Please read it (/plan) and acknowledge it, "
+                            "or object with a comment.", leader=leader),
+            lambda rt, cid=confirmation_id: Keyboard([[
+                Button(rt._("Acknowledge"), callback_data=f"cf:{cid}:acknowledged"),
+                Button(rt._("Object"), callback_data=f"cf:{cid}:objected"),
+            ]]),
+        )
+    await reply(update, t._("The plan is submitted.") + " " + t.ngettext(
+        "{n} representative is asked to acknowledge it.", "{n} representatives are asked to acknowledge it.",
+        len(to_ask)))
+    await show_plan(update, context, unit_id)
+
+
+units.register("pl", tuple(r.value for r in UNIT_PARTIES), show_plan)
