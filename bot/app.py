@@ -30,7 +30,7 @@ from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
 from bot.settings import Settings
-from conversations import fallback, followup, help as help_, language, measure_new, measures, plan, start, units
+from conversations import areas, fallback, followup, help as help_, language, measure_new, measures, plan, start, units
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ TEXT_STEPS = {
     "comment": followup.comment_text,
     "measure": measure_new.on_text,
     "measure_edit": measures.route_edit_text,
+    "area": areas.area_text,
+    "scores": areas.score_text,
 }
 
 
@@ -77,6 +79,10 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(measures.update_button, pattern=r"^mu:"),
         CallbackQueryHandler(measures.proposal_button, pattern=r"^pa:"),
         CallbackQueryHandler(measures.propose_button, pattern=r"^np:"),
+        CallbackQueryHandler(areas.add_area_button, pattern=r"^ar:"),
+        CallbackQueryHandler(areas.theme_button, pattern=r"^ad:"),
+        CallbackQueryHandler(areas.scores_button, pattern=r"^sc:"),
+        CallbackQueryHandler(areas.score_button, pattern=r"^sd:"),
         CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),
         CallbackQueryHandler(plan.submit_button, pattern=r"^ps:"),
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -29,6 +29,7 @@ DEMO_HELP = """Demo commands:
   !as NAME|N           become another demo person
   !N                   press button N of the newest message with buttons
   !invite ROLE [UNIT]  make an invite (as an admin would); $INVITE in a message is replaced by its code
+  !date YYYY-MM-DD     move the bot's clock to that day (walk a unit through the year)
   !help                this text
   !quit                leave (end of input does the same)
 Anything else is sent to the bot as the current person."""
@@ -131,6 +132,16 @@ class Demo:
         self.invite_code = new.code
         self.say(f"demo: invite for {role} ({new.place or 'national'}): /start {new.code}  (or type /start $INVITE)")
 
+    def set_date(self, args: list[str]) -> None:
+        clock = self.application.bot_data["clock"]
+        if args:
+            try:
+                clock.set_today(date.fromisoformat(args[0]))
+            except ValueError:
+                self.say("demo: usage: !date YYYY-MM-DD")
+                return
+        self.say(f"demo: the bot's date is now {clock.today().isoformat()}")
+
     async def handle(self, line: str) -> bool:
         """One line of input. Returns False to stop."""
         line = line.rstrip("\n")
@@ -150,6 +161,8 @@ class Demo:
                 await self.press(int(command))
             elif command == "invite":
                 await self.make_invite(args)
+            elif command == "date":
+                self.set_date(args)
             else:
                 self.say(DEMO_HELP)
             return True

@@ -1,0 +1,67 @@
+"""Choosing areas, with theme scores suggesting them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from bot.rules.themes import suggest_areas
+from storage.models import FocusArea, ThemeScore
+
+
+@pytest.fixture
+async def leader(harness):
+    harness.set_today(date(2026, 5, 10))
+    return await harness.member(501, "leader", "Kari", language="Nynorsk")
+
+
+async def open_areas_step(leader):
+    await leader.send("/followup")
+    await leader.press("Vel område")
+
+
+async def test_scores_suggest_areas_and_choosing_both_kinds_completes_the_step(harness, db, leader):
+    await open_areas_step(leader)
+    await leader.press("Skriv inn temaskårar")
+    for text in ("72", "abc", "101", "41", "88", "skip", "65", "50", "70"):
+        if text == "skip":
+            await leader.press("Hopp over")
+        else:
+            replies = await leader.send(text)
+        if text in ("abc", "101"):
+            assert replies[0].plain.startswith("Skriv eit heilt tal frå 0 til 100.")
+    text = leader.last.plain
+    assert "Foreslått å forbetre (lågast): Samarbeidsklima (41), Fysisk miljø (50)" in text
+    assert "Foreslått å ta vare på (høgast): Arbeidsforhold (88)" in text
+    await leader.press("forbetre: Samarbeidsklima")
+    await leader.send("Lågast skår, og vi kjenner oss att i det.")
+    await leader.press("Sjå steget")
+    await leader.press("Legg til eit område å ta vare på")
+    await leader.press("Arbeidsforhold")
+    await leader.send("Vi vil halde på turnusordninga som fungerer.")
+    replies = await leader.send("/followup")
+    assert "✅ 5. Vel område – 10. mai 2026" in replies[0].plain
+    async with db.session() as session:
+        areas = {(a.kind, a.theme) for a in (await session.exec(select(FocusArea))).all()}
+        scores = {s.theme: s.score for s in (await session.exec(select(ThemeScore))).all()}
+    assert areas == {("improve", "teamwork"), ("preserve", "working_conditions")}
+    assert scores == {"engagement": 72, "teamwork": 41, "working_conditions": 88, "leadership": 65,
+                      "physical_environment": 50, "follow_up": 70}
+
+
+async def test_areas_are_the_leaders_only(harness, db, leader):
+    rep = await harness.member(502, "safety_rep", "Ola")
+    other = await harness.member(503, "leader", "Per", place="AKUTT")
+    for user in (rep, other):
+        for forged in ("ar:2:improve", "ar:2:preserve:teamwork", "sc:2"):
+            await user.press_data(forged)
+            assert user.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    async with db.session() as session:
+        assert (await session.exec(select(FocusArea))).all() == []
+
+
+def test_suggestions_rule():
+    assert suggest_areas({"engagement": 80, "teamwork": 40, "leadership": 60}) == (["engagement"], ["teamwork", "leadership"])
+    assert suggest_areas({"engagement": 50, "teamwork": 50}, improve=1) == (["teamwork"], ["engagement"])
