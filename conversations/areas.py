@@ -78,7 +78,8 @@ async def area_text(update: Update, context: BotContext, dialog) -> None:
     data = dialog.data
     try:
         await service.add_area(context.db, context.memberships, context.person.id, data["unit"], data["kind"],
-                               data["theme"], update.message.text.strip(), context.clock.today())
+                               data["theme"], update.message.text.strip(), context.clock.now(),
+                               context.clock.today())
     except NotAllowed:
         await dialogs.end(context)
         await refuse(update, context, f"add an area to unit {data['unit']}")

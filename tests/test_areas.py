@@ -24,7 +24,7 @@ async def open_areas_step(leader):
 
 async def test_scores_suggest_areas_and_choosing_both_kinds_completes_the_step(harness, db, leader):
     await open_areas_step(leader)
-    await leader.press("Skriv inn temaskårar")
+    await leader.press("Legg inn skårar per tema")
     for text in ("72", "abc", "101", "41", "88", "skip", "65", "50", "70"):
         if text == "skip":
             await leader.press("Hopp over")
@@ -33,8 +33,8 @@ async def test_scores_suggest_areas_and_choosing_both_kinds_completes_the_step(h
         if text in ("abc", "101"):
             assert replies[0].plain.startswith("Skriv eit heilt tal frå 0 til 100.")
     text = leader.last.plain
-    assert "Foreslått å forbetre (lågast): Samarbeidsklima (41), Fysisk miljø (50)" in text
-    assert "Foreslått å ta vare på (høgast): Arbeidsforhold (88)" in text
+    assert "Føreslått å forbetre (lågast): Samarbeidsklima (41), Fysisk miljø (50)" in text
+    assert "Føreslått å ta vare på (høgast): Arbeidsforhold (88)" in text
     await leader.press("forbetre: Samarbeidsklima")
     await leader.send("Lågast skår, og vi kjenner oss att i det.")
     await leader.press("Sjå steget")

@@ -117,13 +117,13 @@ async def confirmation_context(db: Database, confirmation_id: int) -> tuple[Conf
 
 
 async def add_area(db: Database, memberships, person_id: int, unit_id: int, kind: str, theme: str, why: str,
-                   today: date) -> None:
+                   now: datetime, today: date) -> None:
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"add area to unit {unit_id}")
     async with db.session() as session:
         followup = await store.followup_for(session, unit_id, current_year(today))
         await store.add_area(session, FocusArea(followup_id=followup.id, kind=kind, theme=theme, why=why,
-                                                created_by=person_id))
+                                                created_by=person_id, created_at=now))
         audit.record(session, f"person:{person_id}", "area.add", f"followup:{followup.id}", f"{kind}:{theme}")
 
 
