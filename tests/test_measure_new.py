@@ -141,3 +141,23 @@ async def test_strangers_and_reps_cannot_register_for_a_unit(harness, db, leader
     # The leader's dialog token in someone else's hands is nothing.
     await rep.press_data(f"ms:{unit_id.token}:save")
     assert "already finished or cancelled" in rep.callback_answers()[-1]["text"]
+
+
+async def test_register_in_bokmal(harness, db):
+    harness.set_today(date(2026, 5, 20))
+    leader = await harness.member(210, "leader", "Kari", language="Bokmål")
+    replies = await leader.send("/nyttiltak")
+    assert replies[0].plain == "Hvilket tema gjelder tiltaket?"
+    await leader.press("Lederatferd")
+    await leader.press("Forbedre")
+    await leader.send("Medarbeidersamtaler")
+    await leader.send("Alle får en samtale før sommeren; vi ser det i neste måling.")
+    await leader.send("Avdelingsleder")
+    await leader.press("📅 Velg en dato")
+    await leader.press("oktober 2026")
+    replies = await leader.press("15")
+    assert "Frist: 15. oktober 2026" in replies[0].plain
+    replies = await leader.press("Lagre")
+    assert replies[0].plain.startswith("Lagret: «Medarbeidersamtaler».")
+    [measure] = await measures(db)
+    assert (measure.theme, measure.kind, measure.deadline) == ("leadership", "improve", date(2026, 10, 15))
