@@ -30,7 +30,18 @@ from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
 from bot.settings import Settings
-from conversations import areas, fallback, followup, help as help_, language, measure_new, measures, plan, start, units
+from conversations import (
+    areas,
+    fallback,
+    followup,
+    language,
+    measure_new,
+    measures,
+    plan,
+    start,
+    units,
+)
+from conversations import help as help_
 from storage.database import Database
 
 log = logging.getLogger(__name__)

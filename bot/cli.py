@@ -208,7 +208,6 @@ async def _cycle_show(settings: Settings, args) -> int:
 
 async def _db_upgrade(settings: Settings, args) -> int:
     from storage import migrate
-
     from storage.database import Database
 
     db = Database(settings.database_url)

@@ -86,6 +86,7 @@ class Demo:
         self.telegram = FakeTelegram()
         self.invite_code: str | None = None
         self.current = DEMO_PEOPLE[0]
+        self.seen: dict[int, int] = {}  # user id -> how many Bot API events they have seen
         self.echo = True  # repeat typed lines when input is piped, so the transcript reads well
 
     def say(self, text: str = "") -> None:
@@ -94,6 +95,15 @@ class Demo:
     def user(self, person: DemoPerson) -> ChatUser:
         return ChatUser(self.application, self.telegram, person.user_id, person.first,
                         person.telegram_language, person.last)
+
+    def show_unseen(self) -> None:
+        """Messages that reached the current person while the demo was someone else."""
+        user = self.user(self.current)
+        waiting = user.since(self.seen.get(user.user_id, 0))
+        if waiting:
+            self.say("(while you were away)")
+            self.show(waiting, len(self.telegram.calls))
+        self.seen[user.user_id] = len(self.telegram.events)
 
     def show(self, messages: list[SentMessage], calls_before: int) -> None:
         for call in self.telegram.calls[calls_before:]:
@@ -112,6 +122,8 @@ class Demo:
             if who in (str(index), person.key, person.first.lower(), person.name.lower()):
                 self.current = person
                 self.say(f"── you are now {person.name} ({person.key}) ──")
+                if hasattr(self, "application"):
+                    self.show_unseen()
                 return
         self.say(f"demo: no demo person '{who}'; try !who")
 
@@ -175,6 +187,7 @@ class Demo:
             self.say(f"{self.current.first}> {line}")
         calls_before = len(self.telegram.calls)
         self.show(await self.user(self.current).send(line), calls_before)
+        self.seen[self.current.user_id] = len(self.telegram.events)
         return True
 
     async def press(self, number: int) -> None:
@@ -188,6 +201,7 @@ class Demo:
         self.say(f"{self.current.first}> [{button['text']}]")
         calls_before = len(self.telegram.calls)
         self.show(await user.press_data(button["callback_data"], message), calls_before)
+        self.seen[self.current.user_id] = len(self.telegram.events)
 
     async def run(self, source: TextIO, fresh: bool = True) -> None:
         path = Path(self.settings.data_dir) / "demo.db"

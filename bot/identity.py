@@ -13,9 +13,9 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.clock import Clock
 from bot.i18n import Translator, translator
 from bot.rules.language import guess_language
-from bot.clock import Clock
 from storage import dialogs, people
 from storage.database import Database
 from storage.models import DialogState, Person

@@ -279,9 +279,9 @@ class ChatUser:
         seen = len(self.telegram.events)
         update = Update.de_json(data, self.application.bot)
         await self.application.process_update(update)
-        return self._since(seen)
+        return self.since(seen)
 
-    def _since(self, seen: int) -> list[SentMessage]:
+    def since(self, seen: int) -> list[SentMessage]:
         result, keys = [], set()
         for chat_id, message_id, _ in self.telegram.events[seen:]:
             if chat_id == self.user_id and (chat_id, message_id) not in keys:

@@ -3,8 +3,9 @@ suggest them. Started from the "Choose areas" step of /followup. See areas.mmd."
 
 from __future__ import annotations
 
-
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import Update
 
 from bot import dialogs
 from bot.identity import BotContext, members_only, reply

@@ -7,10 +7,12 @@ import logging
 from datetime import date, timedelta
 from html import escape
 
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import Update
 
 from bot import dialogs
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
@@ -19,6 +21,11 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services.followup import NotAllowed, Overview
 from conversations import units
+
+# Texts used inside f-strings, where Babel's extractor cannot see them.
+L_FORBEDRING_YEAR = N_("ForBedring {year}")
+L_BY_DATE = N_("by {date}")
+
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +60,14 @@ def answer_lines(t: Translator, answers) -> list[str]:
 
 
 def overview_text(t: Translator, ov: Overview) -> str:
-    lines = [f"<b>{t._('ForBedring {year}', year=ov.year)} · {escape(ov.unit.name)}</b>"]
+    lines = [f"<b>{t._(L_FORBEDRING_YEAR, year=ov.year)} · {escape(ov.unit.name)}</b>"]
     for number, state in enumerate(ov.states, 1):
         title = t._(state.step.title)
         if state.done:
             when = f" – {t.date(state.done_on)}" if state.done_on else ""
             lines.append(f"✅ {number}. {title}{when}")
         else:
-            lines.append(f"⬜ {number}. {title} – {t._('by {date}', date=t.date(state.due))}")
+            lines.append(f"⬜ {number}. {title} – {t._(L_BY_DATE, date=t.date(state.due))}")
         lines += answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
     following = ov.next
     lines.append("")

@@ -8,7 +8,9 @@ import logging
 from datetime import date
 from html import escape
 
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import Update
 
 from bot import dialogs
 from bot.i18n import N_, Translator
@@ -23,6 +25,11 @@ from bot.services import measures as service
 from bot.services.followup import NotAllowed, people_of_unit
 from conversations import units
 from conversations.followup import refuse
+
+# Texts used inside f-strings, where Babel's extractor cannot see them.
+L_PROPOSED_MEASURE = N_("Proposed measure")
+L_NEW_MEASURE = N_("New measure")
+
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +112,13 @@ def picker_days(t: Translator, dialog, year: int, month: int, today: date, last:
 
 
 def summary_text(t: Translator, data: dict) -> str:
-    lines = [f"<b>{t._('Proposed measure') if data.get('proposal') else t._('New measure')}</b>",
-             f"{t._('Theme')}: {t._(THEMES[data['theme']])}",
-             f"{t._('Preserve or improve')}: {t._(KINDS[data['kind']])}",
-             f"{t._('Title')}: {escape(data['title'])}",
-             f"{t._('What we will do')}: {escape(data['description'])}",
-             f"{t._('Responsible')}: {escape(data['responsible'])}",
-             f"{t._('Deadline')}: {t.date(date.fromisoformat(data['deadline']))}"]
+    lines = [f"<b>{t._(L_PROPOSED_MEASURE) if data.get('proposal') else t._(L_NEW_MEASURE)}</b>",
+             f"{t._(FIELD_LABELS['theme'])}: {t._(THEMES[data['theme']])}",
+             f"{t._(FIELD_LABELS['kind'])}: {t._(KINDS[data['kind']])}",
+             f"{t._(FIELD_LABELS['title'])}: {escape(data['title'])}",
+             f"{t._(FIELD_LABELS['description'])}: {escape(data['description'])}",
+             f"{t._(FIELD_LABELS['responsible'])}: {escape(data['responsible'])}",
+             f"{t._(FIELD_LABELS['deadline'])}: {t.date(date.fromisoformat(data['deadline']))}"]
     return "\n".join(lines)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import Update
 
 from bot import dialogs
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
 from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
@@ -19,19 +21,30 @@ from bot.services import measures as service
 from bot.services.followup import NotAllowed
 from conversations import units
 from conversations.followup import refuse
-from conversations.measure_new import text_refusal
+from conversations.measure_new import FIELD_LABELS, text_refusal
 from storage.models import Measure
+
+# Texts used inside f-strings, where Babel's extractor cannot see them.
+L_BY_DATE = N_("by {date}")
+L_PROPOSAL_WAITING_FOR_THE_LEADER = N_("proposal, waiting for the leader")
+L_PROPOSAL_DECLINED = N_("proposal declined")
+L_MEASURES = N_("Measures")
+L_STATUS = N_("Status")
+L_EVALUATION = N_("Evaluation")
+L_DECLINED_BECAUSE = N_("Declined because")
+L_HISTORY = N_("History")
+
 
 DIALOG = "measure_edit"
 
 
 def measure_line(t: Translator, m: Measure) -> str:
     line = (f"{STATUS_ICONS[m.status]} <b>{escape(m.title)}</b> – {t._(KINDS[m.kind])}, "
-            f"{t._(THEMES[m.theme])}; {t._('by {date}', date=t.date(m.deadline))}")
+            f"{t._(THEMES[m.theme])}; {t._(L_BY_DATE, date=t.date(m.deadline))}")
     if m.proposal == "pending":
-        line += f" ({t._('proposal, waiting for the leader')})"
+        line += f" ({t._(L_PROPOSAL_WAITING_FOR_THE_LEADER)})"
     elif m.proposal == "declined":
-        line += f" ({t._('proposal declined')})"
+        line += f" ({t._(L_PROPOSAL_DECLINED)})"
     return line
 
 
@@ -43,7 +56,7 @@ async def show_list(update: Update, context: BotContext, unit_id: int) -> None:
     except NotAllowed:
         await refuse(update, context, f"list measures of unit {unit_id}")
         return
-    lines = [f"<b>{t._('Measures')} · {escape(unit.name)}</b>"]
+    lines = [f"<b>{t._(L_MEASURES)} · {escape(unit.name)}</b>"]
     lines += [measure_line(t, m) for m in measures] or [t._("No measures yet.")]
     rows = [[Button(f"{STATUS_ICONS[m.status]} {m.title[:50]}", callback_data=f"me:{m.id}")] for m in measures]
     if is_leader_of(context.memberships, unit_id):
@@ -61,20 +74,20 @@ async def measures_command(update: Update, context: BotContext) -> None:
 def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
     m = view.measure
     lines = [f"<b>{escape(m.title)}</b>",
-             f"{t._('Theme')}: {t._(THEMES[m.theme])} ({t._(KINDS[m.kind])})",
-             f"{t._('What we will do')}: {escape(m.description)}",
-             f"{t._('Responsible')}: {escape(m.responsible)}",
-             f"{t._('Deadline')}: {t.date(m.deadline)}",
-             f"{t._('Status')}: {STATUS_ICONS[m.status]} {t._(STATUSES[m.status])}"]
+             f"{t._(FIELD_LABELS['theme'])}: {t._(THEMES[m.theme])} ({t._(KINDS[m.kind])})",
+             f"{t._(FIELD_LABELS['description'])}: {escape(m.description)}",
+             f"{t._(FIELD_LABELS['responsible'])}: {escape(m.responsible)}",
+             f"{t._(FIELD_LABELS['deadline'])}: {t.date(m.deadline)}",
+             f"{t._(L_STATUS)}: {STATUS_ICONS[m.status]} {t._(STATUSES[m.status])}"]
     if m.evaluation:
-        lines.append(f"{t._('Evaluation')}: {t._(EVALUATIONS[m.evaluation])} – {escape(m.evaluation_why or '')}")
+        lines.append(f"{t._(L_EVALUATION)}: {t._(EVALUATIONS[m.evaluation])} – {escape(m.evaluation_why or '')}")
     if m.decline_reason:
-        lines.append(f"{t._('Declined because')}: {escape(m.decline_reason)}")
+        lines.append(f"{t._(L_DECLINED_BECAUSE)}: {escape(m.decline_reason)}")
     if view.last_update:
         lines.append(t._("Last update: {date}", date=t.date(view.last_update.astimezone(tz).date())))
     if view.history:
         lines.append("")
-        lines.append(f"<b>{t._('History')}</b>")
+        lines.append(f"<b>{t._(L_HISTORY)}</b>")
         for event, name in view.history[-10:]:
             when = t.date(event.at.astimezone(tz).date())
             change = event.field if event.new is None else f"{event.field}: {escape(event.new)[:80]}"

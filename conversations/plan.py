@@ -5,38 +5,48 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import Update
 
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
 from bot.rules.themes import KINDS, THEMES
-from bot.services import followup as service, measures as measure_service
+from bot.services import followup as service
+from bot.services import measures as measure_service
 from bot.services.followup import NotAllowed, Overview
 from conversations import units
 from conversations.followup import answer_lines, refuse
 from conversations.measures import measure_line
 from storage.models import Role
 
+# Texts used inside f-strings, where Babel's extractor cannot see them.
+L_ACTION_PLAN_YEAR = N_("Action plan {year}")
+L_STEPS = N_("Steps")
+L_AREAS = N_("Areas")
+L_MEASURES = N_("Measures")
+
+
 
 def plan_text(t: Translator, ov: Overview, measures, last_updates, tz) -> str:
-    lines = [f"<b>{t._('Action plan {year}', year=ov.year)} · {escape(ov.unit.name)} ({escape(ov.unit.trust_name)})</b>"]
+    lines = [f"<b>{t._(L_ACTION_PLAN_YEAR, year=ov.year)} · {escape(ov.unit.name)} ({escape(ov.unit.trust_name)})</b>"]
     if ov.plan_submitted_at:
         lines.append(t._("Submitted {date}.", date=t.date(ov.plan_submitted_at.astimezone(tz).date())))
         lines += answer_lines(t, ov.answers_for("plan"))
     else:
         lines.append(t._("Not submitted yet (deadline {date}).", date=t.date(ov.cycle.plan_deadline)))
-    lines += ["", f"<b>{t._('Steps')}</b>"]
+    lines += ["", f"<b>{t._(L_STEPS)}</b>"]
     for number, state in enumerate(ov.states, 1):
         when = t.date(state.done_on) if state.done_on else (t._("done") if state.done else
                                                              t._("by {date}", date=t.date(state.due)))
         lines.append(f"{'✅' if state.done else '⬜'} {number}. {t._(state.step.title)} – {when}")
         lines += answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
-    lines += ["", f"<b>{t._('Areas')}</b>"]
+    lines += ["", f"<b>{t._(L_AREAS)}</b>"]
     lines += [f"• {t._(KINDS[a.kind])}: {t._(THEMES[a.theme])} – {escape(a.why)}" for a in ov.areas] \
         or [t._("No areas chosen yet.")]
-    lines += ["", f"<b>{t._('Measures')}</b>"]
+    lines += ["", f"<b>{t._(L_MEASURES)}</b>"]
     for m in measures:
         lines.append(measure_line(t, m))
         if m.id in last_updates:

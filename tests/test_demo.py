@@ -46,3 +46,70 @@ def test_scripted_demo_joins_a_leader_and_switches_language(tmp_path):
         assert found >= 0, f"missing, in order: {step!r}\n{out}"
         position = found + len(step)
     assert (tmp_path / "demo.db").exists()
+
+
+YEAR_SCRIPT = """!date 2026-04-30
+/followup
+!3
+!1
+i går
+!4
+!as 2
+!1
+!as 1
+/nyttiltak
+!2
+!2
+Tavlemøte hver mandag
+Ti minutter; vi merker det når avvik tas opp tidligere.
+Assisterende avdelingsleder
+1.10.2026
+!1
+/nyttiltak
+!1
+!1
+Fagdager
+Vi fortsetter med fagdagene.
+Leder
+1.11.2026
+!1
+/plan
+!1
+!as 3
+!2
+Vi ble ikke tatt med.
+!as 1
+!date 2026-09-20
+/tiltak
+!1
+!2
+Godt i gang
+/plan
+!quit
+"""
+
+
+def test_scripted_demo_walks_a_unit_through_the_year(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
+    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=YEAR_SCRIPT, capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path, env={**env, "DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    steps = [
+        "demo: the bot's date is now 2026-04-30",
+        "Lagret: «Gjennomgang med partene» ferdig 29. april 2026.",
+        "(while you were away)",
+        "Takk, svaret ditt er lagra.",
+        "Lagret: «Tavlemøte hver mandag».",
+        "Lagret: «Fagdager».",
+        "Planen er levert. 2 representanter blir bedt om å bekrefte den.",
+        "⚠ tillitsvalgt Siri Berg: har innvendinger mot planen – «Vi ble ikke tatt med.»",
+        "demo: the bot's date is now 2026-09-20",
+        "Status lagret: ferdig.",
+        "✅ Fagdager – ta vare på",
+    ]
+    position = 0
+    for step in steps:
+        found = out.find(step, position)
+        assert found >= 0, f"missing, in order: {step!r}\n{out[position:position + 3000]}"
+        position = found + len(step)

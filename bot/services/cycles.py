@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bot.rules.cycle import DATE_FIELDS, CycleDates, contradictions, cycle_from, default_cycle, shifted_one_year
+from bot.rules.cycle import (
+    DATE_FIELDS,
+    CycleDates,
+    contradictions,
+    cycle_from,
+    default_cycle,
+    shifted_one_year,
+)
 from storage import audit, cycles, organisation
 from storage.database import Database
 

@@ -10,7 +10,8 @@ from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
 from bot.rules.cycle import CycleDates, current_year
 from bot.rules.methods import METHODS, Method
 from bot.services.cycles import cycle_for_trust
-from storage import audit, followup as store
+from storage import audit
+from storage import followup as store
 from storage.database import Database
 from storage.followup import UnitInfo
 from storage.models import Confirmation, FocusArea, Person, StepRecord

@@ -10,7 +10,9 @@ from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
 from bot.rules.cycle import current_year
 from bot.services.cycles import cycle_for_trust
 from bot.services.followup import NotAllowed
-from storage import audit, followup as followup_store, measures as store
+from storage import audit
+from storage import followup as followup_store
+from storage import measures as store
 from storage.database import Database
 from storage.followup import UnitInfo
 from storage.models import Measure, MeasureEvent
