@@ -103,9 +103,9 @@ def test_scripted_demo_walks_a_unit_through_the_year(tmp_path):
         "Lagret: «Tavlemøte hver mandag».",
         "Lagret: «Fagdager».",
         "Planen er levert. 2 representanter blir bedt om å bekrefte den.",
-        "⚠ tillitsvalgt Siri Berg: har innvendinger mot planen – «Vi ble ikke tatt med.»",
         "demo: the bot's date is now 2026-09-20",
         "Status lagret: ferdig.",
+        "⚠ tillitsvalgt Siri Berg: har innvendinger mot planen – «Vi ble ikke tatt med.»",
         "✅ Fagdager – ta vare på",
     ]
     position = 0
