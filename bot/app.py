@@ -92,6 +92,7 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(measures.propose_button, pattern=r"^np:"),
         CallbackQueryHandler(areas.add_area_button, pattern=r"^ar:"),
         CallbackQueryHandler(areas.theme_button, pattern=r"^ad:"),
+        CallbackQueryHandler(areas.remove_area_button, pattern=r"^ax:"),
         CallbackQueryHandler(areas.scores_button, pattern=r"^sc:"),
         CallbackQueryHandler(areas.score_button, pattern=r"^sd:"),
         CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),

@@ -13,7 +13,7 @@ from bot.rules.access import is_leader_of
 from bot.rules.themes import KINDS, THEMES, suggest_areas
 from bot.services import followup as service
 from bot.services.followup import NotAllowed
-from conversations.followup import refuse
+from conversations.followup import refuse, show_step
 from conversations.measure_new import text_refusal
 
 THEME_KEYS = list(THEMES)
@@ -89,6 +89,21 @@ async def area_text(update: Update, context: BotContext, dialog) -> None:
     await reply(update, t._("Saved: an area to {kind} – {theme}.", kind=t._(KINDS[data["kind"]]),
                             theme=t._(THEMES[data["theme"]])),
                 reply_markup=Keyboard([[Button(t._("See the step"), callback_data=f"fs:{data['unit']}:areas")]]))
+
+
+@members_only
+async def remove_area_button(update: Update, context: BotContext) -> None:
+    """ax:<area>"""
+    parts = update.callback_query.data.split(":")
+    try:
+        if len(parts) != 2 or not parts[1].isdigit():
+            raise NotAllowed(update.callback_query.data)
+        unit_id = await service.remove_area(context.db, context.memberships, context.person.id, int(parts[1]))
+    except NotAllowed:
+        await refuse(update, context, f"remove an area with {update.callback_query.data!r}")
+        return
+    await update.callback_query.answer(context.t._("Removed."))
+    await show_step(update, context, unit_id, "areas")
 
 
 # --- theme scores: one theme at a time, 0-100 or skip, then suggestions ---

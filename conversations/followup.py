@@ -134,9 +134,17 @@ async def followup_button(update: Update, context: BotContext) -> None:
     if parts[0] == "fu" or len(parts) < 3:
         await reply(update, overview_text(context.t, ov), reply_markup=localized_overview_keyboard(context.t, ov))
         return
-    state = next((s for s in ov.states if s.step.key == parts[2]), None)
+    await show_step(update, context, unit_id, parts[2], ov)
+
+
+async def show_step(update: Update, context: BotContext, unit_id: int, step_key: str,
+                    ov: Overview | None = None) -> None:
+    ov = ov or await load_overview(update, context, unit_id)
+    if ov is None:
+        return
+    state = next((s for s in ov.states if s.step.key == step_key), None)
     if state is None:
-        await refuse(update, context, f"open step {parts[2]!r}")
+        await refuse(update, context, f"open step {step_key!r}")
         return
     await reply(update, step_text(context.t, ov, state), reply_markup=step_keyboard(context, ov, state))
 
@@ -171,6 +179,8 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
             rows.append([Button(t._("Add an area to preserve"), callback_data=f"ar:{unit_id}:preserve"),
                          Button(t._("Add an area to improve"), callback_data=f"ar:{unit_id}:improve")])
             rows.append([Button(t._("Enter theme scores"), callback_data=f"sc:{unit_id}")])
+            rows += [[Button(t._("Remove: {theme}", theme=t._(THEMES[area.theme])), callback_data=f"ax:{area.id}")]
+                     for area in ov.areas]
         elif step.completion in ("measures", "status", "evaluation"):
             rows.append([Button(t._("Register a measure"), callback_data=f"nm:{unit_id}"),
                          Button(t._("The measures"), callback_data=f"ml:{unit_id}")])

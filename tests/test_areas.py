@@ -65,3 +65,20 @@ async def test_areas_are_the_leaders_only(harness, db, leader):
 def test_suggestions_rule():
     assert suggest_areas({"engagement": 80, "teamwork": 40, "leadership": 60}) == (["engagement"], ["teamwork", "leadership"])
     assert suggest_areas({"engagement": 50, "teamwork": 50}, improve=1) == (["teamwork"], ["engagement"])
+
+
+async def test_leader_removes_an_area_others_cannot(harness, db, leader):
+    await open_areas_step(leader)
+    await leader.press("Legg til eit område å forbetre")
+    await leader.press("Leiaråtferd")
+    await leader.send("Vi treng meir tilbakemelding.")
+    await leader.press("Sjå steget")
+    async with db.session() as session:
+        area_id = (await session.exec(select(FocusArea.id))).one()
+    other = await harness.member(504, "leader", "Per", place="AKUTT")
+    await other.press_data(f"ax:{area_id}")
+    assert other.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    replies = await leader.press("Fjern: Leiaråtferd")
+    assert "Leiaråtferd" not in replies[0].plain
+    async with db.session() as session:
+        assert (await session.exec(select(FocusArea))).all() == []

@@ -128,14 +128,16 @@ async def add_area(db: Database, memberships, person_id: int, unit_id: int, kind
         audit.record(session, f"person:{person_id}", "area.add", f"followup:{followup.id}", f"{kind}:{theme}")
 
 
-async def remove_area(db: Database, memberships, person_id: int, area_id: int) -> None:
+async def remove_area(db: Database, memberships, person_id: int, area_id: int) -> int:
+    """Returns the area's unit."""
     async with db.session() as session:
         area = await store.get_area(session, area_id)
         followup = await store.get_followup(session, area.followup_id) if area else None
         if followup is None or not is_leader_of(memberships, followup.unit_id):
             raise NotAllowed(f"remove area {area_id}")
         await store.delete_area(session, area)
-        audit.record(session, f"person:{person_id}", "area.remove", f"area:{area_id}")
+        audit.record(session, f"person:{person_id}", "area.remove", f"area:{area_id}", f"{area.kind}:{area.theme}")
+        return followup.unit_id
 
 
 async def save_score(db: Database, memberships, person_id: int, unit_id: int, theme: str, score: int,
