@@ -13,7 +13,8 @@ from bot.rules.access import is_leader_of
 from bot.rules.themes import KINDS, THEMES, suggest_areas
 from bot.services import followup as service
 from bot.services.followup import NotAllowed
-from conversations.followup import refuse, show_step
+from conversations.common import old_dialog_button, refuse
+from conversations.followup import show_step
 from conversations.measure_new import text_refusal
 
 THEME_KEYS = list(THEMES)
@@ -59,8 +60,7 @@ async def theme_button(update: Update, context: BotContext) -> None:
     parts = update.callback_query.data.split(":")
     dialog = dialogs.with_token(context, "area", parts[1]) if len(parts) == 3 else None
     if dialog is None or dialog.step != "theme" or parts[2] not in THEMES:
-        await update.callback_query.answer(context.t._(
-            "That button belongs to something you already finished or cancelled."), show_alert=True)
+        await old_dialog_button(update, context)
         return
     await update.callback_query.answer()
     dialog.data["theme"], dialog.step = parts[2], "why"
@@ -166,8 +166,7 @@ async def score_button(update: Update, context: BotContext) -> None:
     parts = update.callback_query.data.split(":")
     dialog = dialogs.with_token(context, "scores", parts[1]) if len(parts) == 3 else None
     if dialog is None:
-        await update.callback_query.answer(context.t._(
-            "That button belongs to something you already finished or cancelled."), show_alert=True)
+        await old_dialog_button(update, context)
         return
     await update.callback_query.answer()
     if parts[2] == "cancel":

@@ -21,6 +21,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services.followup import NotAllowed, Overview
 from conversations import units
+from conversations.common import old_dialog_button, refuse
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_FORBEDRING_YEAR = N_("ForBedring {year}")
@@ -91,16 +92,6 @@ async def load_overview(update: Update, context: BotContext, unit_id: int) -> Ov
     except NotAllowed:
         await refuse(update, context, f"view unit {unit_id}")
         return None
-
-
-async def refuse(update: Update, context: BotContext, what: str) -> None:
-    """Someone asked for something that is not theirs: say so, change nothing, log it."""
-    log.warning("refused: user %s tried to %s", update.effective_user.id, what)
-    text = context.t._("You cannot do that for this unit.")
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await reply(update, text)
 
 
 async def show_followup(update: Update, context: BotContext, unit_id: int) -> None:
@@ -275,8 +266,7 @@ async def mark_button(update: Update, context: BotContext) -> None:
     parts = query.data.split(":")
     dialog = dialogs.with_token(context, "mark", parts[1]) if len(parts) >= 3 else None
     if dialog is None:
-        await query.answer(context.t._("That button belongs to something you already finished or "
-                                       "cancelled."), show_alert=True)
+        await old_dialog_button(update, context)
         return
     await query.answer()
     action, value = parts[2], parts[3] if len(parts) > 3 else ""
@@ -405,8 +395,7 @@ async def comment_button(update: Update, context: BotContext) -> None:
     """cc:<token>:skip"""
     parts = update.callback_query.data.split(":")
     if len(parts) < 2 or dialogs.with_token(context, "comment", parts[1]) is None:
-        await update.callback_query.answer(context.t._(
-            "That button belongs to something you already finished or cancelled."), show_alert=True)
+        await old_dialog_button(update, context)
         return
     await update.callback_query.answer()
     await dialogs.end(context)

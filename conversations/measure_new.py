@@ -24,7 +24,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed, people_of_unit
 from conversations import units
-from conversations.followup import refuse
+from conversations.common import old_dialog_button, refuse
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_PROPOSED_MEASURE = N_("Proposed measure")
@@ -191,6 +191,16 @@ async def deadline_refusal(context: BotContext, dialog, deadline: date) -> str |
     return None
 
 
+async def accept_deadline(update: Update, context: BotContext, dialog, deadline: date) -> None:
+    """A typed or picked deadline: refused with the reason, or stored and on to the next step."""
+    refusal = await deadline_refusal(context, dialog, deadline)
+    if refusal:
+        await ask(update, context, dialog, refusal)
+        return
+    dialog.data["deadline"] = deadline.isoformat()
+    await advance(update, context, dialog)
+
+
 async def on_text(update: Update, context: BotContext, dialog) -> None:
     t, text = context.t, update.message.text
     if dialog.step not in TEXT_STEPS:
@@ -204,17 +214,13 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
                        else t._("I could not read that as a date."))
             await ask(update, context, dialog, message)
             return
-        refusal = await deadline_refusal(context, dialog, deadline)
-        if refusal:
-            await ask(update, context, dialog, refusal)
-            return
-        dialog.data["deadline"] = deadline.isoformat()
-    else:
-        refusal = text_refusal(t, dialog.step, text)
-        if refusal:
-            await ask(update, context, dialog, refusal)
-            return
-        dialog.data[dialog.step] = text.strip()
+        await accept_deadline(update, context, dialog, deadline)
+        return
+    refusal = text_refusal(t, dialog.step, text)
+    if refusal:
+        await ask(update, context, dialog, refusal)
+        return
+    dialog.data[dialog.step] = text.strip()
     await advance(update, context, dialog)
 
 
@@ -227,8 +233,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     dialog = dialogs.with_token(context, DIALOG, parts[1]) if len(parts) >= 3 else None
     t = context.t
     if dialog is None:
-        await query.answer(t._("That button belongs to something you already finished or cancelled."),
-                           show_alert=True)
+        await old_dialog_button(update, context)
         return
     await query.answer()
     action, values = parts[2], parts[3:]
@@ -281,12 +286,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         except ValueError:
             await ask(update, context, dialog)
             return
-        refusal = await deadline_refusal(context, dialog, deadline)
-        if refusal:
-            await ask(update, context, dialog, refusal)
-            return
-        dialog.data["deadline"] = deadline.isoformat()
-        await advance(update, context, dialog)
+        await accept_deadline(update, context, dialog, deadline)
     elif action == "edit" and dialog.step == "summary":
         rows = [[Button(t._(FIELD_LABELS[f]), callback_data=f"ms:{dialog.token}:e:{f}")] for f in FIELD_LABELS]
         await reply(update, t._("Which field do you want to change?"),

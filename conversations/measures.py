@@ -20,7 +20,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed
 from conversations import units
-from conversations.followup import refuse
+from conversations.common import callback_int, refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
 from storage.models import Measure
 
@@ -125,15 +125,10 @@ async def show_detail(update: Update, context: BotContext, measure_id: int, hist
                 reply_markup=detail_keyboard(context.t, view))
 
 
-def number_after(data: str, prefix_parts: int = 1) -> int | None:
-    parts = data.split(":")
-    return int(parts[prefix_parts]) if len(parts) > prefix_parts and parts[prefix_parts].isdigit() else None
-
-
 @members_only
 async def list_button(update: Update, context: BotContext) -> None:
     """ml:<unit>"""
-    unit_id = number_after(update.callback_query.data)
+    unit_id = callback_int(update.callback_query.data)
     if unit_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
         return
@@ -144,7 +139,7 @@ async def list_button(update: Update, context: BotContext) -> None:
 @members_only
 async def detail_button(update: Update, context: BotContext) -> None:
     """me:<measure>"""
-    measure_id = number_after(update.callback_query.data)
+    measure_id = callback_int(update.callback_query.data)
     if measure_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
         return
@@ -156,7 +151,7 @@ async def update_button(update: Update, context: BotContext) -> None:
     """mu:<measure>:s:<status> | responsible | deadline | evaluate | ev:<result> | history | skip"""
     query = update.callback_query
     parts = query.data.split(":")
-    measure_id = number_after(query.data)
+    measure_id = callback_int(query.data)
     t, now = context.t, context.clock.now()
     if measure_id is None or len(parts) < 3:
         await refuse(update, context, f"use {query.data!r}")
@@ -246,7 +241,7 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
 async def proposal_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     parts = query.data.split(":")
-    measure_id, t = number_after(query.data), context.t
+    measure_id, t = callback_int(query.data), context.t
     if measure_id is None or len(parts) != 3 or parts[2] not in ("accept", "decline"):
         await refuse(update, context, f"use {query.data!r}")
         return
@@ -312,7 +307,7 @@ async def propose_button(update: Update, context: BotContext) -> None:
     """np:<unit> from the measure list of a rep."""
     from conversations.measure_new import start
 
-    unit_id = number_after(update.callback_query.data)
+    unit_id = callback_int(update.callback_query.data)
     if unit_id is None or not rep_role_at(context.memberships, unit_id):
         await refuse(update, context, f"propose with {update.callback_query.data!r}")
         return

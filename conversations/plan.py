@@ -18,7 +18,8 @@ from bot.services import followup as service
 from bot.services import measures as measure_service
 from bot.services.followup import NotAllowed, Overview
 from conversations import units
-from conversations.followup import answer_lines, refuse
+from conversations.common import callback_int, refuse
+from conversations.followup import answer_lines
 from conversations.measures import measure_line
 from storage.models import Role
 
@@ -88,15 +89,10 @@ async def plan_command(update: Update, context: BotContext) -> None:
         await units.with_unit(update, context, "pl")
 
 
-def unit_from(data: str) -> int | None:
-    parts = data.split(":")
-    return int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else None
-
-
 @members_only
 async def plan_button(update: Update, context: BotContext) -> None:
     """pl:<unit>"""
-    unit_id = unit_from(update.callback_query.data)
+    unit_id = callback_int(update.callback_query.data)
     if unit_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
         return
@@ -108,7 +104,7 @@ async def plan_button(update: Update, context: BotContext) -> None:
 async def submit_button(update: Update, context: BotContext) -> None:
     """ps:<unit>"""
     t = context.t
-    unit_id = unit_from(update.callback_query.data)
+    unit_id = callback_int(update.callback_query.data)
     try:
         if unit_id is None:
             raise NotAllowed(f"use {update.callback_query.data!r}")

@@ -1,0 +1,33 @@
+"""Small pieces every dialog uses: refusing, reading ids from buttons, old buttons."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from bot.identity import BotContext, reply
+
+log = logging.getLogger(__name__)
+
+
+async def refuse(update: Update, context: BotContext, what: str) -> None:
+    """Someone asked for something that is not theirs: say so, change nothing, log it."""
+    log.warning("refused: user %s tried to %s", update.effective_user.id, what)
+    text = context.t._("You cannot do that for this unit.")
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, text)
+
+
+def callback_int(data: str, index: int = 1) -> int | None:
+    """The number at `index` in callback data like 'me:812:...', or None."""
+    parts = data.split(":")
+    return int(parts[index]) if len(parts) > index and parts[index].isdigit() else None
+
+
+async def old_dialog_button(update: Update, context: BotContext) -> None:
+    """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
+    await update.callback_query.answer(
+        context.t._("That button belongs to something you already finished or cancelled."), show_alert=True)
