@@ -93,6 +93,9 @@ class Person(SQLModel, table=True):
     # False until the person has picked a language themselves; until then it is a guess.
     language_chosen: bool = Field(default=False)
     active: bool = Field(default=True)
+    # Reminders: optional ones are held until this day; groups turned off (comma-separated).
+    snoozed_until: date | None = Field(default=None)
+    muted_reminders: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
 
 
@@ -300,3 +303,55 @@ class DialogState(SQLModel, table=True):
     token: str = Field(max_length=12)  # in every button of this dialog: old buttons are recognised
     data: str = Field(default="{}")  # JSON
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+# --- reminders and the outbox ---
+
+class Reminder(SQLModel, table=True):
+    """One reminder due to one person. The key (person, reason, subject, period)
+    is unique: a reminder is recorded once and so delivered at most once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    reason: str = Field(max_length=40)
+    subject: str = Field(max_length=60)  # unit:<id>, measure:<id>, confirmation:<id>
+    period: str = Field(max_length=40)
+    due_on: date
+    state: str = Field(default="pending", max_length=10)  # pending / sent / dropped
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every message the bot sends on its own: reminders, notices, announcements.
+
+    state: pending -> sending -> sent | failed | blocked. A row left in 'sending'
+    by a killed process is sent again at start (at-least-once)."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=200, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str = Field(max_length=20)  # reminder / notice / broadcast
+    text: str
+    reply_markup: str | None = Field(default=None)  # JSON
+    state: str = Field(default="pending", max_length=10, index=True)
+    attempts: int = Field(default=0)
+    not_before: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    error: str | None = Field(default=None, max_length=500)
+    telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class JobRun(SQLModel, table=True):
+    """When a scheduled job last ran, so a bot that was down catches up at start."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(primary_key=True, max_length=40)
+    last_day: date
+    ran_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
