@@ -25,10 +25,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import jobs
 from bot.clock import Clock
 from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
+from bot.outbox import Sender
 from bot.settings import Settings
 from conversations import (
     areas,
@@ -38,6 +40,7 @@ from conversations import (
     measure_new,
     measures,
     plan,
+    reminders,
     start,
     units,
 )
@@ -72,6 +75,7 @@ def register_handlers(application: Application) -> None:
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
         CommandHandler("cancel", fallback.cancel_command, filters=private),
         CommandHandler(["followup", "oppfolging", "oppfylging"], followup.followup_command, filters=private),
+        CommandHandler(["settings", "innstillinger"], reminders.settings_command, filters=private),
         CommandHandler(["plan", "handlingsplan"], plan.plan_command, filters=private),
         CommandHandler(["measures", "tiltak"], measures.measures_command, filters=private),
         CommandHandler(["newmeasure", "nyttiltak"], measure_new.new_measure_command, filters=private),
@@ -95,6 +99,9 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(areas.remove_area_button, pattern=r"^ax:"),
         CallbackQueryHandler(areas.scores_button, pattern=r"^sc:"),
         CallbackQueryHandler(areas.score_button, pattern=r"^sd:"),
+        CallbackQueryHandler(reminders.quick_status_button, pattern=r"^qs:"),
+        CallbackQueryHandler(reminders.settings_button, pattern=r"^nz:"),
+        CallbackQueryHandler(reminders.remind_leader_button, pattern=r"^ra:"),
         CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),
         CallbackQueryHandler(plan.submit_button, pattern=r"^ps:"),
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
@@ -110,6 +117,8 @@ async def on_startup(application: Application) -> None:
     """Work done once the Application is initialised, by every way of running it
     (PTB's post_init only runs inside run_polling/run_webhook, which we don't use)."""
     await set_default_menus(application.bot, application.bot_data["settings"].default_language)
+    await application.bot_data["sender"].recover()
+    jobs.schedule(application)
 
 
 def build_application(settings: Settings, db: Database, request: BaseRequest | None = None,
@@ -131,6 +140,8 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     application = builder.build()
     application.bot_data["settings"] = settings
     application.bot_data["db"] = db
-    application.bot_data["clock"] = Clock(settings.bot_timezone)
+    application.bot_data["clock"] = clock = Clock(settings.bot_timezone)
+    application.bot_data["sender"] = Sender(application.bot, db, settings.bot_timezone, clock,
+                                            rate=settings.outbox_rate, per_chat=settings.outbox_per_chat_seconds)
     register_handlers(application)
     return application

@@ -1,31 +1,28 @@
 """Messages the bot sends on its own to someone other than the person it is answering.
 
-Each is written in the recipient's language. This is the one place such
-messages leave; the outbox (nudges issue) will take over delivery here.
+Each is written in the recipient's language into the outbox (so it is never
+lost) and then delivered at once by the sender, the one path for every
+proactive message (bot/outbox.py).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Callable
 
-from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import Forbidden, TelegramError
+from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator, translator
-from storage.models import Person
+from bot.outbox import markup_json
+from storage import outbox
+from storage.models import OutboxMessage, Person
 
-log = logging.getLogger(__name__)
 
-
-async def notify(bot: Bot, person: Person, text: Callable[[Translator], str],
+async def notify(context, person: Person, text: Callable[[Translator], str],
                  buttons: Callable[[Translator], InlineKeyboardMarkup | None] = lambda t: None) -> bool:
+    """Queue a notice for `person` and try to deliver it now; True if it went out."""
     t = translator(person.language)
-    try:
-        await bot.send_message(person.telegram_user_id, text(t), reply_markup=buttons(t))
-        return True
-    except Forbidden:
-        log.info("person %s has blocked the bot; message not delivered", person.id)
-    except TelegramError as exc:
-        log.warning("could not message person %s: %s", person.id, exc)
-    return False
+    async with context.db.session() as session:
+        message = await outbox.add(session, OutboxMessage(
+            person_id=person.id, chat_id=person.telegram_user_id, kind="notice", text=text(t),
+            reply_markup=markup_json(buttons(t)), not_before=context.clock.now(), created_at=context.clock.now()))
+    return await context.application.bot_data["sender"].deliver_now(message.id)

@@ -50,6 +50,7 @@ async def run_bot(settings: Settings) -> None:
         async with application:
             await on_startup(application)
             await application.start()
+            sender_task = asyncio.create_task(application.bot_data["sender"].run_forever())
             if settings.webhook_url:
                 server = WebhookServer(application, settings.webhook_secret, webhook_path(settings.webhook_url))
                 port = server.start(settings.webhook_listen, settings.webhook_port)
@@ -64,6 +65,7 @@ async def run_bot(settings: Settings) -> None:
                 log.info("polling for updates")
                 await stop.wait()
                 await application.updater.stop()
+            sender_task.cancel()
             await application.stop()
     finally:
         await db.dispose()

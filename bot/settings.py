@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,12 @@ class Settings:
     bot_timezone: ZoneInfo
     default_language: str
     data_dir: Path
+    nudge_time: time = time(9, 0)
+    review_reminder_days: int = 14
+    feedback_reminder_days: int = 28
+    escalation_days: int = 14
+    outbox_rate: float = 25.0
+    outbox_per_chat_seconds: float = 1.0
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return f"Settings(database_url={self.database_url!r}, webhook={'on' if self.webhook_url else 'off'})"
@@ -139,7 +146,31 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     if language not in LANGUAGES:
         raise SettingsError("DEFAULT_LANGUAGE is malformed: use one of nb, nn, en.")
 
+    nudge_text = get("NUDGE_TIME") or "09:00"
+    try:
+        nudge_time = time.fromisoformat(nudge_text)
+    except ValueError as exc:
+        raise SettingsError("NUDGE_TIME is malformed: expected HH:MM, e.g. 09:00.") from exc
+    if not time(8, 0) <= nudge_time < time(20, 0):
+        raise SettingsError("NUDGE_TIME is malformed: reminders go out between 08:00 and 20:00.")
+
+    def number(name: str, default: str, low: float, high: float, kind=int):
+        text = get(name) or default
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise SettingsError(f"{name} is malformed: expected a number from {low:g} to {high:g}.")
+        return value
+
     return Settings(
+        nudge_time=nudge_time,
+        review_reminder_days=number("REMINDER_REVIEW_DAYS", "14", 1, 120),
+        feedback_reminder_days=number("REMINDER_FEEDBACK_DAYS", "28", 1, 120),
+        escalation_days=number("ESCALATION_DAYS", "14", 1, 120),
+        outbox_rate=number("OUTBOX_RATE", "25", 1, 30, float),
+        outbox_per_chat_seconds=number("OUTBOX_PER_CHAT_SECONDS", "1", 0, 60, float),
         telegram_bot_token=token,
         database_url=database_url,
         telegram_api_url=api_url,

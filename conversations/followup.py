@@ -312,7 +312,7 @@ async def save_mark(update: Update, context: BotContext, dialog: dialogs.Dialog)
     leader = escape(context.person.name)
     for rep, role, confirmation_id in to_ask:
         await notify(
-            context.bot, rep,
+            context, rep,
             lambda rt, role=role: rt._(
                 "{leader} has marked “{step}” as done ({date}) for {unit}. Did you take part?",
                 leader=leader, step=rt._(step.title), date=rt.date(day), unit=escape(ov.unit.name)),
@@ -366,7 +366,7 @@ async def tell_leaders_about_objection(context: BotContext, confirmation_id: int
     confirmation, unit = found
     name, role = escape(context.person.name), confirmation.role
     for leader, _ in await service.people_of_unit(context.db, unit.id, ("leader",)):
-        await notify(context.bot, leader, lambda rt: rt._(
+        await notify(context, leader, lambda rt: rt._(
             "{role} {name} ({unit}): {answer}.", role=rt._(ROLE_NAMES[role]).capitalize(), name=name,
             unit=escape(unit.name), answer=answer_label(rt, confirmation.answer))
             + (f" «{escape(comment)}»" if comment else ""))

@@ -332,7 +332,7 @@ async def send_proposal_to_leaders(context: BotContext, measure) -> None:
             "responsible": measure.responsible, "deadline": measure.deadline.isoformat(), "proposal": True}
     for leader, _ in await people_of_unit(context.db, measure.unit_id, ("leader",)):
         await notify(
-            context.bot, leader,
+            context, leader,
             lambda rt: rt._("{role} {name} proposes a measure:", role=rt._(ROLE_NAMES[role]).capitalize(), name=name)
             + "\n\n" + summary_text(rt, data),
             lambda rt: Keyboard([[Button(rt._("Accept"), callback_data=f"pa:{measure.id}:accept"),

@@ -290,11 +290,11 @@ async def tell_proposer(context: BotContext, measure: Measure) -> None:
             continue
         title = escape(measure.title)
         if measure.proposal == "accepted":
-            await notify(context.bot, person, lambda rt: rt._(
+            await notify(context, person, lambda rt: rt._(
                 "Your proposal “{title}” was accepted and is now in the plan.", title=title))
         else:
             reason = escape(measure.decline_reason or "")
-            await notify(context.bot, person, lambda rt: rt._(
+            await notify(context, person, lambda rt: rt._(
                 "Your proposal “{title}” was declined: {reason}", title=title, reason=reason))
 
 

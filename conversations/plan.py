@@ -122,7 +122,7 @@ async def submit_button(update: Update, context: BotContext) -> None:
     leader = escape(context.person.name)
     for rep, _, confirmation_id in to_ask:
         await notify(
-            context.bot, rep,
+            context, rep,
             lambda rt: rt._("{leader} has submitted the action plan. Please read it (/plan) and acknowledge it, "
                             "or object with a comment.", leader=leader),
             lambda rt, cid=confirmation_id: Keyboard([[

@@ -174,7 +174,7 @@ async def facts_for(session: AsyncSession, followup: UnitFollowup, last_status: 
     facts.open_measures = (await session.exec(select(func.count()).select_from(Measure).where(open_))).one()
     if last_status is not None:
         updated = select(MeasureEvent.measure_id).where(
-            MeasureEvent.field == "status", MeasureEvent.at >= datetime.combine(last_status, datetime.min.time(), tz))
+            MeasureEvent.field.in_(("status", "quarterly")), MeasureEvent.at >= datetime.combine(last_status, datetime.min.time(), tz))
         facts.open_updated_since_last_status = (await session.exec(
             select(func.count()).select_from(Measure).where(open_, Measure.id.in_(updated))
         )).one()

@@ -28,6 +28,10 @@ async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) ->
     return (await session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id))).first()
 
 
+async def get_person(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
 async def get_or_create_person(session: AsyncSession, telegram_user_id: int, name: str, language: str) -> Person:
     person = await person_by_telegram_id(session, telegram_user_id)
     if person is None:

@@ -58,6 +58,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("newmeasure", N_("Register a measure"), frozenset({Role.LEADER})),
     CommandSpec("propose", N_("Propose a measure"), frozenset({Role.SAFETY_REP, Role.UNION_REP})),
     CommandSpec("plan", N_("The unit's action plan"), UNIT_PARTIES | {Role.ADMIN}),
+    CommandSpec("settings", N_("Your reminders"), None),
     CommandSpec("cancel", N_("Stop what you are doing"), None),
     CommandSpec("help", N_("What you can do"), None),
     CommandSpec("language", N_("Change language"), None),

@@ -159,3 +159,21 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
         if not accept:
             measure.decline_reason = reason.strip()
         return measure
+
+
+QUARTERLY = {"done": "done", "on_track": "in_progress", "stuck": None, "dropped": "dropped"}
+
+
+async def quarterly_status(db: Database, memberships, person_id: int, measure_id: int, choice: str,
+                           now: datetime) -> Measure:
+    """The one-tap status from a quarterly reminder: kept as history, and the
+    measure's status follows (stuck leaves it as it is)."""
+    if choice not in QUARTERLY:
+        raise NotAllowed(f"quarterly status {choice!r}")
+    async with db.session() as session:
+        measure = await _editable(session, memberships, measure_id)
+        await store.change(session, measure, person_id, "quarterly", choice, now)
+        status = QUARTERLY[choice]
+        if status and status != measure.status:
+            await store.change(session, measure, person_id, "status", status, now)
+        return measure

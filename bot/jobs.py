@@ -1,0 +1,47 @@
+"""Scheduled work. Nothing callable is stored: the jobs are registered at every
+start, and a sweep missed while the bot was down runs at start (catch-up)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram.ext import Application, ContextTypes
+
+from bot.rules.workdays import QUIET_FROM, is_working_day
+from bot.services import reminders
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_if_due(application: Application, now: datetime | None = None):
+    """Today's reminder sweep, once, on a working day, after the sweep time and
+    before the evening. Returns the result, or None when nothing was to be done."""
+    settings, db = application.bot_data["settings"], application.bot_data["db"]
+    tz = settings.bot_timezone
+    now = now or application.bot_data["clock"].now()
+    local = now.astimezone(tz)
+    if not is_working_day(local.date()) or local.time() >= QUIET_FROM:
+        return None
+    if not await reminders.due_for_catch_up(db, now, tz, settings.nudge_time):
+        return None
+    result = await reminders.sweep(db, now, tz, reminders.rules_from(settings))
+    await reminders.mark_swept(db, now, tz)
+    log.info("reminder sweep: %s new reminder(s), %s digest(s)", result.recorded, result.digests)
+    await application.bot_data["sender"].send_due(now=now)
+    return result
+
+
+async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await sweep_if_due(context.application)
+
+
+def schedule(application: Application) -> None:
+    settings = application.bot_data["settings"]
+    queue = application.job_queue
+    if queue is None:
+        return
+    at = settings.nudge_time.replace(tzinfo=settings.bot_timezone)
+    # A generous grace time: a sweep delayed by a busy loop still runs; sweep_if_due never runs twice a day.
+    queue.run_daily(_sweep_job, time=at, name="reminder sweep", job_kwargs={"misfire_grace_time": 6 * 3600})
+    queue.run_once(_sweep_job, when=5, name="catch-up sweep")

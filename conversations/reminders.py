@@ -1,0 +1,123 @@
+"""Answers to reminders: one-tap quarterly status, snoozing, /settings, and the
+level above reminding a unit's leader. See reminders.mmd."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+
+from bot.identity import BotContext, members_only, reply
+from bot.notify import notify
+from bot.rules.nudges import GROUPS
+from bot.services import measures as measure_service, profile, reminders as service
+from bot.services.followup import NotAllowed
+from bot.services.reminders import QUICK_STATUS
+from conversations.common import callback_int, refuse
+
+SNOOZE_DAYS = 7
+
+
+@members_only
+async def quick_status_button(update: Update, context: BotContext) -> None:
+    """qs:<measure>:<done|on_track|stuck|dropped>, straight from the reminder."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    measure_id = callback_int(query.data)
+    try:
+        if measure_id is None or len(parts) != 3:
+            raise NotAllowed(query.data)
+        measure = await measure_service.quarterly_status(context.db, context.memberships, context.person.id,
+                                                         measure_id, parts[2], context.clock.now())
+    except NotAllowed:
+        await refuse(update, context, f"give a status with {query.data!r}")
+        return
+    t = context.t
+    label = t._(QUICK_STATUS[parts[2]])
+    await query.answer(t._("Saved: {status}", status=label))
+    # Replace that measure's four buttons by what was chosen; the others stay.
+    rows = []
+    for row in query.message.reply_markup.inline_keyboard:
+        if any(b.callback_data and b.callback_data.startswith(f"qs:{measure_id}:") for b in row):
+            rows.append([Button(f"✓ {label}: {measure.title[:40]}", callback_data=f"me:{measure_id}")])
+        else:
+            rows.append(list(row))
+    await query.edit_message_reply_markup(Keyboard(rows))
+
+
+def settings_text(context: BotContext) -> str:
+    t, person = context.t, context.person
+    muted = set(filter(None, person.muted_reminders.split(",")))
+    lines = [f"<b>{t._('Reminders')}</b>",
+             t._("Reminders about the action plan deadline always come. The others you can turn off:")]
+    lines += [f"{'🔕' if g in muted else '🔔'} {t._(label)}" for g, label in GROUPS.items()]
+    if person.snoozed_until and person.snoozed_until > context.clock.today():
+        lines.append(t._("Paused until {date}.", date=t.date(person.snoozed_until)))
+    return "\n".join(lines)
+
+
+def settings_keyboard(context: BotContext) -> Keyboard:
+    t, person = context.t, context.person
+    muted = set(filter(None, person.muted_reminders.split(",")))
+    rows = [[Button(("🔔 " if g not in muted else "🔕 ") + t._(label), callback_data=f"nz:mute:{g}")]
+            for g, label in GROUPS.items()]
+    if person.snoozed_until and person.snoozed_until > context.clock.today():
+        rows.append([Button(t._("Resume reminders now"), callback_data="nz:resume")])
+    else:
+        rows.append([Button(t._("Remind me in a week"), callback_data="nz:snooze")])
+    return Keyboard(rows)
+
+
+@members_only
+async def settings_command(update: Update, context: BotContext) -> None:
+    await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
+
+
+@members_only
+async def settings_button(update: Update, context: BotContext) -> None:
+    """nz:snooze | nz:resume | nz:settings | nz:mute:<group> – always about the person pressing."""
+    query, t = update.callback_query, context.t
+    parts = query.data.split(":")
+    person = context.person
+    if parts[1:2] == ["snooze"]:
+        until = context.clock.today() + timedelta(days=SNOOZE_DAYS)
+        await profile.set_reminders(context.db, person.id, snoozed_until=until)
+        person.snoozed_until = until
+        await query.answer(t._("Paused until {date}. Reminders about the plan deadline still come.",
+                               date=t.date(until)), show_alert=True)
+        return
+    if parts[1:2] == ["resume"]:
+        await profile.set_reminders(context.db, person.id, snoozed_until=None)
+        person.snoozed_until = None
+    elif parts[1:2] == ["mute"] and len(parts) == 3 and parts[2] in GROUPS:
+        muted = set(filter(None, person.muted_reminders.split(",")))
+        muted ^= {parts[2]}
+        person.muted_reminders = ",".join(sorted(muted))
+        await profile.set_reminders(context.db, person.id, muted=person.muted_reminders)
+    elif parts[1:2] != ["settings"]:
+        await refuse(update, context, f"change settings with {query.data!r}")
+        return
+    await query.answer()
+    if parts[1:2] == ["settings"]:
+        await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
+    else:
+        await query.edit_message_text(settings_text(context), reply_markup=settings_keyboard(context))
+
+
+@members_only
+async def remind_leader_button(update: Update, context: BotContext) -> None:
+    """ra:<unit> – a leader at the trust above asks the unit's leader about the plan."""
+    unit_id = callback_int(update.callback_query.data)
+    trust_id = await service.unit_trust(context.db, unit_id) if unit_id is not None else None
+    if not service.is_above(context.memberships, trust_id):
+        await refuse(update, context, f"remind the leader of unit {unit_id}")
+        return
+    name = escape(context.person.name)
+    leaders = await service.people_for_units(context.db, unit_id, ("leader",))
+    for leader in leaders:
+        await notify(context, leader, lambda rt: rt._(
+            "{name}, at the level above, asks about your unit's action plan: it is past its deadline. "
+            "Open /plan to finish and submit it.", name=name))
+    await update.callback_query.answer(context.t.ngettext(
+        "{n} leader reminded.", "{n} leaders reminded.", len(leaders)), show_alert=True)
