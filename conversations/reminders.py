@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Key
 
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
-from bot.rules.nudges import GROUPS
+from bot.rules.nudges import GROUPS, REMINDERS_TITLE
 from bot.services import measures as measure_service, profile, reminders as service
 from bot.services.followup import NotAllowed
 from bot.services.reminders import QUICK_STATUS
@@ -49,7 +49,7 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
 def settings_text(context: BotContext) -> str:
     t, person = context.t, context.person
     muted = set(filter(None, person.muted_reminders.split(",")))
-    lines = [f"<b>{t._('Reminders')}</b>",
+    lines = [f"<b>{t._(REMINDERS_TITLE)}</b>",
              t._("Reminders about the action plan deadline always come. The others you can turn off:")]
     lines += [f"{'🔕' if g in muted else '🔔'} {t._(label)}" for g, label in GROUPS.items()]
     if person.snoozed_until and person.snoozed_until > context.clock.today():

@@ -42,14 +42,14 @@ async def test_help_lists_what_the_role_can_do_in_three_languages(harness):
     for user_id, language, expected in [
         (803, "Bokmål", "Dette kan du gjøre:\n/start – Menyen din\n/followup – Hvor enheten din står i året\n"
                         "/measures – Enhetens tiltak\n/propose – Foreslå et tiltak\n/plan – Enhetens handlingsplan\n"
-                        "/cancel – Avbryt det du holder på med\n/help – Hva du kan gjøre\n/language – Bytt språk"),
+                        "/settings – Påminnelsene dine\n/cancel – Avbryt det du holder på med\n/help – Hva du kan gjøre\n/language – Bytt språk"),
         (804, "Nynorsk", "Dette kan du gjere:\n/start – Menyen din\n/followup – Kvar eininga di står i året\n"
                          "/measures – Tiltaka til eininga\n/propose – Føreslå eit tiltak\n"
-                         "/plan – Handlingsplanen til eininga\n/cancel – Avbryt det du held på med\n"
+                         "/plan – Handlingsplanen til eininga\n/settings – Påminningane dine\n/cancel – Avbryt det du held på med\n"
                          "/help – Kva du kan gjere\n/language – Byt språk"),
         (805, "English", "What you can do:\n/start – Your menu\n/followup – Where your unit stands in the year\n"
                          "/measures – The unit's measures\n/propose – Propose a measure\n/plan – The unit's action plan\n"
-                         "/cancel – Stop what you are doing\n/help – What you can do\n/language – Change language"),
+                         "/settings – Your reminders\n/cancel – Stop what you are doing\n/help – What you can do\n/language – Change language"),
     ]:
         user = await joined(harness, user_id, role="union_rep", language=language)
         replies = await user.send("/help")

@@ -26,6 +26,8 @@ class ReminderRules:
     late_window: int = 60  # how long an overdue reminder is still worth sending
 
 
+REMINDERS_TITLE = N_("Reminders")
+
 # Reasons, the group a person can turn off (None: required) and a short title.
 REASONS: dict[str, tuple[str | None, str]] = {
     "results": ("results", N_("The survey results are available")),

@@ -85,7 +85,7 @@ async def render_digest(session, t: Translator, reminders: list[Reminder]) -> tu
         {_id(r.subject) for r in reminders if r.subject.startswith("measure:")},
         {_id(r.subject) for r in reminders if r.subject.startswith("confirmation:")},
     )
-    lines = [f"<b>{t._('Reminders')}</b>"]
+    lines = [f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"]
     rows: list[list[Button]] = []
     for r in reminders:
         title = t._(nudges.REASONS[r.reason][1])
