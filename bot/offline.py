@@ -263,6 +263,7 @@ class ChatUser:
     language_code: str | None = "nb"
     last_name: str | None = None
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _query_ids: set = field(default_factory=set)
 
     def _user(self) -> dict:
         user = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
@@ -327,9 +328,13 @@ class ChatUser:
         # Pressing with no message in the chat stands for a forged or long-gone message.
         message = message or (self.last if self.messages else SentMessage(
             self.user_id, 1, "…", None, None, int(time.time())))
-        query = {"id": str(next(_update_ids)), "from": self._user(), "chat_instance": str(self.user_id),
+        query_id = str(next(_update_ids))
+        self._query_ids.add(query_id)
+        query = {"id": query_id, "from": self._user(), "chat_instance": str(self.user_id),
                  "data": data, "message": message.as_api()}
         return await self._process({"update_id": next(_update_ids), "callback_query": query})
 
     def callback_answers(self) -> list[dict]:
-        return [c.params for c in self.telegram.calls_to("answerCallbackQuery")]
+        """What the bot answered to this person's button presses (pop-ups and toasts)."""
+        return [c.params for c in self.telegram.calls_to("answerCallbackQuery")
+                if str(c.params.get("callback_query_id")) in self._query_ids]
