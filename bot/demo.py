@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application, on_startup
+from bot.jobs import sweep_if_due
 from bot.offline import ChatUser, FakeTelegram, SentMessage
 from bot.rules.org_file import OrgRow, region_code
 from bot.services.invites import InviteError, create_invite
@@ -30,6 +31,7 @@ DEMO_HELP = """Demo commands:
   !N                   press button N of the newest message with buttons
   !invite ROLE [UNIT]  make an invite (as an admin would); $INVITE in a message is replaced by its code
   !date YYYY-MM-DD     move the bot's clock to that day (walk a unit through the year)
+  !forward N           move N days ahead; each working day's 09:00 reminder sweep runs on the way
   !help                this text
   !quit                leave (end of input does the same)
 Anything else is sent to the bot as the current person."""
@@ -96,12 +98,12 @@ class Demo:
         return ChatUser(self.application, self.telegram, person.user_id, person.first,
                         person.telegram_language, person.last)
 
-    def show_unseen(self) -> None:
+    def show_unseen(self, heading: str = "(while you were away)") -> None:
         """Messages that reached the current person while the demo was someone else."""
         user = self.user(self.current)
         waiting = user.since(self.seen.get(user.user_id, 0))
         if waiting:
-            self.say("(while you were away)")
+            self.say(heading)
             self.show(waiting, len(self.telegram.calls))
         self.seen[user.user_id] = len(self.telegram.events)
 
@@ -154,6 +156,22 @@ class Demo:
                 return
         self.say(f"demo: the bot's date is now {clock.today().isoformat()}")
 
+    async def forward(self, args: list[str]) -> None:
+        if args and not (args[0].isdigit() and 0 < int(args[0]) <= 800):
+            self.say("demo: usage: !forward N (days, 1-800)")
+            return
+        clock, tz = self.application.bot_data["clock"], self.settings.bot_timezone
+        day = clock.today()
+        for _ in range(int(args[0]) if args else 1):
+            day += timedelta(days=1)
+            clock.set_today(day)
+            await sweep_if_due(self.application, datetime.combine(day, time(9, 0), tz))
+        self.say(f"demo: the bot's date is now {day.isoformat()}")
+        self.show_unseen()
+        for person in DEMO_PEOPLE:
+            if person is not self.current and (waiting := len(self.user(person).since(self.seen.get(person.user_id, 0)))):
+                self.say(f"demo: {waiting} new message(s) for {person.name} (!as {person.key})")
+
     async def handle(self, line: str) -> bool:
         """One line of input. Returns False to stop."""
         line = line.rstrip("\n")
@@ -175,6 +193,8 @@ class Demo:
                 await self.make_invite(args)
             elif command == "date":
                 self.set_date(args)
+            elif command == "forward":
+                await self.forward(args)
             else:
                 self.say(DEMO_HELP)
             return True
@@ -218,6 +238,8 @@ class Demo:
                                              request=self.telegram, with_updater=False)
         interactive = source.isatty()
         self.echo = not interactive
+        # The fake Telegram has no per-chat limit; days pass in milliseconds here.
+        self.application.bot_data["sender"].per_chat = 0
         async with self.application:
             await on_startup(self.application)
             self.say("ForBedring assistant – local demo (no network, demo database at "

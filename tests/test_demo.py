@@ -113,3 +113,22 @@ def test_scripted_demo_walks_a_unit_through_the_year(tmp_path):
         found = out.find(step, position)
         assert found >= 0, f"missing, in order: {step!r}\n{out[position:position + 3000]}"
         position = found + len(step)
+
+
+def test_demo_fast_forward_shows_the_years_reminders(tmp_path):
+    script = "!date 2026-04-10\n!forward 10\n!as 2\n!as 1\n!forward 60\n!quit\n"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
+    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=script, capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path, env={**env, "DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    steps = ["demo: the bot's date is now 2026-04-20", "Resultatene fra undersøkelsen er klare",
+             "demo: 1 new message(s) for Ola Vik (!as safety_rep)",
+             "── you are now Ola Vik (safety_rep) ──", "Resultata frå undersøkinga er klare",
+             "demo: the bot's date is now 2026-06-19", "Gjennomgangen med partene er ikke gjort",
+             "Handlingsplanen har frist om to uker", "Handlingsplanen har passert fristen"]
+    position = 0
+    for step in steps:
+        found = out.find(step, position)
+        assert found >= 0, f"missing, in order: {step!r}\n{out[position:position + 2000]}"
+        position = found + len(step)
