@@ -49,7 +49,6 @@ class Sender:
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._last_in_chat: dict[int, float] = {}
-        self._lock = asyncio.Lock()
 
     def now(self) -> datetime:
         return self.clock.now() if self.clock else datetime.now(timezone.utc)
@@ -62,41 +61,42 @@ class Sender:
         return count
 
     async def _wait_for_slot(self, chat_id: int) -> None:
-        """Keep to the overall rate, the per-chat rate and any 429 pause."""
+        """Keep to the overall rate, the per-chat rate and any 429 pause. The slot is
+        reserved before sleeping, so concurrent callers (a notice during a pass) never share one."""
         now = self.monotonic()
-        ready = max(self._next_slot, self._paused_until, self._last_in_chat.get(chat_id, -1e9) + self.per_chat)
+        ready = max(now, self._next_slot, self._paused_until,
+                    self._last_in_chat.get(chat_id, -1e9) + self.per_chat)
+        self._next_slot = ready + self.interval
+        self._last_in_chat[chat_id] = ready
         if ready > now:
             await self.sleep(ready - now)
-        now = max(self.monotonic(), ready)
-        self._next_slot = now + self.interval
-        self._last_in_chat[chat_id] = now
 
     async def send_due(self, limit: int = 500, now: datetime | None = None) -> int:
-        """Send what is due now; returns how many were sent. Safe to call repeatedly."""
-        async with self._lock:
-            now = now or self.now()
-            async with self.db.session() as session:
-                rows = await store.due(session, now, limit)
-            sent = 0
-            for row in rows:
-                if row.kind in DAYTIME_KINDS and not may_remind_now(now.astimezone(self.tz)):
-                    later = next_reminder_time(now.astimezone(self.tz)).astimezone(timezone.utc)
-                    async with self.db.session() as session:
-                        await store.give_back(session, row.id, later)
-                    continue
-                outcome = await self._deliver(row, now)
-                if outcome == "sent":
-                    sent += 1
-                elif outcome == "pause":
-                    break
-            return sent
+        """Send what is due now; returns how many were sent. Safe to call repeatedly and
+        concurrently: each row is claimed before it is sent."""
+        now = now or self.now()
+        async with self.db.session() as session:
+            rows = await store.due(session, now, limit)
+        sent = 0
+        for row in rows:
+            if row.kind in DAYTIME_KINDS and not may_remind_now(now.astimezone(self.tz)):
+                later = next_reminder_time(now.astimezone(self.tz)).astimezone(timezone.utc)
+                async with self.db.session() as session:
+                    await store.give_back(session, row.id, later)
+                continue
+            outcome = await self._deliver(row, now)
+            if outcome == "sent":
+                sent += 1
+            elif outcome == "pause":
+                break
+        return sent
 
     async def deliver_now(self, message_id: int) -> bool:
-        """Send one message right away (a notice following a person's action)."""
-        async with self._lock:
-            async with self.db.session() as session:
-                row = await session.get(OutboxMessage, message_id)
-            return row is not None and row.state == "pending" and await self._deliver(row, self.now()) == "sent"
+        """Send one message right away (a notice following a person's action); it does
+        not wait for a running pass, only for its own slot."""
+        async with self.db.session() as session:
+            row = await session.get(OutboxMessage, message_id)
+        return row is not None and row.state == "pending" and await self._deliver(row, self.now()) == "sent"
 
     async def _deliver(self, row: OutboxMessage, now: datetime) -> str:
         async with self.db.session() as session:
