@@ -34,6 +34,7 @@ from bot.outbox import Sender
 from bot.settings import Settings
 from conversations import (
     areas,
+    broadcast,
     fallback,
     followup,
     language,
@@ -61,6 +62,7 @@ TEXT_STEPS = {
     "measure_edit": measures.route_edit_text,
     "area": areas.area_text,
     "scores": areas.score_text,
+    "broadcast": broadcast.on_text,
 }
 
 
@@ -75,6 +77,8 @@ def register_handlers(application: Application) -> None:
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
         CommandHandler("cancel", fallback.cancel_command, filters=private),
         CommandHandler(["followup", "oppfolging", "oppfylging"], followup.followup_command, filters=private),
+        CommandHandler(["broadcast", "kunngjoring"], broadcast.broadcast_command, filters=private),
+        CommandHandler(["broadcasts", "kunngjoringer"], broadcast.list_command, filters=private),
         CommandHandler(["settings", "innstillinger"], reminders.settings_command, filters=private),
         CommandHandler(["plan", "handlingsplan"], plan.plan_command, filters=private),
         CommandHandler(["measures", "tiltak"], measures.measures_command, filters=private),
@@ -102,11 +106,15 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(reminders.quick_status_button, pattern=r"^qs:"),
         CallbackQueryHandler(reminders.settings_button, pattern=r"^nz:"),
         CallbackQueryHandler(reminders.remind_leader_button, pattern=r"^ra:"),
+        CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"),
+        CallbackQueryHandler(broadcast.cancel_button, pattern=r"^bx:"),
         CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),
         CallbackQueryHandler(plan.submit_button, pattern=r"^ps:"),
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,
                        fallback.text_router(TEXT_STEPS)),
+        MessageHandler(private & (filters.PHOTO | filters.Document.ALL) & ~filters.UpdateType.EDITED,
+                       broadcast.on_attachment),
         MessageHandler(private & ~filters.UpdateType.EDITED, fallback.unknown_message),
         CallbackQueryHandler(fallback.stale_button),
     ])

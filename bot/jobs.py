@@ -8,8 +8,9 @@ from datetime import datetime
 
 from telegram.ext import Application, ContextTypes
 
+from bot.notify import notify_from
 from bot.rules.workdays import QUIET_FROM, is_working_day
-from bot.services import reminders
+from bot.services import broadcasts, reminders
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,26 @@ async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await sweep_if_due(context.application)
 
 
+async def broadcasts_tick(application: Application, now: datetime | None = None) -> None:
+    """Fan out announcements whose time has come; tell authors when delivery is finished."""
+    db = application.bot_data["db"]
+    now = now or application.bot_data["clock"].now()
+    for broadcast_id in await broadcasts.send_due(db, now):
+        log.info("announcement %s is in the outbox", broadcast_id)
+    for broadcast, counts in await broadcasts.finish(db, now):
+        author = await broadcasts.author_of(db, broadcast)
+        if author is None:
+            continue
+        await notify_from(application, author, lambda t, b=broadcast, c=counts: t._(
+            "Your announcement #{id} is delivered: {sent} sent, {failed} failed, {blocked} blocked the bot.",
+            id=b.id, sent=t.number(c.get("sent", 0)), failed=t.number(c.get("failed", 0)),
+            blocked=t.number(c.get("blocked", 0))))
+
+
+async def _broadcasts_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await broadcasts_tick(context.application)
+
+
 def schedule(application: Application) -> None:
     settings = application.bot_data["settings"]
     queue = application.job_queue
@@ -45,3 +66,4 @@ def schedule(application: Application) -> None:
     # A generous grace time: a sweep delayed by a busy loop still runs; sweep_if_due never runs twice a day.
     queue.run_daily(_sweep_job, time=at, name="reminder sweep", job_kwargs={"misfire_grace_time": 6 * 3600})
     queue.run_once(_sweep_job, when=5, name="catch-up sweep")
+    queue.run_repeating(_broadcasts_job, interval=20, first=3, name="announcements")

@@ -20,9 +20,16 @@ from storage.models import OutboxMessage, Person
 async def notify(context, person: Person, text: Callable[[Translator], str],
                  buttons: Callable[[Translator], InlineKeyboardMarkup | None] = lambda t: None) -> bool:
     """Queue a notice for `person` and try to deliver it now; True if it went out."""
+    return await notify_from(context.application, person, text, buttons)
+
+
+async def notify_from(application, person: Person, text: Callable[[Translator], str],
+                      buttons: Callable[[Translator], InlineKeyboardMarkup | None] = lambda t: None) -> bool:
+    """The same from a job, where there is an application but no update."""
     t = translator(person.language)
-    async with context.db.session() as session:
+    now = application.bot_data["clock"].now()
+    async with application.bot_data["db"].session() as session:
         message = await outbox.add(session, OutboxMessage(
             person_id=person.id, chat_id=person.telegram_user_id, kind="notice", text=text(t),
-            reply_markup=markup_json(buttons(t)), not_before=context.clock.now(), created_at=context.clock.now()))
-    return await context.application.bot_data["sender"].deliver_now(message.id)
+            reply_markup=markup_json(buttons(t)), not_before=now, created_at=now))
+    return await application.bot_data["sender"].deliver_now(message.id)

@@ -82,6 +82,7 @@ class SentMessage:
     reply_markup: dict | None
     date: int
     kind: str = "text"  # text, document, photo
+    file: str | None = None  # the file id of a document or photo
 
     @property
     def plain(self) -> str:
@@ -111,6 +112,7 @@ class SentMessage:
 class Call:
     method: str
     params: dict
+    at: float = 0.0  # FakeTelegram.clock() when the call arrived
 
 
 @dataclass
@@ -129,6 +131,7 @@ class FakeTelegram(BaseRequest):
         self.events: list[tuple[int, int, str]] = []
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[Failure]] = {}
+        self.clock = time.monotonic  # tests may put a fake clock here
 
     # --- PTB's request interface ---
     @property
@@ -146,7 +149,7 @@ class FakeTelegram(BaseRequest):
                          pool_timeout=None) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api_method, params))
+        self.calls.append(Call(api_method, params, self.clock()))
         queued = self._failures.get(api_method)
         if queued:
             failure = queued.pop(0)
@@ -219,11 +222,21 @@ class FakeTelegram(BaseRequest):
             return error
         return self._store(int(params["chat_id"]), text, params)
 
+    def _send_file(self, params, kind: str):
+        caption = str(params.get("caption") or "")
+        if len(plain_text(caption) if params.get("parse_mode") == "HTML" else caption) > 1024:
+            return self._error(400, "Bad Request: message caption is too long")
+        if caption and (error := self._check(caption, params.get("parse_mode"), params.get("reply_markup"))):
+            return error
+        result = self._store(int(params["chat_id"]), caption or f"[{kind}]", params, kind)
+        self.messages[(int(params["chat_id"]), self.events[-1][1])].file = str(params.get(kind))
+        return result
+
     def _api_sendDocument(self, params):
-        return self._store(int(params["chat_id"]), str(params.get("caption") or "[document]"), params, "document")
+        return self._send_file(params, "document")
 
     def _api_sendPhoto(self, params):
-        return self._store(int(params["chat_id"]), str(params.get("caption") or "[photo]"), params, "photo")
+        return self._send_file(params, "photo")
 
     def _edit(self, params, text: str | None):
         key = (int(params["chat_id"]), int(params["message_id"]))
@@ -290,13 +303,32 @@ class ChatUser:
                 result.append(self.telegram.messages[(chat_id, message_id)])
         return result
 
-    async def send(self, text: str) -> list[SentMessage]:
-        """Type a message. Text starting with '/' is a command, as Telegram marks it."""
+    async def send(self, text: str, entities: list[dict] | None = None) -> list[SentMessage]:
+        """Type a message. Text starting with '/' is a command, as Telegram marks it;
+        `entities` are formatting (bold, italic, links) as the client would mark it."""
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
                    "chat": self._chat(), "from": self._user(), "text": text}
         if text.startswith("/"):
             command_length = len(text.split()[0]) if text.split() else 1
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": command_length}]
+        if entities:
+            message["entities"] = entities
+        return await self._process({"update_id": next(_update_ids), "message": message})
+
+    async def send_file(self, kind: str, file_id: str, caption: str = "", mime_type: str = "application/pdf",
+                        caption_entities: list[dict] | None = None) -> list[SentMessage]:
+        """Send a photo or a document (with a caption), as from the attachment menu."""
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": self._chat(), "from": self._user()}
+        if kind == "photo":
+            message["photo"] = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600}]
+        else:
+            message["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "mime_type": mime_type,
+                                   "file_name": "file"}
+        if caption:
+            message["caption"] = caption
+        if caption_entities:
+            message["caption_entities"] = caption_entities
         return await self._process({"update_id": next(_update_ids), "message": message})
 
     @property

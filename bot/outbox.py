@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from datetime import datetime, timedelta, timezone
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -44,6 +45,9 @@ class Sender:
                  monotonic=time.monotonic, sleep=asyncio.sleep):
         self.bot, self.db, self.tz, self.clock = bot, db, tz, clock
         self.interval = 1.0 / rate
+        # The last `rate` send times: the next send waits until the oldest is a second old,
+        # so no one-second window ever holds more than `rate` messages.
+        self._recent: deque[float] = deque(maxlen=max(1, int(rate)))
         self.per_chat = per_chat
         self.monotonic, self.sleep = monotonic, sleep
         self._next_slot = 0.0
@@ -66,6 +70,9 @@ class Sender:
         now = self.monotonic()
         ready = max(now, self._next_slot, self._paused_until,
                     self._last_in_chat.get(chat_id, -1e9) + self.per_chat)
+        if len(self._recent) == self._recent.maxlen:
+            ready = max(ready, self._recent[0] + 1.0)
+        self._recent.append(ready)
         self._next_slot = ready + self.interval
         self._last_in_chat[chat_id] = ready
         if ready > now:
@@ -108,7 +115,14 @@ class Sender:
         await self._wait_for_slot(row.chat_id)
         markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot) if row.reply_markup else None
         try:
-            message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+            if row.attachment_kind == "photo":
+                message = await self.bot.send_photo(row.chat_id, row.attachment_file_id, caption=row.text,
+                                                    reply_markup=markup)
+            elif row.attachment_kind == "document":
+                message = await self.bot.send_document(row.chat_id, row.attachment_file_id, caption=row.text,
+                                                       reply_markup=markup)
+            else:
+                message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
         except RetryAfter as exc:
             wait = exc.retry_after.total_seconds() if isinstance(exc.retry_after, timedelta) else float(exc.retry_after)
             self._paused_until = self.monotonic() + wait

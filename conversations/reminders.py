@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from html import escape
 
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard, Update
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import Update
 
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
 from bot.rules.nudges import GROUPS, REMINDERS_TITLE
-from bot.services import measures as measure_service, profile, reminders as service
+from bot.services import measures as measure_service
+from bot.services import profile
+from bot.services import reminders as service
 from bot.services.followup import NotAllowed
 from bot.services.reminders import QUICK_STATUS
 from conversations.common import callback_int, refuse

@@ -338,6 +338,9 @@ class OutboxMessage(SQLModel, table=True):
     kind: str = Field(max_length=20)  # reminder / notice / broadcast
     text: str
     reply_markup: str | None = Field(default=None)  # JSON
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
+    attachment_kind: str | None = Field(default=None, max_length=10)  # photo / document
+    attachment_file_id: str | None = Field(default=None, max_length=200)
     state: str = Field(default="pending", max_length=10, index=True)
     attempts: int = Field(default=0)
     not_before: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
@@ -355,3 +358,22 @@ class JobRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     last_day: date
     ran_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class Broadcast(SQLModel, table=True):
+    """An announcement from programme staff or an admin.
+
+    state: scheduled -> fanout (one outbox row per recipient being written) ->
+    queued (the outbox delivers) -> done; or cancelled before fan-out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="person.id")
+    texts: str  # JSON {"nb": html, "nn": html, "en": html}; nb is always there
+    attachment_kind: str | None = Field(default=None, max_length=10)
+    attachment_file_id: str | None = Field(default=None, max_length=200)
+    audience: str  # JSON, see bot/rules/audience.py
+    recipients: int = Field(default=0)
+    state: str = Field(default="scheduled", max_length=12, index=True)
+    send_at: datetime = Field(sa_column=_utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

@@ -58,6 +58,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("newmeasure", N_("Register a measure"), frozenset({Role.LEADER})),
     CommandSpec("propose", N_("Propose a measure"), frozenset({Role.SAFETY_REP, Role.UNION_REP})),
     CommandSpec("plan", N_("The unit's action plan"), UNIT_PARTIES | {Role.ADMIN}),
+    CommandSpec("broadcast", N_("Send an announcement"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN})),
+    CommandSpec("broadcasts", N_("Announcements and their delivery"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN})),
     CommandSpec("settings", N_("Your reminders"), None),
     CommandSpec("cancel", N_("Stop what you are doing"), None),
     CommandSpec("help", N_("What you can do"), None),
@@ -119,6 +121,10 @@ def is_admin_over(memberships: Iterable[MembershipLike], trust_id: int, region_i
         )
         for m in memberships
     )
+
+
+def is_national_admin(memberships: Iterable[MembershipLike]) -> bool:
+    return any(m.role == Role.ADMIN and m.scope == Scope.NATIONAL for m in memberships)
 
 
 def may_view_unit(memberships, unit_id: int, trust_id: int, region_id: int) -> bool:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from html import escape
 
-from telegram import InlineKeyboardButton as Button, InlineKeyboardMarkup as Keyboard
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
 
 from bot.i18n import N_, Translator, translator
 from bot.outbox import markup_json
@@ -17,9 +18,9 @@ from bot.rules.workdays import next_reminder_time
 from bot.services.cycles import cycle_for_trust
 from bot.settings import Settings
 from storage import reminders as store
+from storage.database import Database
 from storage.followup import followup_for, unit_info, unit_people
 from storage.measures import unit_measures
-from storage.database import Database
 from storage.models import OutboxMessage, Person, Reminder, UnitFollowup
 
 MAX_STATUS_MEASURES = 8  # one-tap rows in one message; the rest via /measures
