@@ -132,6 +132,7 @@ class FakeTelegram(BaseRequest):
         self._message_ids = itertools.count(1000)
         self._failures: dict[str, list[Failure]] = {}
         self.clock = time.monotonic  # tests may put a fake clock here
+        self.files: list[tuple[str, str, bytes]] = []  # (method, file name, content) of uploads
 
     # --- PTB's request interface ---
     @property
@@ -149,6 +150,10 @@ class FakeTelegram(BaseRequest):
                          pool_timeout=None) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            # Uploaded files (exports, charts) are kept so that tests can open them.
+            for _, (filename, content, _mime) in request_data.multipart_data.items():
+                self.files.append((api_method, filename, content))
         self.calls.append(Call(api_method, params, self.clock()))
         queued = self._failures.get(api_method)
         if queued:

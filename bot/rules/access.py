@@ -60,6 +60,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("plan", N_("The unit's action plan"), UNIT_PARTIES | {Role.ADMIN}),
     CommandSpec("broadcast", N_("Send an announcement"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN})),
     CommandSpec("broadcasts", N_("Announcements and their delivery"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN})),
+    CommandSpec("progress", N_("How the units are doing"), frozenset(Role)),
+    CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role)),
+    CommandSpec("export", N_("Export measures and progress (XLSX; /export csv)"), frozenset(Role)),
+    CommandSpec("chart", N_("Chart of step completion (/chart weeks)"), frozenset(Role)),
     CommandSpec("settings", N_("Your reminders"), None),
     CommandSpec("cancel", N_("Stop what you are doing"), None),
     CommandSpec("help", N_("What you can do"), None),
@@ -127,8 +131,17 @@ def is_national_admin(memberships: Iterable[MembershipLike]) -> bool:
     return any(m.role == Role.ADMIN and m.scope == Scope.NATIONAL for m in memberships)
 
 
+def is_leader_above(memberships: Iterable[MembershipLike], trust_id: int, region_id: int) -> bool:
+    """A leader of the trust or region the unit belongs to (the leader group above it)."""
+    return any(m.role == Role.LEADER and ((m.scope == Scope.TRUST and m.trust_id == trust_id)
+                                           or (m.scope == Scope.REGION and m.region_id == region_id))
+               for m in memberships)
+
+
 def may_view_unit(memberships, unit_id: int, trust_id: int, region_id: int) -> bool:
-    """The plan and the follow-up: the unit's leader and reps, and admins over it."""
+    """The plan and the follow-up: the unit's leader and reps, admins over it, and the
+    leader group above it (who see progress and open plans from it)."""
     memberships = list(memberships)
     return (unit_id in units_with_role(memberships, UNIT_PARTIES)
-            or is_admin_over(memberships, trust_id, region_id))
+            or is_admin_over(memberships, trust_id, region_id)
+            or is_leader_above(memberships, trust_id, region_id))

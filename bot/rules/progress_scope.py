@@ -1,0 +1,32 @@
+"""Whose progress a person may see: their widest membership decides."""
+
+from __future__ import annotations
+
+from storage.models import Role, Scope
+from storage.progress import Where
+
+# Roles that see roll-ups for the place their membership covers.
+OVERSEERS = {Role.ADMIN.value, Role.PROGRAMME_STAFF.value, Role.LEADER.value}
+UNIT_ROLES = {Role.LEADER.value, Role.SAFETY_REP.value, Role.UNION_REP.value}
+
+
+def widest_scope(memberships) -> Where | None:
+    """National, else a region, else a trust, else the person's own units; None if nothing."""
+    overseeing = [m for m in memberships if m.role in OVERSEERS and m.unit_id is None]
+    for scope in (Scope.NATIONAL, Scope.REGION, Scope.TRUST):
+        for m in overseeing:
+            if m.scope == scope:
+                return Where(region_id=m.region_id, trust_id=m.trust_id)
+    units = tuple(sorted({m.unit_id for m in memberships if m.role in UNIT_ROLES and m.unit_id is not None}))
+    return Where(unit_ids=units) if units else None
+
+
+def within(scope: Where, region_id: int | None, trust_id: int | None) -> bool:
+    """May someone with `scope` look at this region or trust (or below)?"""
+    if scope.unit_ids is not None:
+        return False
+    if scope.region_id is None and scope.trust_id is None:
+        return True
+    if scope.trust_id is not None:
+        return trust_id == scope.trust_id
+    return region_id == scope.region_id

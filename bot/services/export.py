@@ -1,0 +1,60 @@
+"""The export: an XLSX workbook (a sheet of measures, a sheet of unit progress)
+or two CSV files, written row by row from streamed queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from openpyxl import Workbook
+
+from bot.services.progress import export_rows
+from storage.database import Database
+from storage.progress import Where
+
+UNIT_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "clinic", "reviewed_with_parties",
+                "feedback_meeting_held", "areas_chosen", "plan_submitted", "plan_acknowledged", "measures",
+                "overdue_measures"]
+MEASURE_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "year", "theme", "kind", "title",
+                   "deadline", "status", "evaluation", "last_update"]
+
+
+def _unit_row(row) -> list:
+    (_id, code, name, clinic, _tid, tcode, trust, region, reviewed, feedback, areas, submitted, ack,
+     measures, overdue, _oldest) = row
+    return [region, tcode, trust, code, name, clinic or "", bool(reviewed), bool(feedback), bool(areas),
+            bool(submitted), bool(ack), int(measures or 0), int(overdue or 0)]
+
+
+def _measure_row(row) -> list:
+    values = list(row)
+    values[-1] = values[-1].date().isoformat() if values[-1] else ""
+    values[9] = values[9].isoformat() if isinstance(values[9], date) else values[9]
+    return values
+
+
+async def xlsx(db: Database, where: Where, today: date) -> bytes:
+    workbook = Workbook(write_only=True)
+    measures, units = workbook.create_sheet("Measures"), workbook.create_sheet("Unit progress")
+    measures.append(MEASURE_COLUMNS)
+    units.append(UNIT_COLUMNS)
+    async for kind, row in export_rows(db, where, today):
+        (units.append(_unit_row(row)) if kind == "unit" else measures.append(_measure_row(row)))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]:
+    """{'measures.csv': ..., 'units.csv': ...}, UTF-8 with BOM and semicolons, as Norwegian Excel reads them."""
+    buffers = {"units": io.StringIO(), "measures": io.StringIO()}
+    writers = {k: csv.writer(b, delimiter=";") for k, b in buffers.items()}
+    writers["units"].writerow(UNIT_COLUMNS)
+    writers["measures"].writerow(MEASURE_COLUMNS)
+    async for kind, row in export_rows(db, where, today):
+        if kind == "unit":
+            writers["units"].writerow(_unit_row(row))
+        else:
+            writers["measures"].writerow(_measure_row(row))
+    return {f"{k}.csv": ("\ufeff" + b.getvalue()).encode("utf-8") for k, b in buffers.items()}

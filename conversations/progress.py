@@ -1,0 +1,187 @@
+"""/progress, /overdue, /export and /chart for admins and the leader groups above
+the units; a unit's own leader and reps see their unit only. See progress.mmd."""
+
+from __future__ import annotations
+
+from html import escape
+
+from babel.numbers import format_percent
+from telegram import InlineKeyboardButton as Button
+from telegram import InlineKeyboardMarkup as Keyboard
+from telegram import InputFile, Update
+
+from bot.i18n import N_, Translator
+from bot.identity import BotContext, members_only, reply
+from bot.rules.progress_scope import widest_scope, within
+from bot.services import charts, export
+from bot.services import progress as service
+from bot.services.progress import Node
+from conversations.common import refuse
+from storage.progress import Where
+
+PAGE = 10
+L_PROGRESS = N_("Progress {year}")
+L_EVERYONE = N_("all units")
+L_OVERDUE = N_("Overdue")
+L_PAGE = N_("page {page} of {pages}")
+FIGURE_LABELS = (
+    ("reviewed", N_("Reviewed the results with the parties")),
+    ("feedback", N_("Held the feedback meeting")),
+    ("areas", N_("Chose areas")),
+    ("submitted", N_("Submitted the plan")),
+    ("acknowledged", N_("Plan acknowledged by the reps")),
+)
+
+
+def share(t: Translator, part: int, whole: int) -> str:
+    return format_percent(part / whole, locale=t.locale) if whole else "–"
+
+
+def node_text(t: Translator, node: Node) -> str:
+    total = node.total
+    lines = [f"<b>{t._(L_PROGRESS, year=node.year)} · {escape(node.title) or t._(L_EVERYONE)}</b>",
+             t._("Units: {n}", n=t.number(total.units))]
+    lines += [f"{t._(label)}: {share(t, getattr(total, key), total.units)}" for key, label in FIGURE_LABELS]
+    if node.since:
+        lines.append(t._("Updated their measures since {date}: {share}", date=t.date(node.since),
+                         share=share(t, total.updated, total.with_measures)))
+    lines.append(t._("Measures per unit: {n}", n=t.number(round(total.measures / total.units, 1) if total.units else 0)))
+    lines.append(t._("Overdue measures: {n}", n=t.number(total.overdue)))
+    if node.children and node.child_level != "unit":
+        lines.append("")
+        for child in node.children:
+            lines.append(t._("{name}: {units} units, plan submitted {plan}, overdue measures {overdue}",
+                             name=escape(str(child.name) or "–"), units=t.number(child.units),
+                             plan=share(t, child.submitted, child.units), overdue=t.number(child.overdue)))
+    return "\n".join(lines)
+
+
+def node_keyboard(t: Translator, node: Node) -> Keyboard:
+    rows = []
+    for child in node.children[:40]:
+        label = f"{str(child.name) or '–'} ({share(t, child.submitted, child.units)})"[:60]
+        if node.child_level == "region":
+            data = f"pg:r:{child.key}"
+        elif node.child_level == "trust":
+            data = f"pg:t:{child.key}"
+        elif node.child_level == "clinic":
+            data = f"pg:c:{node.where.trust_id}:{node.clinics.index(child.key)}"
+        else:
+            data = f"pl:{child.key}"  # a unit opens its plan
+        rows.append([Button(label, callback_data=data)])
+    return Keyboard(rows)
+
+
+def scope_or_none(context: BotContext) -> Where | None:
+    return widest_scope(context.memberships)
+
+
+async def show(update: Update, context: BotContext, where: Where) -> None:
+    node = await service.node(context.db, where, context.clock.today(), context.settings.bot_timezone)
+    await reply(update, node_text(context.t, node), reply_markup=node_keyboard(context.t, node))
+
+
+@members_only
+async def progress_command(update: Update, context: BotContext) -> None:
+    scope = scope_or_none(context)
+    if scope is None:
+        return await refuse(update, context, "see progress")
+    await show(update, context, scope)
+
+
+@members_only
+async def drill_button(update: Update, context: BotContext) -> None:
+    """pg:r:<region> | pg:t:<trust> | pg:c:<trust>:<clinic index> – re-checked against the person's scope."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    scope = scope_or_none(context)
+    where = await target(context, parts)
+    if scope is None or where is None or not within(scope, where.region_id, where.trust_id):
+        return await refuse(update, context, f"drill down with {query.data!r}")
+    await query.answer()
+    await show(update, context, where)
+
+
+async def target(context: BotContext, parts: list[str]) -> Where | None:
+    if len(parts) < 3 or not parts[2].isdigit():
+        return None
+    clinic = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
+    return await service.place(context.db, parts[1], int(parts[2]), clinic)
+
+
+# --- /overdue ---
+
+STEP_NAMES = {"review": N_("review with the parties"), "feedback": N_("feedback meeting"), "plan": N_("plan")}
+
+
+async def show_overdue(update: Update, context: BotContext, page: int) -> None:
+    t = context.t
+    scope = scope_or_none(context)
+    if scope is None:
+        return await refuse(update, context, "see overdue units")
+    units = await service.overdue(context.db, scope, context.clock.today())
+    if not units:
+        return await reply(update, t._("Nothing is overdue. 🎉"))
+    pages = (len(units) + PAGE - 1) // PAGE
+    page = min(max(page, 0), pages - 1)
+    lines = [f"<b>{t._(L_OVERDUE)}</b> · {t._(L_PAGE, page=page + 1, pages=pages)}"]
+    for u in units[page * PAGE:(page + 1) * PAGE]:
+        what = [t._(STEP_NAMES[s]) for s in u.steps]
+        if u.overdue_measures:
+            what.append(t.ngettext("{n} measure", "{n} measures", u.overdue_measures))
+        lines.append(t._("{unit} ({trust}) – since {date}: {what}", unit=escape(u.name), trust=escape(u.trust),
+                         date=t.date(u.since), what=", ".join(what)))
+    nav = []
+    if page > 0:
+        nav.append(Button(t._("⬅ Previous"), callback_data=f"ov:{page - 1}"))
+    if page + 1 < pages:
+        nav.append(Button(t._("Next ➡"), callback_data=f"ov:{page + 1}"))
+    await reply(update, "\n".join(lines), reply_markup=Keyboard([nav]) if nav else None)
+
+
+@members_only
+async def overdue_command(update: Update, context: BotContext) -> None:
+    await show_overdue(update, context, 0)
+
+
+@members_only
+async def overdue_button(update: Update, context: BotContext) -> None:
+    parts = update.callback_query.data.split(":")
+    await update.callback_query.answer()
+    await show_overdue(update, context, int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0)
+
+
+# --- /export and /chart ---
+
+@members_only
+async def export_command(update: Update, context: BotContext) -> None:
+    """/export (XLSX) or /export csv, for the person's scope."""
+    scope = scope_or_none(context)
+    if scope is None:
+        return await refuse(update, context, "export")
+    today, chat = context.clock.today(), update.effective_chat
+    if context.args and context.args[0].lower() == "csv":
+        for name, data in (await export.csv_files(context.db, scope, today)).items():
+            await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}-{name}"))
+        return
+    data = await export.xlsx(context.db, scope, today)
+    await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}.xlsx"),
+                             caption=context.t._("Measures and unit progress, {date}.", date=context.t.date(today)))
+
+
+@members_only
+async def chart_command(update: Update, context: BotContext) -> None:
+    """/chart (step completion per region, trust or clinic) or /chart weeks (over the year)."""
+    scope = scope_or_none(context)
+    if scope is None:
+        return await refuse(update, context, "see charts")
+    t, today = context.t, context.clock.today()
+    if context.args and context.args[0].lower() in ("weeks", "uker", "veker"):
+        weeks, series = await service.weekly(context.db, scope, today)
+        title = t._("Units that have done each step, week by week")
+        png = charts.weekly_chart(t, weeks, series, title)
+    else:
+        node = await service.node(context.db, scope, today, context.settings.bot_timezone)
+        title = t._("Step completion, {year}", year=node.year)
+        png = charts.completion_chart(t, node, title)
+    await update.effective_chat.send_photo(InputFile(png, filename="forbedring.png"), caption=title)

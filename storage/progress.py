@@ -1,0 +1,225 @@
+"""Roll-ups of units' follow-up, counted in the database (never row by row in Python)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import and_, case, exists, literal, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    Confirmation,
+    FocusArea,
+    HealthTrust,
+    Measure,
+    MeasureEvent,
+    Region,
+    StepRecord,
+    Unit,
+    UnitFollowup,
+)
+
+FIGURES = ("units", "reviewed", "feedback", "areas", "submitted", "acknowledged", "with_measures",
+           "updated", "measures", "overdue")
+
+
+@dataclass
+class Figures:
+    key: object
+    name: str
+    units: int = 0
+    reviewed: int = 0
+    feedback: int = 0
+    areas: int = 0
+    submitted: int = 0
+    acknowledged: int = 0
+    with_measures: int = 0
+    updated: int = 0
+    measures: int = 0
+    overdue: int = 0
+
+    def add(self, other: "Figures") -> None:
+        for name in FIGURES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in the organisation: everything, a region, a trust, a clinic in a trust, or some units."""
+
+    region_id: int | None = None
+    trust_id: int | None = None
+    clinic: str | None = None
+    unit_ids: tuple[int, ...] | None = None
+
+
+def _filter(query, where: Where):
+    if where.region_id is not None:
+        query = query.where(HealthTrust.region_id == where.region_id)
+    if where.trust_id is not None:
+        query = query.where(Unit.trust_id == where.trust_id)
+    if where.clinic is not None:
+        query = query.where(func.coalesce(Unit.clinic, "") == where.clinic)
+    if where.unit_ids is not None:
+        query = query.where(Unit.id.in_(where.unit_ids or (0,)))
+    return query
+
+
+def unit_conditions(year: int, today: date, since: datetime | None):
+    """SQL expressions, per unit row, for each figure (the unit's follow-up record outer-joined as F)."""
+    f = aliased(UnitFollowup, name="f")
+    def step(name):
+        return exists().where(StepRecord.followup_id == f.id, StepRecord.step == name)
+    def area(kind):
+        return exists().where(FocusArea.followup_id == f.id, FocusArea.kind == kind)
+    plan_asked = exists().where(Confirmation.followup_id == f.id, Confirmation.subject == "plan")
+    plan_open = exists().where(Confirmation.followup_id == f.id, Confirmation.subject == "plan",
+                               or_(Confirmation.answer.is_(None), Confirmation.answer != "acknowledged"))
+    in_plan = and_(Measure.unit_id == Unit.id, Measure.year == year,
+                   func.coalesce(Measure.proposal, "accepted") == "accepted", Measure.status != "dropped")
+    is_open = Measure.status.in_(("planned", "in_progress"))
+    measures = select(func.count()).where(in_plan).correlate(Unit).scalar_subquery()
+    overdue = select(func.count()).where(in_plan, is_open, Measure.deadline < today).correlate(Unit).scalar_subquery()
+    has_measures = exists().where(in_plan)
+    if since is None:
+        updated = literal(False)
+    else:
+        # Every open measure has a status update since the last quarterly date.
+        m2 = aliased(Measure)
+        stale = exists().where(
+            m2.unit_id == Unit.id, m2.year == year, func.coalesce(m2.proposal, "accepted") == "accepted",
+            m2.status.in_(("planned", "in_progress")),
+            ~exists().where(MeasureEvent.measure_id == m2.id, MeasureEvent.field.in_(("status", "quarterly")),
+                            MeasureEvent.at >= since))
+        updated = and_(has_measures, ~stale)
+    conditions = {
+        "reviewed": step("review"), "feedback": step("feedback"),
+        "areas": and_(area("preserve"), area("improve")),
+        "submitted": f.plan_submitted_at.is_not(None),
+        "acknowledged": and_(f.plan_submitted_at.is_not(None), plan_asked, ~plan_open),
+        "with_measures": has_measures, "updated": updated,
+    }
+    return f, conditions, measures, overdue
+
+
+def _as_int(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+async def rollup(session: AsyncSession, where: Where, group: str, year: int, today: date,
+                 since_by_trust: dict[int, datetime | None]) -> list[Figures]:
+    """Figures per child of `where`: group is 'region', 'trust', 'clinic' or 'unit'.
+    Trusts whose last quarterly date differs are counted in separate queries."""
+    key, name = {
+        "region": (Region.id, Region.name),
+        "trust": (HealthTrust.id, HealthTrust.name),
+        "clinic": (func.coalesce(Unit.clinic, ""), func.coalesce(Unit.clinic, "")),
+        "unit": (Unit.id, Unit.name),
+    }[group]
+    by_since: dict[datetime | None, list[int]] = {}
+    for trust_id, since in since_by_trust.items():
+        by_since.setdefault(since, []).append(trust_id)
+    totals: dict[object, Figures] = {}
+    for since, trust_ids in by_since.items():
+        f, cond, measures, overdue = unit_conditions(year, today, since)
+        query = (select(key, name, func.count(Unit.id), *[_as_int(cond[c]) for c in
+                        ("reviewed", "feedback", "areas", "submitted", "acknowledged", "with_measures", "updated")],
+                        func.sum(measures), func.sum(overdue))
+                 .select_from(Unit).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+                 .join(Region, Region.id == HealthTrust.region_id)
+                 .outerjoin(f, and_(f.unit_id == Unit.id, f.year == year))
+                 .where(Unit.trust_id.in_(trust_ids)).group_by(key, name))
+        for row in (await session.exec(_filter(query, where))).all():
+            figures = Figures(row[0], row[1], *[int(v or 0) for v in row[2:]])
+            if row[0] in totals:
+                totals[row[0]].add(figures)
+            else:
+                totals[row[0]] = figures
+    return sorted(totals.values(), key=lambda fig: str(fig.name))
+
+
+async def trusts_in(session: AsyncSession, where: Where) -> list[int]:
+    query = select(HealthTrust.id)
+    if where.region_id is not None:
+        query = query.where(HealthTrust.region_id == where.region_id)
+    if where.trust_id is not None:
+        query = query.where(HealthTrust.id == where.trust_id)
+    if where.unit_ids is not None:
+        query = query.where(HealthTrust.id.in_(select(Unit.trust_id).where(Unit.id.in_(where.unit_ids or (0,)))))
+    return list((await session.exec(query)).all())
+
+
+async def names(session: AsyncSession, region_id: int | None, trust_id: int | None) -> tuple[str | None, str | None]:
+    region = await session.get(Region, region_id) if region_id else None
+    trust = await session.get(HealthTrust, trust_id) if trust_id else None
+    return (region.name if region else None), (trust.name if trust else None)
+
+
+async def clinics_of(session: AsyncSession, trust_id: int) -> list[str]:
+    query = select(func.coalesce(Unit.clinic, "")).where(Unit.trust_id == trust_id).distinct()
+    return sorted((await session.exec(query)).all())
+
+
+async def unit_rows(session: AsyncSession, where: Where, year: int, today: date):
+    """Per unit in scope: codes, names, the step flags and measure counts (for /overdue and the export)."""
+    f, cond, measures, overdue = unit_conditions(year, today, None)
+    oldest_overdue = (select(func.min(Measure.deadline))
+                      .where(Measure.unit_id == Unit.id, Measure.year == year,
+                             func.coalesce(Measure.proposal, "accepted") == "accepted",
+                             Measure.status.in_(("planned", "in_progress")), Measure.deadline < today)
+                      .correlate(Unit).scalar_subquery())
+    query = (select(Unit.id, Unit.code, Unit.name, Unit.clinic, HealthTrust.id, HealthTrust.code, HealthTrust.name,
+                    Region.name, cond["reviewed"], cond["feedback"], cond["areas"], cond["submitted"],
+                    cond["acknowledged"], measures, overdue, oldest_overdue)
+             .select_from(Unit).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+             .join(Region, Region.id == HealthTrust.region_id)
+             .outerjoin(f, and_(f.unit_id == Unit.id, f.year == year))
+             .order_by(Region.name, HealthTrust.name, Unit.name))
+    return await session.stream(_filter(query, where))
+
+
+async def measure_rows(session: AsyncSession, where: Where, year: int):
+    """Every measure in scope with its unit and its last update, streamed."""
+    last = (select(func.max(MeasureEvent.at)).where(MeasureEvent.measure_id == Measure.id)
+            .correlate(Measure).scalar_subquery())
+    query = (select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, Measure.year,
+                    Measure.theme, Measure.kind, Measure.title, Measure.deadline, Measure.status,
+                    Measure.evaluation, last)
+             .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
+             .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)
+             .where(Measure.year == year, func.coalesce(Measure.proposal, "accepted") == "accepted")
+             .order_by(Region.name, HealthTrust.name, Unit.name, Measure.id))
+    return await session.stream(_filter(query, where))
+
+
+def start_of(day: date, tz) -> datetime:
+    return datetime.combine(day, time.min, tz).astimezone(timezone.utc)
+
+
+async def done_per_day(session: AsyncSession, where: Where, year: int) -> dict[str, dict[str, int]]:
+    """How many units did each step on each day: {'reviewed': {'2026-04-20': 3, ...}, ...}, counted in SQL."""
+    result: dict[str, dict[str, int]] = {}
+    for key, step in (("reviewed", "review"), ("feedback", "feedback")):
+        query = (select(StepRecord.done_on, func.count())
+                 .join(UnitFollowup, UnitFollowup.id == StepRecord.followup_id)
+                 .join(Unit, Unit.id == UnitFollowup.unit_id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+                 .where(UnitFollowup.year == year, StepRecord.step == step).group_by(StepRecord.done_on))
+        result[key] = {str(day): n for day, n in (await session.exec(_filter(query, where))).all()}
+    day = func.date(UnitFollowup.plan_submitted_at)
+    query = (select(day, func.count()).join(Unit, Unit.id == UnitFollowup.unit_id)
+             .join(HealthTrust, HealthTrust.id == Unit.trust_id)
+             .where(UnitFollowup.year == year, UnitFollowup.plan_submitted_at.is_not(None)).group_by(day))
+    result["submitted"] = {str(d): n for d, n in (await session.exec(_filter(query, where))).all()}
+    return result
+
+
+async def unit_count(session: AsyncSession, where: Where) -> int:
+    query = select(func.count()).select_from(Unit).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+    return (await session.exec(_filter(query, where))).one()
+
+
+async def region_of_trust(session: AsyncSession, trust_id: int) -> int | None:
+    return (await session.exec(select(HealthTrust.region_id).where(HealthTrust.id == trust_id))).first()

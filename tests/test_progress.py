@@ -1,0 +1,196 @@
+"""Roll-ups against a hand-built organisation where every figure is known;
+/overdue, /export and /chart; who may see what."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timezone
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from sqlmodel import select
+
+from bot.services import progress as service
+from storage.models import (
+    Confirmation,
+    FocusArea,
+    HealthTrust,
+    Measure,
+    MeasureEvent,
+    Person,
+    Region,
+    StepRecord,
+    Unit,
+    UnitFollowup,
+)
+from storage.progress import Where
+
+TODAY = date(2026, 10, 1)  # the last quarterly date (default cycle) was 15 September
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def known(harness, db):
+    """HB/MED1 does everything; HB/KIRPOL half; HFD/MED1 nothing; OUS/AKUTT some (see the figures below)."""
+    harness.set_today(TODAY)
+    admin = await harness.member(950, "admin", "Anne", scope="national", place=None)
+    async with db.session() as session:
+        units = {(t.code, u.code): u.id for u, t in (await session.exec(select(Unit, HealthTrust).join(HealthTrust))).all()}
+        reps = [Person(telegram_user_id=960 + i, name=f"Rep {i}") for i in range(2)]
+        session.add_all(reps)
+        await session.flush()
+        person = reps[0].id
+
+        async def followup(key, submitted=None):
+            f = UnitFollowup(unit_id=units[key], year=2026, plan_submitted_at=submitted)
+            session.add(f)
+            await session.flush()
+            return f
+
+        def steps(f, *names):
+            session.add_all([StepRecord(followup_id=f.id, step=n, done_on=date(2026, 4, 20), parties="leader",
+                                        marked_by=person) for n in names])
+
+        def measure(f, key, status, deadline, kind="improve", updates=()):
+            m = Measure(followup_id=f.id, unit_id=units[key], year=2026, theme="teamwork", kind=kind,
+                        title=f"{key[1]} {status} {deadline}", description="d", responsible="r", deadline=deadline,
+                        status=status, created_by=person, created_at=utc(2026, 5, 1), updated_at=utc(2026, 5, 1))
+            session.add(m)
+            return m, updates
+
+        med1 = await followup(("HB", "MED1"), utc(2026, 6, 1))
+        steps(med1, "review", "feedback")
+        session.add_all([FocusArea(followup_id=med1.id, kind=k, theme="teamwork", why="w", created_by=person)
+                         for k in ("preserve", "improve")])
+        session.add_all([Confirmation(followup_id=med1.id, subject="plan", person_id=rep.id, role=r,
+                                      answer="acknowledged") for rep, r in zip(reps, ("safety_rep", "union_rep"))])
+        kirpol = await followup(("HB", "KIRPOL"), utc(2026, 6, 10))
+        steps(kirpol, "review")
+        session.add(FocusArea(followup_id=kirpol.id, kind="preserve", theme="teamwork", why="w", created_by=person))
+        session.add(Confirmation(followup_id=kirpol.id, subject="plan", person_id=person, role="safety_rep",
+                                 answer="acknowledged"))
+        session.add(Confirmation(followup_id=kirpol.id, subject="plan", person_id=reps[1].id, role="union_rep",
+                                 answer="objected"))
+        akutt = await followup(("OUS", "AKUTT"))
+        steps(akutt, "review", "feedback")
+        made = [
+            measure(med1, ("HB", "MED1"), "planned", date(2026, 9, 1), updates=[utc(2026, 9, 20)]),
+            measure(med1, ("HB", "MED1"), "done", date(2026, 8, 1), kind="preserve"),
+            measure(kirpol, ("HB", "KIRPOL"), "planned", date(2026, 12, 1), updates=[utc(2026, 8, 1)]),
+            measure(akutt, ("OUS", "AKUTT"), "dropped", date(2026, 9, 1)),
+            measure(akutt, ("OUS", "AKUTT"), "in_progress", date(2026, 9, 30), updates=[utc(2026, 9, 16)]),
+        ]
+        await session.flush()
+        for m, updates in made:
+            session.add_all([MeasureEvent(measure_id=m.id, person_id=person, field="quarterly", new="on_track", at=at)
+                             for at in updates])
+    return admin, units
+
+
+async def figures(db, where, harness):
+    node = await service.node(db, where, TODAY, harness.settings.bot_timezone)
+    t = node.total
+    return node, (t.units, t.reviewed, t.feedback, t.areas, t.submitted, t.acknowledged, t.with_measures,
+                  t.updated, t.measures, t.overdue)
+
+
+async def test_every_figure(harness, db, known):
+    async with db.session() as session:
+        vest = (await session.exec(select(Region.id).where(Region.code == "helse-vest"))).one()
+        hb = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HB"))).one()
+    node, national = await figures(db, Where(), harness)
+    assert national == (4, 3, 2, 1, 2, 1, 3, 2, 4, 2)
+    assert [(c.name, c.units) for c in node.children] == [("Helse Sør-Øst", 1), ("Helse Vest", 3)]
+    node, region = await figures(db, Where(region_id=vest), harness)
+    assert region == (3, 2, 1, 1, 2, 1, 2, 1, 3, 1)
+    node, trust = await figures(db, Where(region_id=vest, trust_id=hb), harness)
+    assert trust == (2, 2, 1, 1, 2, 1, 2, 1, 3, 1)
+    assert node.child_level == "clinic" and [c.name for c in node.children] == ["Kirurgisk klinikk", "Medisinsk klinikk"]
+    _, clinic = await figures(db, Where(region_id=vest, trust_id=hb, clinic="Kirurgisk klinikk"), harness)
+    assert clinic == (1, 1, 0, 0, 1, 0, 1, 0, 1, 0)
+
+
+async def test_drill_down_in_chat_to_a_units_plan(harness, db, known):
+    admin, _ = known
+    replies = await admin.send("/progress")
+    text = replies[0].plain
+    assert text.startswith("Progress 2026 · all units\nUnits: 4\nReviewed the results with the parties: 75%")
+    assert "Submitted the plan: 50%" in text and "Plan acknowledged by the reps: 25%" in text
+    assert "Updated their measures since 15 September 2026: 67%" in text
+    assert "Measures per unit: 1\nOverdue measures: 2" in text
+    await admin.press("Helse Vest (67%)")
+    await admin.press("Helse Bergen (100%)")
+    replies = await admin.press("Medisinsk klinikk (100%)")
+    assert replies[0].plain.startswith("Progress 2026 · Medisinsk klinikk\nUnits: 1")
+    replies = await admin.press("Medisinsk sengepost 1 (100%)")
+    assert replies[0].plain.startswith("Action plan 2026 · Medisinsk sengepost 1 (Helse Bergen)")
+
+
+async def test_overdue_oldest_first(harness, db, known):
+    admin, _ = known
+    replies = await admin.send("/overdue")
+    lines = replies[0].plain.splitlines()
+    assert lines[0] == "Overdue · page 1 of 1"
+    assert lines[1:] == [
+        "Medisinsk post Førde (Helse Førde) – since 29 April 2026: review with the parties, feedback meeting, plan",
+        "Kirurgisk poliklinikk (Helse Bergen) – since 15 May 2026: feedback meeting",
+        "Akuttmottaket (Oslo universitetssykehus) – since 15 June 2026: plan, 1 measure",
+        "Medisinsk sengepost 1 (Helse Bergen) – since 1 September 2026: 1 measure",
+    ]
+
+
+async def test_export_holds_exactly_the_rows_in_scope(harness, db, known):
+    trust_leader = await harness.member(951, "leader", "Trude", scope="trust", place="HB")
+    await trust_leader.send("/export")
+    method, name, content = harness.telegram.files[-1]
+    assert method == "sendDocument" and name.endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(content))
+    measures = list(workbook["Measures"].values)
+    units = list(workbook["Unit progress"].values)
+    assert measures[0][:5] == ("region", "trust_code", "trust", "unit_code", "unit")
+    assert sorted(r[8] for r in measures[1:]) == sorted([
+        "KIRPOL planned 2026-12-01", "MED1 done 2026-08-01", "MED1 planned 2026-09-01"])
+    assert sorted(r[3] for r in units[1:]) == ["KIRPOL", "MED1"]
+    assert units[1][6:] in ((True, False, False, True, False, 1, 0), (True, True, True, True, True, 2, 1))
+    await trust_leader.send("/export csv")
+    names = [f[1] for f in harness.telegram.files[-2:]]
+    assert names[0].endswith("units.csv") and names[1].endswith("measures.csv")
+    text = harness.telegram.files[-1][2].decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("region;trust_code;trust") and len(text.splitlines()) == 4
+
+
+async def test_charts_are_valid_images(harness, db, known):
+    admin, _ = known
+    for command in ("/chart", "/chart weeks"):
+        await admin.send(command)
+        method, name, content = harness.telegram.files[-1]
+        assert method == "sendPhoto" and content[:8] == b"\x89PNG\r\n\x1a\n"
+        image = Image.open(io.BytesIO(content))
+        assert image.format == "PNG" and image.size[0] >= 600
+
+
+async def test_leaders_and_reps_see_only_their_unit(harness, db, known):
+    _, units = known
+    leader = await harness.member(952, "leader", "Kari", place="KIRPOL")
+    rep = await harness.member(953, "union_rep", "Siri", place="AKUTT")
+    replies = await leader.send("/progress")
+    assert "Units: 1" in replies[0].plain
+    async with db.session() as session:
+        vest = (await session.exec(select(Region.id).where(Region.code == "helse-vest"))).one()
+        hb = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HB"))).one()
+    for user in (leader, rep):
+        for forged in (f"pg:r:{vest}", f"pg:t:{hb}", f"pg:c:{hb}:0"):
+            await user.press_data(forged)
+            assert user.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    await rep.send("/export")
+    workbook = load_workbook(io.BytesIO(harness.telegram.files[-1][2]))
+    assert [r[3] for r in list(workbook["Unit progress"].values)[1:]] == ["AKUTT"]
+    assert len(list(workbook["Measures"].values)) == 3  # the header and AKUTT's two
+    # A trust admin elsewhere cannot drill into Helse Bergen either.
+    ous_admin = await harness.member(954, "admin", "Tor", scope="trust", place="OUS")
+    await ous_admin.press_data(f"pg:t:{hb}")
+    assert ous_admin.callback_answers()[-1]["text"] == "You cannot do that for this unit."
