@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     cycle_show.add_argument("--trust", metavar="CODE", required=True)
     cycle_show.add_argument("--year", type=int, required=True)
 
+    export_cmd = commands.add_parser("export", help="export measures and unit progress (XLSX or CSV)")
+    export_cmd.add_argument("--scope", default="national",
+                            help="national (default), region:CODE_OR_NAME or trust:CODE")
+    export_cmd.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export_cmd.add_argument("--output", help="file to write (default forbedring-<date>.xlsx, or a prefix for CSV)")
+
     invite = commands.add_parser("invite", help="invite codes").add_subparsers(dest="invite_command", required=True)
     create = invite.add_parser("create", help="make an invite link")
     where = create.add_mutually_exclusive_group(required=True)
@@ -206,6 +212,44 @@ async def _cycle_show(settings: Settings, args) -> int:
     return 0
 
 
+async def _export(settings: Settings, args) -> int:
+    from datetime import datetime as dt
+
+    from bot.rules.cycle import current_year
+    from bot.services import export
+    from storage import organisation
+    from storage.progress import Where
+
+    today = dt.now(settings.bot_timezone).date()
+
+    async def work(db):
+        kind, _, code = args.scope.partition(":")
+        async with db.session() as session:
+            if kind == "national" and not code:
+                where = Where()
+            elif kind == "region" and (region := await organisation.find_region(session, code)):
+                where = Where(region_id=region.id)
+            elif kind == "trust" and (trust := await organisation.find_trust(session, code)):
+                where = Where(region_id=trust.region_id, trust_id=trust.id)
+            else:
+                return None
+        if args.format == "xlsx":
+            return {args.output or f"forbedring-{today.isoformat()}.xlsx": await export.xlsx(db, where, today)}
+        prefix = args.output or f"forbedring-{today.isoformat()}"
+        return {f"{prefix}-{name}": data for name, data in (await export.csv_files(db, where, today)).items()}
+
+    files = await _with_database(settings, work)
+    if files is None:
+        print(f"error: --scope {args.scope!r}: use national, region:CODE_OR_NAME or trust:CODE of an imported "
+              "region or trust", file=sys.stderr)
+        return EXIT_FAILED
+    for path, data in files.items():
+        with open(path, "wb") as out:
+            out.write(data)
+        print(f"wrote {path} ({len(data):,} bytes, survey year {current_year(today)})")
+    return 0
+
+
 async def _db_upgrade(settings: Settings, args) -> int:
     from storage import migrate
     from storage.database import Database
@@ -244,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         action = {
-            "run": _run, "demo": _demo, "db": _db_upgrade, "org": _org_import,
+            "run": _run, "demo": _demo, "db": _db_upgrade, "org": _org_import, "export": _export,
         }.get(args.command)
         if args.command == "cycle":
             action = {"set": _cycle_set, "copy": _cycle_copy, "show": _cycle_show}[args.cycle_command]

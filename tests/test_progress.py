@@ -194,3 +194,17 @@ async def test_leaders_and_reps_see_only_their_unit(harness, db, known):
     ous_admin = await harness.member(954, "admin", "Tor", scope="trust", place="OUS")
     await ous_admin.press_data(f"pg:t:{hb}")
     assert ous_admin.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+
+
+def test_export_from_the_command_line(cli, db_url, tmp_path):
+    from tests.harness import ORG_CSV, write
+
+    assert cli("org", "import", write(tmp_path, "org.csv", ORG_CSV))[0] == 0
+    code, out, err = cli("export", "--scope", "trust:HB", "--output", str(tmp_path / "hb.xlsx"))
+    assert code == 0, err
+    workbook = load_workbook(tmp_path / "hb.xlsx")
+    assert sorted(r[3] for r in list(workbook["Unit progress"].values)[1:]) == ["KIRPOL", "MED1"]
+    code, out, _ = cli("export", "--scope", "region:Helse Vest", "--format", "csv", "--output", str(tmp_path / "v"))
+    assert code == 0 and (tmp_path / "v-units.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    code, _, err = cli("export", "--scope", "trust:NOPE")
+    assert code == 1 and "--scope 'trust:NOPE'" in err

@@ -85,9 +85,10 @@ async def overdue(db: Database, where: Where, today: date) -> list[OverdueUnit]:
     async with db.session() as session:
         cycles = await cycles_by_trust(session, await store.trusts_in(session, where), year)
         result = []
-        rows = await store.unit_rows(session, where, year, today)
-        async for (unit_id, _code, name, _clinic, trust_id, _tcode, trust, _region, reviewed, feedback, _areas,
-                   submitted, _ack, _measures, overdue_count, oldest) in rows:
+        rows = [row async for batch in (await store.unit_rows(session, where, year, today)).partitions(2000)
+                for row in batch]
+        for (unit_id, _code, name, _clinic, trust_id, _tcode, trust, _region, reviewed, feedback, _areas,
+             submitted, _ack, _measures, overdue_count, oldest) in rows:
             cycle = cycles[trust_id]
             late = []
             for step, done, due in (("review", reviewed, cycle.review_due),
@@ -110,10 +111,12 @@ async def export_rows(db: Database, where: Where, today: date):
     """Yields ('unit', row) and ('measure', row) tuples for the export, streamed."""
     year = current_year(today)
     async with db.session() as session:
-        async for row in await store.unit_rows(session, where, year, today):
-            yield "unit", row
-        async for row in await store.measure_rows(session, where, year):
-            yield "measure", row
+        # Batches, not row by row: each fetch crosses into the database driver.
+        for rows, kind in ((await store.unit_rows(session, where, year, today), "unit"),
+                           (await store.measure_rows(session, where, year), "measure")):
+            async for batch in rows.partitions(2000):
+                for row in batch:
+                    yield kind, row
 
 
 async def scope_label(db: Database, where: Where) -> str:
