@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
+import warnings
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,6 +43,8 @@ from storage.models import (
     UnitFollowup,
 )
 from storage.progress import Where
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # bulk inserts use session.execute on purpose
 
 TZ = ZoneInfo("Europe/Oslo")
 TODAY = date(2026, 10, 1)

@@ -42,13 +42,22 @@ async def test_help_lists_what_the_role_can_do_in_three_languages(harness):
     for user_id, language, expected in [
         (803, "Bokmål", "Dette kan du gjøre:\n/start – Menyen din\n/followup – Hvor enheten din står i året\n"
                         "/measures – Enhetens tiltak\n/propose – Foreslå et tiltak\n/plan – Enhetens handlingsplan\n"
+                        "/progress – Hvordan enhetene ligger an\n/overdue – Enheter med forsinkede steg eller tiltak\n"
+                        "/export – Eksporter tiltak og framdrift (XLSX; /export csv)\n"
+                        "/chart – Diagram over stegene (/chart weeks)\n"
                         "/settings – Påminnelsene dine\n/cancel – Avbryt det du holder på med\n/help – Hva du kan gjøre\n/language – Bytt språk"),
         (804, "Nynorsk", "Dette kan du gjere:\n/start – Menyen din\n/followup – Kvar eininga di står i året\n"
                          "/measures – Tiltaka til eininga\n/propose – Føreslå eit tiltak\n"
-                         "/plan – Handlingsplanen til eininga\n/settings – Påminningane dine\n/cancel – Avbryt det du held på med\n"
+                         "/plan – Handlingsplanen til eininga\n/progress – Korleis einingane ligg an\n"
+                         "/overdue – Einingar med forseinka steg eller tiltak\n"
+                         "/export – Eksporter tiltak og framdrift (XLSX; /export csv)\n"
+                         "/chart – Diagram over stega (/chart weeks)\n/settings – Påminningane dine\n/cancel – Avbryt det du held på med\n"
                          "/help – Kva du kan gjere\n/language – Byt språk"),
         (805, "English", "What you can do:\n/start – Your menu\n/followup – Where your unit stands in the year\n"
                          "/measures – The unit's measures\n/propose – Propose a measure\n/plan – The unit's action plan\n"
+                         "/progress – How the units are doing\n/overdue – Units with overdue steps or measures\n"
+                         "/export – Export measures and progress (XLSX; /export csv)\n"
+                         "/chart – Chart of step completion (/chart weeks)\n"
                          "/settings – Your reminders\n/cancel – Stop what you are doing\n/help – What you can do\n/language – Change language"),
     ]:
         user = await joined(harness, user_id, role="union_rep", language=language)
