@@ -3,13 +3,14 @@ or two CSV files, written row by row from streamed queries."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import date
 
 from openpyxl import Workbook
 
-from bot.services.progress import export_rows
+from bot.services.progress import export_batches
 from storage.database import Database
 from storage.progress import Where
 
@@ -34,15 +35,23 @@ def _measure_row(row) -> list:
     return values
 
 
+def _append(sheet, convert, batch) -> None:
+    for row in batch:
+        sheet.append(convert(row))
+
+
 async def xlsx(db: Database, where: Where, today: date) -> bytes:
+    """openpyxl is CPU work: each batch is written in a worker thread, one at a time,
+    so the bot keeps answering while a national export is made."""
     workbook = Workbook(write_only=True)
-    measures, units = workbook.create_sheet("Measures"), workbook.create_sheet("Unit progress")
-    measures.append(MEASURE_COLUMNS)
-    units.append(UNIT_COLUMNS)
-    async for kind, row in export_rows(db, where, today):
-        (units.append(_unit_row(row)) if kind == "unit" else measures.append(_measure_row(row)))
+    sheets = {"measure": (workbook.create_sheet("Measures"), _measure_row),
+              "unit": (workbook.create_sheet("Unit progress"), _unit_row)}
+    sheets["measure"][0].append(MEASURE_COLUMNS)
+    sheets["unit"][0].append(UNIT_COLUMNS)
+    async for kind, batch in export_batches(db, where, today):
+        await asyncio.to_thread(_append, *sheets[kind], batch)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    await asyncio.to_thread(workbook.save, buffer)
     return buffer.getvalue()
 
 
@@ -52,9 +61,9 @@ async def csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]
     writers = {k: csv.writer(b, delimiter=";") for k, b in buffers.items()}
     writers["units"].writerow(UNIT_COLUMNS)
     writers["measures"].writerow(MEASURE_COLUMNS)
-    async for kind, row in export_rows(db, where, today):
+    async for kind, batch in export_batches(db, where, today):
         if kind == "unit":
-            writers["units"].writerow(_unit_row(row))
+            writers["units"].writerows(_unit_row(row) for row in batch)
         else:
-            writers["measures"].writerow(_measure_row(row))
+            writers["measures"].writerows(_measure_row(row) for row in batch)
     return {f"{k}.csv": ("\ufeff" + b.getvalue()).encode("utf-8") for k, b in buffers.items()}

@@ -107,16 +107,15 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-async def export_rows(db: Database, where: Where, today: date):
-    """Yields ('unit', row) and ('measure', row) tuples for the export, streamed."""
+async def export_batches(db: Database, where: Where, today: date):
+    """Yields ('unit', rows) and ('measure', rows) batches for the export, streamed."""
     year = current_year(today)
     async with db.session() as session:
         # Batches, not row by row: each fetch crosses into the database driver.
         for rows, kind in ((await store.unit_rows(session, where, year, today), "unit"),
                            (await store.measure_rows(session, where, year), "measure")):
             async for batch in rows.partitions(2000):
-                for row in batch:
-                    yield kind, row
+                yield kind, batch
 
 
 async def scope_label(db: Database, where: Where) -> str:
