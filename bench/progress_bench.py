@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import select
 
 from bot.services import export, progress
@@ -135,6 +135,9 @@ async def run(url: str) -> None:
     started = time.perf_counter()
     await generate(db)
     print(f"generation took {time.perf_counter() - started:.0f} s")
+    # As autovacuum would after a bulk load: the planner needs the tables' statistics.
+    async with db.engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
     async with db.session() as s:
         trust = (await s.exec(select(HealthTrust.id, HealthTrust.region_id).where(HealthTrust.code == "T07"))).one()
     national, one_trust = Where(), Where(region_id=trust[1], trust_id=trust[0])

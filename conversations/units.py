@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from html import escape
 from typing import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -49,7 +48,3 @@ async def unit_chosen(update: Update, context: BotContext) -> None:
         return
     await query.answer()
     await entry[1](update, context, int(unit_text))
-
-
-def unit_title(name: str, trust: str) -> str:
-    return f"{escape(name)} ({escape(trust)})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import func, select, update
+from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, Person
@@ -66,7 +66,3 @@ async def reset_in_flight(session: AsyncSession) -> int:
     """Rows a killed process left in 'sending' go out again: at-least-once."""
     result = await session.exec(update(OutboxMessage).where(OutboxMessage.state == "sending").values(state="pending"))
     return result.rowcount
-
-
-async def counts(session: AsyncSession) -> dict[str, int]:
-    return dict((await session.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import delete, func, select
+from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import HealthTrust, JoinAttempt, Membership, Person, Region, Unit
@@ -105,7 +105,3 @@ async def failed_joins_since(session: AsyncSession, telegram_user_id: int, since
         .order_by(JoinAttempt.at)
     )
     return list((await session.exec(query)).all())
-
-
-async def forget_failed_joins(session: AsyncSession, telegram_user_id: int) -> None:
-    await session.exec(delete(JoinAttempt).where(JoinAttempt.telegram_user_id == telegram_user_id))

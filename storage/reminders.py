@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     Confirmation,
-    HealthTrust,
     JobRun,
     Measure,
     Membership,
@@ -151,7 +150,3 @@ async def mark_run(session: AsyncSession, name: str, day: date, now: datetime) -
         session.add(JobRun(name=name, last_day=day, ran_at=now))
     else:
         run.last_day, run.ran_at = day, now
-
-
-async def trust_ids(session: AsyncSession) -> list[int]:
-    return list((await session.exec(select(HealthTrust.id))).all())

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from tests.harness import rows, write
 from storage.models import AuditEntry, HealthTrust, Invite, Region, Unit
-
+from tests.harness import rows, write
 
 ORG = ("region,trust_code,trust_name,unit_code,unit_name,clinic\n"
        "Helse Vest,HB,Helse Bergen,MED1,Medisinsk sengepost 1,Medisinsk klinikk\n"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.rules.cycle import contradictions, current_year, default_cycle, shifted_one_year
+from bot.rules.cycle import (
+    contradictions,
+    current_year,
+    default_cycle,
+    shifted_one_year,
+)
 from storage.models import SurveyCycle
 from tests.harness import rows, write
 from tests.test_cli import ORG

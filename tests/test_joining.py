@@ -65,7 +65,7 @@ async def test_english_speaker_is_answered_in_english(harness):
     ("malformed", "Jeg kjenner ikke igjen den invitasjonskoden"),
 ])
 async def test_bad_codes_get_a_clear_answer_and_change_nothing(harness, db, problem, expected):
-    from bot.services.invites import revoke_invite, list_invites
+    from bot.services.invites import list_invites, revoke_invite
 
     now = datetime.now(timezone.utc)
     if problem == "unknown":

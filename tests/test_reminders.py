@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import func, select
 
 from bot.jobs import sweep_if_due
+from bot.rules.cycle import CycleDates
 from bot.services import reminders
 from bot.services.cycles import CycleEntry, set_cycles
-from bot.rules.cycle import CycleDates
 from storage import reminders as reminder_store
 from storage.models import MeasureEvent, OutboxMessage, Reminder
 from tests.test_measures import register

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot.outbox import Sender
-from storage import outbox as store, people
+from storage import outbox as store
+from storage import people
 from storage.models import OutboxMessage, Person
 
 

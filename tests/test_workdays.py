@@ -5,7 +5,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules.workdays import is_working_day, may_remind_now, next_reminder_time, next_working_day
+from bot.rules.workdays import (
+    is_working_day,
+    may_remind_now,
+    next_reminder_time,
+    next_working_day,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 

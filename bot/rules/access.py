@@ -88,10 +88,6 @@ def default_commands() -> list[CommandSpec]:
     return [c for c in COMMANDS if c.name in PUBLIC_COMMANDS]
 
 
-def may_use(command: str, memberships: Iterable[MembershipLike]) -> bool:
-    return any(c.name == command for c in commands_for(memberships))
-
-
 # --- a unit's follow-up ---
 
 def units_with_role(memberships: Iterable[MembershipLike], roles: Iterable[str]) -> list[int]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.rules import progress
-from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
+from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, current_year
 from bot.rules.methods import METHODS, Method
 from bot.services.cycles import cycle_for_trust
@@ -147,10 +147,6 @@ async def save_score(db: Database, memberships, person_id: int, unit_id: int, th
     async with db.session() as session:
         followup = await store.followup_for(session, unit_id, current_year(today))
         await store.put_score(session, followup.id, theme, score)
-
-
-def is_rep(memberships, unit_id: int) -> bool:
-    return rep_role_at(memberships, unit_id) is not None
 
 
 async def people_of_unit(db: Database, unit_id: int, roles: tuple[str, ...]) -> list[tuple[Person, str]]:

@@ -118,12 +118,6 @@ async def export_batches(db: Database, where: Where, today: date):
                 yield kind, batch
 
 
-async def scope_label(db: Database, where: Where) -> str:
-    async with db.session() as session:
-        region, trust = await store.names(session, where.region_id, where.trust_id)
-    return trust or region or ""
-
-
 async def weekly(db: Database, where: Where, today: date) -> tuple[list[date], dict[str, list[float]]]:
     """Cumulative share of units per week, from the survey year's first week to today."""
     year = current_year(today)
