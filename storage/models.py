@@ -280,7 +280,8 @@ class MeasureEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     measure_id: int = Field(foreign_key="measure.id", index=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    # Indexed: progress counts the updates since the last quarterly date.
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
     person_id: int = Field(foreign_key="person.id")
     field: str = Field(max_length=30)
     old: str | None = Field(default=None, max_length=1000)

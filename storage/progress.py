@@ -109,33 +109,39 @@ def _as_int(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _aggregates(year: int, today: date, since: datetime | None):
+def _aggregates(year: int, today: date, since: datetime | None, units, followups):
     """Per follow-up record and per unit, each counted once with GROUP BY (hash-joined
-    onto the units afterwards: far cheaper than subqueries run once per unit)."""
+    onto the units afterwards: far cheaper than subqueries run once per unit).
+    `units` and `followups` are subqueries of the ids in scope, so a trust's roll-up
+    counts only that trust's rows."""
     def flag(condition):
         return func.max(case((condition, 1), else_=0))
     steps = (select(StepRecord.followup_id.label("fid"), flag(StepRecord.step == "review").label("reviewed"),
                     flag(StepRecord.step == "feedback").label("feedback"))
-             .group_by(StepRecord.followup_id).subquery("steps"))
+             .where(StepRecord.followup_id.in_(followups)).group_by(StepRecord.followup_id).subquery("steps"))
     areas = (select(FocusArea.followup_id.label("fid"), flag(FocusArea.kind == "preserve").label("preserve"),
                     flag(FocusArea.kind == "improve").label("improve"))
-             .group_by(FocusArea.followup_id).subquery("areas"))
+             .where(FocusArea.followup_id.in_(followups)).group_by(FocusArea.followup_id).subquery("areas"))
     answers = (select(Confirmation.followup_id.label("fid"), func.count().label("asked"),
                       func.sum(case((Confirmation.answer == "acknowledged", 1), else_=0)).label("acked"))
-               .where(Confirmation.subject == "plan").group_by(Confirmation.followup_id).subquery("answers"))
+               .where(Confirmation.subject == "plan", Confirmation.followup_id.in_(followups))
+               .group_by(Confirmation.followup_id).subquery("answers"))
     accepted = func.coalesce(Measure.proposal, "accepted") == "accepted"
     is_open = Measure.status.in_(("planned", "in_progress"))
     measures = (select(Measure.unit_id.label("uid"),
                        func.sum(case((Measure.status != "dropped", 1), else_=0)).label("measures"),
                        func.sum(case((and_(is_open, Measure.deadline < today), 1), else_=0)).label("overdue"),
                        func.sum(case((is_open, 1), else_=0)).label("open"))
-                .where(Measure.year == year, accepted).group_by(Measure.unit_id).subquery("measures"))
+                .where(Measure.year == year, accepted, Measure.unit_id.in_(units))
+                .group_by(Measure.unit_id).subquery("measures"))
     fresh = None
     if since is not None:
+        # From the recent events (an index on their time) to their measures, not the other way round.
         fresh = (select(Measure.unit_id.label("uid"), func.count(func.distinct(Measure.id)).label("fresh"))
-                 .join(MeasureEvent, and_(MeasureEvent.measure_id == Measure.id,
-                                          MeasureEvent.field.in_(("status", "quarterly")), MeasureEvent.at >= since))
-                 .where(Measure.year == year, accepted, is_open).group_by(Measure.unit_id).subquery("fresh"))
+                 .select_from(MeasureEvent).join(Measure, Measure.id == MeasureEvent.measure_id)
+                 .where(MeasureEvent.at >= since, MeasureEvent.field.in_(("status", "quarterly")),
+                        Measure.year == year, accepted, is_open, Measure.unit_id.in_(units))
+                 .group_by(Measure.unit_id).subquery("fresh"))
     return steps, areas, answers, measures, fresh
 
 
@@ -155,7 +161,10 @@ async def rollup(session: AsyncSession, where: Where, group: str, year: int, tod
     totals: dict[object, Figures] = {}
     for since, trust_ids in by_since.items():
         f = aliased(UnitFollowup, name="f")
-        steps, areas, answers, measures, fresh = _aggregates(year, today, since)
+        units = _filter(select(Unit.id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+                        .where(Unit.trust_id.in_(trust_ids)), where)
+        followups = select(UnitFollowup.id).where(UnitFollowup.year == year, UnitFollowup.unit_id.in_(units))
+        steps, areas, answers, measures, fresh = _aggregates(year, today, since, units, followups)
         submitted = f.plan_submitted_at.is_not(None)
         has_measures = func.coalesce(measures.c.measures, 0) > 0
         updated = (and_(has_measures, func.coalesce(fresh.c.fresh, 0) >= func.coalesce(measures.c.open, 0))

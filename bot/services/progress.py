@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.rules.cycle import CycleDates, current_year
+from bot.rules.cycle import CycleDates, current_year, cycle_from, default_cycle
 from bot.rules.progress import last_status_date
-from bot.services.cycles import cycle_for_trust
-from storage import progress as store
+from storage import cycles, progress as store
 from storage.database import Database
 from storage.progress import Figures, Where
 
@@ -43,7 +42,9 @@ def level_of(where: Where) -> str:
 
 
 async def cycles_by_trust(session, trust_ids: list[int], year: int) -> dict[int, CycleDates]:
-    return {trust_id: await cycle_for_trust(session, trust_id, year) for trust_id in trust_ids}
+    """Each trust's own dates for the year (one query), or the defaults."""
+    own = {row.trust_id: cycle_from(row) for row in await cycles.cycles_of_year(session, year)}
+    return {trust_id: own.get(trust_id) or default_cycle(year) for trust_id in trust_ids}
 
 
 async def node(db: Database, where: Where, today: date, tz) -> Node:
