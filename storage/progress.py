@@ -116,15 +116,18 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
     counts only that trust's rows."""
     def flag(condition):
         return func.max(case((condition, 1), else_=0))
+
+    def narrowed(column, ids):
+        return column.in_(ids) if ids is not None else literal(True)
     steps = (select(StepRecord.followup_id.label("fid"), flag(StepRecord.step == "review").label("reviewed"),
                     flag(StepRecord.step == "feedback").label("feedback"))
-             .where(StepRecord.followup_id.in_(followups)).group_by(StepRecord.followup_id).subquery("steps"))
+             .where(narrowed(StepRecord.followup_id, followups)).group_by(StepRecord.followup_id).subquery("steps"))
     areas = (select(FocusArea.followup_id.label("fid"), flag(FocusArea.kind == "preserve").label("preserve"),
                     flag(FocusArea.kind == "improve").label("improve"))
-             .where(FocusArea.followup_id.in_(followups)).group_by(FocusArea.followup_id).subquery("areas"))
+             .where(narrowed(FocusArea.followup_id, followups)).group_by(FocusArea.followup_id).subquery("areas"))
     answers = (select(Confirmation.followup_id.label("fid"), func.count().label("asked"),
                       func.sum(case((Confirmation.answer == "acknowledged", 1), else_=0)).label("acked"))
-               .where(Confirmation.subject == "plan", Confirmation.followup_id.in_(followups))
+               .where(Confirmation.subject == "plan", narrowed(Confirmation.followup_id, followups))
                .group_by(Confirmation.followup_id).subquery("answers"))
     accepted = func.coalesce(Measure.proposal, "accepted") == "accepted"
     is_open = Measure.status.in_(("planned", "in_progress"))
@@ -132,15 +135,18 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
                        func.sum(case((Measure.status != "dropped", 1), else_=0)).label("measures"),
                        func.sum(case((and_(is_open, Measure.deadline < today), 1), else_=0)).label("overdue"),
                        func.sum(case((is_open, 1), else_=0)).label("open"))
-                .where(Measure.year == year, accepted, Measure.unit_id.in_(units))
+                .where(Measure.year == year, accepted, narrowed(Measure.unit_id, units))
                 .group_by(Measure.unit_id).subquery("measures"))
     fresh = None
     if since is not None:
-        # From the recent events (an index on their time) to their measures, not the other way round.
-        fresh = (select(Measure.unit_id.label("uid"), func.count(func.distinct(Measure.id)).label("fresh"))
-                 .select_from(MeasureEvent).join(Measure, Measure.id == MeasureEvent.measure_id)
-                 .where(MeasureEvent.at >= since, MeasureEvent.field.in_(("status", "quarterly")),
-                        Measure.year == year, accepted, is_open, Measure.unit_id.in_(units))
+        # Each measure's latest status change, then the open measures whose latest is recent:
+        # predictable hash joins (a join through the recent events misled the planner).
+        latest = (select(MeasureEvent.measure_id.label("mid"), func.max(MeasureEvent.at).label("at"))
+                  .where(MeasureEvent.field.in_(("status", "quarterly"))).group_by(MeasureEvent.measure_id)
+                  .subquery("latest"))
+        fresh = (select(Measure.unit_id.label("uid"), func.count().label("fresh"))
+                 .join(latest, latest.c.mid == Measure.id)
+                 .where(latest.c.at >= since, Measure.year == year, accepted, is_open, narrowed(Measure.unit_id, units))
                  .group_by(Measure.unit_id).subquery("fresh"))
     return steps, areas, answers, measures, fresh
 
@@ -161,9 +167,12 @@ async def rollup(session: AsyncSession, where: Where, group: str, year: int, tod
     totals: dict[object, Figures] = {}
     for since, trust_ids in by_since.items():
         f = aliased(UnitFollowup, name="f")
-        units = _filter(select(Unit.id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
-                        .where(Unit.trust_id.in_(trust_ids)), where)
-        followups = select(UnitFollowup.id).where(UnitFollowup.year == year, UnitFollowup.unit_id.in_(units))
+        # The aggregates only need narrowing below the national level (the outer join keeps them right anyway).
+        units = followups = None
+        if where != Where():
+            units = _filter(select(Unit.id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+                            .where(Unit.trust_id.in_(trust_ids)), where)
+            followups = select(UnitFollowup.id).where(UnitFollowup.year == year, UnitFollowup.unit_id.in_(units))
         steps, areas, answers, measures, fresh = _aggregates(year, today, since, units, followups)
         submitted = f.plan_submitted_at.is_not(None)
         has_measures = func.coalesce(measures.c.measures, 0) > 0
