@@ -104,3 +104,30 @@ def write(tmp_path, name, text, bom=False):
     path = tmp_path / name
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     return str(path)
+
+
+async def send_with_random_kills(harness, db, all_sent, seed: int, now=None, turns=(50, 3000)) -> int:
+    """Start a fresh sender (as after a restart), let it run a random number of event-loop
+    turns, kill it, and again, until `all_sent()` says everything is out. Returns the kills."""
+    import random
+
+    from bot.outbox import Sender
+
+    chance, kills = random.Random(seed), 0
+    while not await all_sent():
+        sender = Sender(harness.application.bot, db, harness.settings.bot_timezone, rate=1000, per_chat=0)
+        await sender.recover()
+        task = asyncio.create_task(sender.send_due(now=now))
+        for _ in range(chance.randint(*turns)):  # one message takes a few hundred loop turns
+            await asyncio.sleep(0)
+            if task.done():
+                break
+        if not task.done():
+            task.cancel()
+            kills += 1
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        assert kills < 500
+    return kills

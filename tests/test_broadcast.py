@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from datetime import date, datetime, time, timezone
@@ -25,6 +24,7 @@ from storage.models import (
     Unit,
     UnitFollowup,
 )
+from tests.harness import send_with_random_kills
 from tests.test_sender import FakeTime
 
 
@@ -269,8 +269,6 @@ async def test_ten_thousand_recipients_with_429s(harness, db, org):
 
 
 async def test_interrupted_broadcast_completes_with_nothing_lost(harness, db, org):
-    import random
-
     await make_people(db, 300)
     now = working_hours(harness)
     broadcast_id = await new_broadcast(db, 1, now)
@@ -278,26 +276,12 @@ async def test_interrupted_broadcast_completes_with_nothing_lost(harness, db, or
     async with db.session() as session:
         (await store.get(session, broadcast_id)).state = "fanout"
     await service.send_due(db, now)
-    chance, kills = random.Random(99), 0
-    while True:
+
+    async def all_sent():
         async with db.session() as session:
-            left = (await store.delivery_counts(session, [broadcast_id]))[broadcast_id]
-        if set(left) == {"sent"}:
-            break
-        sender = Sender(harness.application.bot, db, harness.settings.bot_timezone, rate=1000, per_chat=0)
-        await sender.recover()
-        task = asyncio.create_task(sender.send_due(now=now))
-        for _ in range(chance.randint(100, 5000)):
-            await asyncio.sleep(0)
-            if task.done():
-                break
-        if not task.done():
-            task.cancel()
-            kills += 1
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+            return set((await store.delivery_counts(session, [broadcast_id]))[broadcast_id]) == {"sent"}
+
+    kills = await send_with_random_kills(harness, db, all_sent, seed=99, now=now, turns=(100, 5000))
     chats = [c.params["chat_id"] for c in harness.telegram.calls_to("sendMessage") if c.params["text"] == "Hei alle"]
     duplicates = len(chats) - len(set(chats))
     print(f"302 recipients, {kills} kills, {duplicates} duplicates")

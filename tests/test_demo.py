@@ -6,6 +6,24 @@ import os
 import subprocess
 import sys
 
+
+def run_demo(tmp_path, script: str) -> str:
+    """Pipe a script into `forbedring-bot demo` in its own data directory; its output."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
+    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=script, capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path, env={**env, "DATA_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def assert_in_order(out: str, steps: list[str]) -> None:
+    position = 0
+    for step in steps:
+        found = out.find(step, position)
+        assert found >= 0, f"missing, in order: {step!r}\n{out[position:position + 3000]}"
+        position = found + len(step)
+
+
 SCRIPT = """!as newcomer
 !invite leader
 /start $INVITE
@@ -21,11 +39,7 @@ SCRIPT = """!as newcomer
 
 
 def test_scripted_demo_joins_a_leader_and_switches_language(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
-    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=SCRIPT, capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path, env={**env, "DATA_DIR": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_demo(tmp_path, SCRIPT)
     steps = [
         "── you are now Nils Ny (newcomer) ──",
         "bot> Velkomen! No er du registrert som leiar: Medisinsk sengepost 1, Helse Bergen.",
@@ -90,11 +104,7 @@ Godt i gang
 
 
 def test_scripted_demo_walks_a_unit_through_the_year(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
-    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=YEAR_SCRIPT, capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path, env={**env, "DATA_DIR": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_demo(tmp_path, YEAR_SCRIPT)
     steps = [
         "demo: the bot's date is now 2026-04-30",
         "Lagret: «Gjennomgang med partene» ferdig 29. april 2026.",
@@ -108,27 +118,15 @@ def test_scripted_demo_walks_a_unit_through_the_year(tmp_path):
         "⚠ tillitsvalgt Siri Berg: har innvendinger mot planen – «Vi ble ikke tatt med.»",
         "✅ Fagdager – ta vare på",
     ]
-    position = 0
-    for step in steps:
-        found = out.find(step, position)
-        assert found >= 0, f"missing, in order: {step!r}\n{out[position:position + 3000]}"
-        position = found + len(step)
+    assert_in_order(out, steps)
 
 
 def test_demo_fast_forward_shows_the_years_reminders(tmp_path):
     script = "!date 2026-04-10\n!forward 10\n!as 2\n!as 1\n!forward 60\n!quit\n"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN")}
-    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=script, capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path, env={**env, "DATA_DIR": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out = run_demo(tmp_path, script)
     steps = ["demo: the bot's date is now 2026-04-20", "Resultatene fra undersøkelsen er klare",
              "demo: 1 new message(s) for Ola Vik (!as safety_rep)",
              "── you are now Ola Vik (safety_rep) ──", "Resultata frå undersøkinga er klare",
              "demo: the bot's date is now 2026-06-19", "Gjennomgangen med partene er ikke gjort",
              "Handlingsplanen har frist om to uker", "Handlingsplanen har passert fristen"]
-    position = 0
-    for step in steps:
-        found = out.find(step, position)
-        assert found >= 0, f"missing, in order: {step!r}\n{out[position:position + 2000]}"
-        position = found + len(step)
+    assert_in_order(out, steps)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 import pytest
@@ -12,6 +11,7 @@ from bot.outbox import Sender
 from storage import outbox as store
 from storage import people
 from storage.models import OutboxMessage, Person
+from tests.harness import send_with_random_kills
 
 
 class FakeTime:
@@ -136,27 +136,13 @@ async def test_timeouts_are_retried_with_backoff(harness, db, crowd):
 async def test_killed_mid_send_resumes_with_at_most_one_duplicate_per_kill(harness, db, crowd):
     """At-least-once: kill the sender at random points until everything is out;
     every message arrives, and each kill duplicates at most the one in flight."""
-    import random
-
     ids, _, _ = crowd
     await queue(db, ids, per_person=20)  # 100 messages
-    chance, kills = random.Random(4711), 0
-    while any(state != "sent" for _, state in await states(db)):
-        sender = Sender(harness.application.bot, db, harness.settings.bot_timezone, rate=1000, per_chat=0)
-        await sender.recover()
-        task = asyncio.create_task(sender.send_due())
-        for _ in range(chance.randint(50, 3000)):  # one message takes a few hundred loop turns
-            await asyncio.sleep(0)
-            if task.done():
-                break
-        if not task.done():
-            task.cancel()
-            kills += 1
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        assert kills < 500
+
+    async def all_sent():
+        return all(state == "sent" for _, state in await states(db))
+
+    kills = await send_with_random_kills(harness, db, all_sent, seed=4711)
     texts = sent_texts(harness)
     duplicates = len(texts) - len(set(texts))
     print(f"kills={kills} duplicates={duplicates} sent={len(texts)}")
