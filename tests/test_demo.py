@@ -54,11 +54,7 @@ def test_scripted_demo_joins_a_leader_and_switches_language(tmp_path):
         "demo: there is no button 7",
         "demo: bye",
     ]
-    position = 0
-    for step in steps:
-        found = out.find(step, position)
-        assert found >= 0, f"missing, in order: {step!r}\n{out}"
-        position = found + len(step)
+    assert_in_order(out, steps)
     assert (tmp_path / "demo.db").exists()
 
 
