@@ -133,6 +133,8 @@ class FakeTelegram(BaseRequest):
         self._failures: dict[str, list[Failure]] = {}
         self.clock = time.monotonic  # tests may put a fake clock here
         self.files: list[tuple[str, str, bytes]] = []  # (method, file name, content) of uploads
+        self._answered: set[str] = set()
+        self.double_answers: list[dict] = []  # a handler answered one press twice: a bug
 
     # --- PTB's request interface ---
     @property
@@ -214,6 +216,15 @@ class FakeTelegram(BaseRequest):
         self.messages[(chat_id, message.message_id)] = message
         self.events.append((chat_id, message.message_id, "sent"))
         return self._ok(message.as_api())
+
+    def _api_answerCallbackQuery(self, params):
+        # Telegram accepts one answer per button press.
+        query_id = str(params.get("callback_query_id"))
+        if query_id in self._answered:
+            self.double_answers.append(params)
+            return self._error(400, "Bad Request: query is too old and response timeout expired or query id is invalid")
+        self._answered.add(query_id)
+        return self._ok(True)
 
     def _api_getMe(self, params):
         return self._ok(BOT_USER)

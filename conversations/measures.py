@@ -48,14 +48,15 @@ def measure_line(t: Translator, m: Measure) -> str:
     return line
 
 
-async def show_list(update: Update, context: BotContext, unit_id: int) -> None:
+async def show_list(update: Update, context: BotContext, unit_id: int) -> bool:
+    """False (and the person told) when the list is not theirs to see."""
     t = context.t
     try:
         unit, measures, _ = await service.unit_measures(context.db, context.memberships, unit_id,
                                                         context.clock.today())
     except NotAllowed:
         await refuse(update, context, f"list measures of unit {unit_id}")
-        return
+        return False
     lines = [f"<b>{t._(L_MEASURES)} · {escape(unit.name)}</b>"]
     lines += [measure_line(t, m) for m in measures] or [t._("No measures yet.")]
     rows = [[Button(f"{STATUS_ICONS[m.status]} {m.title[:50]}", callback_data=f"me:{m.id}")] for m in measures]
@@ -64,6 +65,7 @@ async def show_list(update: Update, context: BotContext, unit_id: int) -> None:
     elif rep_role_at(context.memberships, unit_id):
         rows.append([Button(t._("Propose a measure"), callback_data=f"np:{unit_id}")])
     await reply(update, "\n".join(lines), reply_markup=Keyboard(rows))
+    return True
 
 
 @members_only
@@ -113,16 +115,17 @@ def detail_keyboard(t: Translator, view: service.MeasureView) -> Keyboard:
     return Keyboard(rows)
 
 
-async def show_detail(update: Update, context: BotContext, measure_id: int, history: bool = False) -> None:
+async def show_detail(update: Update, context: BotContext, measure_id: int, history: bool = False) -> bool:
+    """False (and the person told) when the measure is not theirs to see. The button
+    press is answered by the caller: one answer per press."""
     try:
         view = await service.view(context.db, context.memberships, measure_id, with_history=history)
     except NotAllowed:
         await refuse(update, context, f"view measure {measure_id}")
-        return
-    if update.callback_query:
-        await update.callback_query.answer()
+        return False
     await reply(update, detail_text(context.t, view, context.settings.bot_timezone),
                 reply_markup=detail_keyboard(context.t, view))
+    return True
 
 
 @members_only
@@ -132,8 +135,8 @@ async def list_button(update: Update, context: BotContext) -> None:
     if unit_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
         return
-    await update.callback_query.answer()
-    await show_list(update, context, unit_id)
+    if await show_list(update, context, unit_id):
+        await update.callback_query.answer()
 
 
 @members_only
@@ -143,7 +146,8 @@ async def detail_button(update: Update, context: BotContext) -> None:
     if measure_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
         return
-    await show_detail(update, context, measure_id)
+    if await show_detail(update, context, measure_id):
+        await update.callback_query.answer()
 
 
 @members_only
@@ -158,7 +162,8 @@ async def update_button(update: Update, context: BotContext) -> None:
         return
     action = parts[2]
     if action == "history":
-        await show_detail(update, context, measure_id, history=True)
+        if await show_detail(update, context, measure_id, history=True):
+            await query.answer()
         return
     try:
         # Every change is checked against the database in the service, whatever the button says.

@@ -57,7 +57,8 @@ def plan_text(t: Translator, ov: Overview, measures, last_updates, tz) -> str:
     return "\n".join(lines)
 
 
-async def show_plan(update: Update, context: BotContext, unit_id: int) -> None:
+async def show_plan(update: Update, context: BotContext, unit_id: int) -> bool:
+    """False (and the person told) when the plan is not theirs to see."""
     t, today, tz = context.t, context.clock.today(), context.settings.bot_timezone
     try:
         ov = await service.overview(context.db, context.memberships, unit_id, today, tz)
@@ -65,13 +66,14 @@ async def show_plan(update: Update, context: BotContext, unit_id: int) -> None:
                                                                         unit_id, today)
     except NotAllowed:
         await refuse(update, context, f"view the plan of unit {unit_id}")
-        return
+        return False
     rows = []
     if is_leader_of(context.memberships, unit_id):
         label = t._("Submit again (asks the reps again)") if ov.plan_submitted_at else t._("Submit the plan")
         rows.append([Button(label, callback_data=f"ps:{unit_id}")])
     await reply(update, plan_text(t, ov, [m for m in measures if m.proposal in (None, "accepted")], last_updates, tz),
                 reply_markup=Keyboard(rows) if rows else None)
+    return True
 
 
 @members_only
@@ -96,8 +98,8 @@ async def plan_button(update: Update, context: BotContext) -> None:
     if unit_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
         return
-    await update.callback_query.answer()
-    await show_plan(update, context, unit_id)
+    if await show_plan(update, context, unit_id):
+        await update.callback_query.answer()
 
 
 @members_only

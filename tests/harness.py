@@ -44,6 +44,7 @@ class Harness:
             user.application = self.application
 
     async def stop(self) -> None:
+        assert self.telegram.double_answers == [], "a button press was answered twice"
         if self.application is not None:
             await self.application.shutdown()
             self.application = None
