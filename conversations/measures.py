@@ -20,7 +20,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed
 from conversations import units
-from conversations.common import callback_int, refuse
+from conversations.common import callback_int, open_by_id, refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
 from storage.models import Measure
 
@@ -131,23 +131,13 @@ async def show_detail(update: Update, context: BotContext, measure_id: int, hist
 @members_only
 async def list_button(update: Update, context: BotContext) -> None:
     """ml:<unit>"""
-    unit_id = callback_int(update.callback_query.data)
-    if unit_id is None:
-        await refuse(update, context, f"use {update.callback_query.data!r}")
-        return
-    if await show_list(update, context, unit_id):
-        await update.callback_query.answer()
+    await open_by_id(update, context, show_list)
 
 
 @members_only
 async def detail_button(update: Update, context: BotContext) -> None:
     """me:<measure>"""
-    measure_id = callback_int(update.callback_query.data)
-    if measure_id is None:
-        await refuse(update, context, f"use {update.callback_query.data!r}")
-        return
-    if await show_detail(update, context, measure_id):
-        await update.callback_query.answer()
+    await open_by_id(update, context, show_detail)
 
 
 @members_only

@@ -18,7 +18,7 @@ from bot.services import followup as service
 from bot.services import measures as measure_service
 from bot.services.followup import NotAllowed, Overview
 from conversations import units
-from conversations.common import callback_int, refuse
+from conversations.common import callback_int, open_by_id, refuse
 from conversations.followup import answer_lines
 from conversations.measures import measure_line
 from storage.models import Role
@@ -94,12 +94,7 @@ async def plan_command(update: Update, context: BotContext) -> None:
 @members_only
 async def plan_button(update: Update, context: BotContext) -> None:
     """pl:<unit>"""
-    unit_id = callback_int(update.callback_query.data)
-    if unit_id is None:
-        await refuse(update, context, f"use {update.callback_query.data!r}")
-        return
-    if await show_plan(update, context, unit_id):
-        await update.callback_query.answer()
+    await open_by_id(update, context, show_plan)
 
 
 @members_only
