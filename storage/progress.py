@@ -245,7 +245,8 @@ async def measure_rows(session: AsyncSession, where: Where, year: int):
     last = (select(func.max(MeasureEvent.at)).where(MeasureEvent.measure_id == Measure.id)
             .correlate(Measure).scalar_subquery())
     query = (select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, Measure.year,
-                    Measure.theme, Measure.kind, Measure.title, Measure.deadline, Measure.status,
+                    Measure.theme, Measure.kind, Measure.title, Measure.description,
+                    Measure.responsible, Measure.deadline, Measure.status,
                     Measure.evaluation, last)
              .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
              .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)

@@ -154,6 +154,10 @@ async def test_export_holds_exactly_the_rows_in_scope(harness, db, known):
     assert measures[0][:5] == ("region", "trust_code", "trust", "unit_code", "unit")
     assert sorted(r[8] for r in measures[1:]) == sorted([
         "KIRPOL planned 2026-12-01", "MED1 done 2026-08-01", "MED1 planned 2026-09-01"])
+    columns = measures[0]
+    first = dict(zip(columns, measures[1]))
+    assert first["responsible"] == "r" and first["what_we_will_do"] == "d"
+    assert first["deadline"] == first["title"].split()[-1]
     assert sorted(r[3] for r in units[1:]) == ["KIRPOL", "MED1"]
     assert units[1][6:] in ((True, False, False, True, False, 1, 0), (True, True, True, True, True, 2, 1))
     await trust_leader.send("/export csv")

@@ -18,7 +18,7 @@ UNIT_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "clinic", 
                 "feedback_meeting_held", "areas_chosen", "plan_submitted", "plan_acknowledged", "measures",
                 "overdue_measures"]
 MEASURE_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "year", "theme", "kind", "title",
-                   "deadline", "status", "evaluation", "last_update"]
+                   "what_we_will_do", "responsible", "deadline", "status", "evaluation", "last_update"]
 
 
 def _unit_row(row) -> list:
@@ -29,10 +29,9 @@ def _unit_row(row) -> list:
 
 
 def _measure_row(row) -> list:
-    values = list(row)
-    values[-1] = values[-1].date().isoformat() if values[-1] else ""
-    values[9] = values[9].isoformat() if isinstance(values[9], date) else values[9]
-    return values
+    *values, last_update = row
+    values = [v.isoformat() if isinstance(v, date) else v for v in values]
+    return values + [last_update.date().isoformat() if last_update else ""]
 
 
 def _append(sheet, convert, batch) -> None:
