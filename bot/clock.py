@@ -24,3 +24,7 @@ class Clock:
         """Jump to the same time of day on another day (demo and tests)."""
         real = datetime.now(timezone.utc)
         self.offset = timedelta(days=(day - real.astimezone(self.tz).date()).days)
+
+    def set_now(self, moment: datetime) -> None:
+        """Jump to an exact moment; the clock keeps running from there (tests)."""
+        self.offset = moment - datetime.now(timezone.utc)

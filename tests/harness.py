@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sqlmodel import select
@@ -23,6 +23,9 @@ Helse Sør-Øst;OUS;Oslo universitetssykehus;AKUTT;Akuttmottaket;Akuttklinikken;
 """
 
 
+TEST_TIME_OF_DAY = time(9, 30)
+
+
 class Harness:
     """One bot, restartable, with people who chat with it."""
 
@@ -33,19 +36,23 @@ class Harness:
         self.users: list[ChatUser] = []
         self.application = None
         self.frozen_today = None
+        self.clock_offset = None  # carried across restarts: time goes on as for a real process
 
     async def start(self) -> None:
         self.application = build_application(self.settings, self.db, request=self.telegram, with_updater=False)
         await self.application.initialize()
         await on_startup(self.application)
-        if self.frozen_today is not None:
-            self.clock.set_today(self.frozen_today)
+        if self.clock_offset is None:
+            self._set_clock()
+        else:
+            self.clock.offset = self.clock_offset
         for user in self.users:
             user.application = self.application
 
     async def stop(self) -> None:
         assert self.telegram.double_answers == [], "a button press was answered twice"
         if self.application is not None:
+            self.clock_offset = self.clock.offset
             await self.application.shutdown()
             self.application = None
 
@@ -61,7 +68,13 @@ class Harness:
     def set_today(self, day) -> None:
         """Move the bot's clock to `day` (kept across restarts)."""
         self.frozen_today = day
-        self.clock.set_today(day)
+        self._set_clock()
+
+    def _set_clock(self) -> None:
+        # Always the same time of day (inside the sending hours, before 10:00, when tests
+        # send what is due), so a test gives the same result whenever it runs.
+        day = self.frozen_today or datetime.now(self.settings.bot_timezone).date()
+        self.clock.set_now(datetime.combine(day, TEST_TIME_OF_DAY, self.settings.bot_timezone))
 
     async def member(self, user_id: int, role: str, first_name: str = "Test", language: str = "English",
                      place: str | None = "KIRPOL", scope: str = "unit", trust: str | None = None) -> ChatUser:
