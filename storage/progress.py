@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
-from sqlalchemy import and_, case, exists, literal, or_
+from sqlalchemy import and_, case, literal, or_
+from sqlalchemy import join as sa_join
 from sqlalchemy.orm import aliased
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,43 +69,6 @@ def _filter(query, where: Where):
     return query
 
 
-def unit_conditions(year: int, today: date, since: datetime | None):
-    """SQL expressions, per unit row, for each figure (the unit's follow-up record outer-joined as F)."""
-    f = aliased(UnitFollowup, name="f")
-    def step(name):
-        return exists().where(StepRecord.followup_id == f.id, StepRecord.step == name)
-    def area(kind):
-        return exists().where(FocusArea.followup_id == f.id, FocusArea.kind == kind)
-    plan_asked = exists().where(Confirmation.followup_id == f.id, Confirmation.subject == "plan")
-    plan_open = exists().where(Confirmation.followup_id == f.id, Confirmation.subject == "plan",
-                               or_(Confirmation.answer.is_(None), Confirmation.answer != "acknowledged"))
-    in_plan = and_(Measure.unit_id == Unit.id, Measure.year == year,
-                   func.coalesce(Measure.proposal, "accepted") == "accepted", Measure.status != "dropped")
-    is_open = Measure.status.in_(("planned", "in_progress"))
-    measures = select(func.count()).where(in_plan).correlate(Unit).scalar_subquery()
-    overdue = select(func.count()).where(in_plan, is_open, Measure.deadline < today).correlate(Unit).scalar_subquery()
-    has_measures = exists().where(in_plan)
-    if since is None:
-        updated = literal(False)
-    else:
-        # Every open measure has a status update since the last quarterly date.
-        m2 = aliased(Measure)
-        stale = exists().where(
-            m2.unit_id == Unit.id, m2.year == year, func.coalesce(m2.proposal, "accepted") == "accepted",
-            m2.status.in_(("planned", "in_progress")),
-            ~exists().where(MeasureEvent.measure_id == m2.id, MeasureEvent.field.in_(("status", "quarterly")),
-                            MeasureEvent.at >= since))
-        updated = and_(has_measures, ~stale)
-    conditions = {
-        "reviewed": step("review"), "feedback": step("feedback"),
-        "areas": and_(area("preserve"), area("improve")),
-        "submitted": f.plan_submitted_at.is_not(None),
-        "acknowledged": and_(f.plan_submitted_at.is_not(None), plan_asked, ~plan_open),
-        "with_measures": has_measures, "updated": updated,
-    }
-    return f, conditions, measures, overdue
-
-
 def _as_int(condition):
     return func.sum(case((condition, 1), else_=0))
 
@@ -145,12 +109,33 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
                        func.sum(case((Measure.status != "dropped", 1), else_=0)).label("measures"),
                        func.sum(case((and_(is_open, Measure.deadline < today), 1), else_=0)).label("overdue"),
                        func.sum(case((is_open, 1), else_=0)).label("open"),
-                       fresh.label("fresh"))
+                       fresh.label("fresh"),
+                       func.min(case((and_(is_open, Measure.deadline < today), Measure.deadline))).label("oldest"))
                 .where(Measure.year == year, accepted, narrowed(Measure.unit_id, units)))
     if recent is not None:
         measures = measures.outerjoin(recent, recent.c.mid == Measure.id)
     measures = measures.group_by(Measure.unit_id).subquery("measures")
     return steps, areas, answers, measures
+
+
+def _per_unit(where: Where, year: int, today: date, since: datetime | None, trust_ids: list[int] | None):
+    """The units in scope (joined to trust and region), each outer-joined to its follow-up
+    record F and to the per-record and per-unit aggregates."""
+    f = aliased(UnitFollowup, name="f")
+    units = followups = None
+    # The aggregates only need narrowing below the national level (the outer joins keep them right anyway).
+    if where != Where():
+        units = _filter(select(Unit.id).join(HealthTrust, HealthTrust.id == Unit.trust_id), where)
+        if trust_ids is not None:
+            units = units.where(Unit.trust_id.in_(trust_ids))
+        followups = select(UnitFollowup.id).where(UnitFollowup.year == year, UnitFollowup.unit_id.in_(units))
+    steps, areas, answers, measures = _aggregates(year, today, since, units, followups)
+    joined = (sa_join(Unit, HealthTrust, HealthTrust.id == Unit.trust_id)
+              .join(Region, Region.id == HealthTrust.region_id)
+              .outerjoin(f, and_(f.unit_id == Unit.id, f.year == year))
+              .outerjoin(steps, steps.c.fid == f.id).outerjoin(areas, areas.c.fid == f.id)
+              .outerjoin(answers, answers.c.fid == f.id).outerjoin(measures, measures.c.uid == Unit.id))
+    return f, steps, areas, answers, measures, joined
 
 
 async def rollup(session: AsyncSession, where: Where, group: str, year: int, today: date,
@@ -168,14 +153,7 @@ async def rollup(session: AsyncSession, where: Where, group: str, year: int, tod
         by_since.setdefault(since, []).append(trust_id)
     totals: dict[object, Figures] = {}
     for since, trust_ids in by_since.items():
-        f = aliased(UnitFollowup, name="f")
-        # The aggregates only need narrowing below the national level (the outer join keeps them right anyway).
-        units = followups = None
-        if where != Where():
-            units = _filter(select(Unit.id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
-                            .where(Unit.trust_id.in_(trust_ids)), where)
-            followups = select(UnitFollowup.id).where(UnitFollowup.year == year, UnitFollowup.unit_id.in_(units))
-        steps, areas, answers, measures = _aggregates(year, today, since, units, followups)
+        f, steps, areas, answers, measures, units = _per_unit(where, year, today, since, trust_ids)
         submitted = f.plan_submitted_at.is_not(None)
         has_measures = func.coalesce(measures.c.measures, 0) > 0
         updated = (and_(has_measures, measures.c.fresh >= measures.c.open)
@@ -185,12 +163,7 @@ async def rollup(session: AsyncSession, where: Where, group: str, year: int, tod
                       has_measures, updated]
         query = (select(key, name, func.count(Unit.id), *[_as_int(c) for c in conditions],
                         func.sum(func.coalesce(measures.c.measures, 0)), func.sum(func.coalesce(measures.c.overdue, 0)))
-                 .select_from(Unit).join(HealthTrust, HealthTrust.id == Unit.trust_id)
-                 .join(Region, Region.id == HealthTrust.region_id)
-                 .outerjoin(f, and_(f.unit_id == Unit.id, f.year == year))
-                 .outerjoin(steps, steps.c.fid == f.id).outerjoin(areas, areas.c.fid == f.id)
-                 .outerjoin(answers, answers.c.fid == f.id).outerjoin(measures, measures.c.uid == Unit.id)
-                 .where(Unit.trust_id.in_(trust_ids)).group_by(key, name))
+                 .select_from(units).where(Unit.trust_id.in_(trust_ids)).group_by(key, name))
         for row in (await session.exec(_filter(query, where))).all():
             figures = Figures(row[0], row[1], *[int(v or 0) for v in row[2:]])
             if row[0] in totals:
@@ -224,19 +197,14 @@ async def clinics_of(session: AsyncSession, trust_id: int) -> list[str]:
 
 async def unit_rows(session: AsyncSession, where: Where, year: int, today: date):
     """Per unit in scope: codes, names, the step flags and measure counts (for /overdue and the export)."""
-    f, cond, measures, overdue = unit_conditions(year, today, None)
-    oldest_overdue = (select(func.min(Measure.deadline))
-                      .where(Measure.unit_id == Unit.id, Measure.year == year,
-                             func.coalesce(Measure.proposal, "accepted") == "accepted",
-                             Measure.status.in_(("planned", "in_progress")), Measure.deadline < today)
-                      .correlate(Unit).scalar_subquery())
+    f, steps, areas, answers, measures, units = _per_unit(where, year, today, None, None)
+    submitted = f.plan_submitted_at.is_not(None)
     query = (select(Unit.id, Unit.code, Unit.name, Unit.clinic, HealthTrust.id, HealthTrust.code, HealthTrust.name,
-                    Region.name, cond["reviewed"], cond["feedback"], cond["areas"], cond["submitted"],
-                    cond["acknowledged"], measures, overdue, oldest_overdue)
-             .select_from(Unit).join(HealthTrust, HealthTrust.id == Unit.trust_id)
-             .join(Region, Region.id == HealthTrust.region_id)
-             .outerjoin(f, and_(f.unit_id == Unit.id, f.year == year))
-             .order_by(Region.name, HealthTrust.name, Unit.name))
+                    Region.name, steps.c.reviewed == 1, steps.c.feedback == 1,
+                    and_(areas.c.preserve == 1, areas.c.improve == 1), submitted,
+                    and_(submitted, answers.c.asked > 0, answers.c.acked == answers.c.asked),
+                    func.coalesce(measures.c.measures, 0), func.coalesce(measures.c.overdue, 0), measures.c.oldest)
+             .select_from(units).order_by(Region.name, HealthTrust.name, Unit.name))
     return await session.stream(_filter(query, where))
 
 
