@@ -32,8 +32,8 @@ upgrade: $(STAMP)
 # After changing user-facing text: refresh the template and the three catalogs,
 # then translate the new entries in locales/*/LC_MESSAGES/messages.po.
 locales: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project forbedring-bot -o locales/messages.pot .
-	for lang in nb nn en; do $(BIN)/pybabel update -i locales/messages.pot -d locales -l $$lang --no-location --no-fuzzy-matching; done
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -w 100 --project forbedring-bot -o locales/messages.pot .
+	for lang in nb nn en; do $(BIN)/pybabel update -i locales/messages.pot -d locales -l $$lang -w 100 --no-fuzzy-matching; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.identity import BotContext
+from bot.identity import BotContext, load_identity
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,11 @@ async def report_error(update: object, context: BotContext) -> None:
     )
     if update.effective_chat is None:
         return
+    try:
+        # PTB gives the error handler a fresh context: find the person's language again.
+        await load_identity(update, context)
+    except Exception:  # the database may be what failed; the default language will do
+        log.warning("could not load the person to answer the error in their language")
     try:
         await update.effective_chat.send_message(context.t._(
             "Sorry, something went wrong on my side. What you had saved is kept; please try again."

@@ -33,6 +33,13 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         self.memberships: list[MembershipView] = []
         self.dialog_state: DialogState | None = None
         self.t: Translator = translator(application.bot_data["settings"].default_language)
+        self.press_answered = False
+
+    async def answer_press(self, update: Update, text: str | None = None, show_alert: bool = False) -> None:
+        """Answer a button press (Telegram takes one answer per press); remembered, so that
+        a later refusal knows to write in the chat instead."""
+        self.press_answered = True
+        await update.callback_query.answer(text, show_alert=show_alert)
 
     @property
     def db(self) -> Database:
@@ -117,7 +124,7 @@ def members_only(handler):
                 "leader or the administrator in your health trust."
             )
             if update.callback_query:
-                await update.callback_query.answer(text, show_alert=True)
+                await context.answer_press(update, text, show_alert=True)
             else:
                 await reply(update, text)
             return None

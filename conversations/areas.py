@@ -35,7 +35,7 @@ async def add_area_button(update: Update, context: BotContext) -> None:
     if unit_id is None or len(parts) < 3 or parts[2] not in KINDS:
         await refuse(update, context, f"add an area with {update.callback_query.data!r}")
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     t = context.t
     if len(parts) == 4 and parts[3] in THEMES:
         dialog = await dialogs.begin(context, "area", "why", {"unit": unit_id, "kind": parts[2], "theme": parts[3]})
@@ -62,7 +62,7 @@ async def theme_button(update: Update, context: BotContext) -> None:
     if dialog is None or dialog.step != "theme" or parts[2] not in THEMES:
         await old_dialog_button(update, context)
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     dialog.data["theme"], dialog.step = parts[2], "why"
     await dialogs.save(context, dialog)
     await ask_why(update, context, dialog)
@@ -102,7 +102,7 @@ async def remove_area_button(update: Update, context: BotContext) -> None:
     except NotAllowed:
         await refuse(update, context, f"remove an area with {update.callback_query.data!r}")
         return
-    await update.callback_query.answer(context.t._("Removed."))
+    await context.answer_press(update, context.t._("Removed."))
     await show_step(update, context, unit_id, "areas")
 
 
@@ -115,7 +115,7 @@ async def scores_button(update: Update, context: BotContext) -> None:
     if unit_id is None:
         await refuse(update, context, f"enter scores with {update.callback_query.data!r}")
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     dialog = await dialogs.begin(context, "scores", THEME_KEYS[0], {"unit": unit_id, "scores": {}})
     await ask_score(update, context, dialog)
 
@@ -168,7 +168,7 @@ async def score_button(update: Update, context: BotContext) -> None:
     if dialog is None:
         await old_dialog_button(update, context)
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     if parts[2] == "cancel":
         await dialogs.end(context)
         await reply(update, context.t._("Stopped. The scores you entered are kept."))

@@ -208,7 +208,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return await old_dialog_button(update, context)
     if not may_broadcast(context.memberships):
         return await refuse(update, context, "use announcements")
-    await query.answer()
+    await context.answer_press(update)
     t, data, action, value = context.t, dialog.data, parts[2], parts[3] if len(parts) > 3 else ""
     if action == "cancel":
         await dialogs.end(context)
@@ -309,6 +309,6 @@ async def cancel_button(update: Update, context: BotContext) -> None:
         await service.cancel(context.db, context.memberships, context.person.id, broadcast_id)
     except NotAllowed:
         return await refuse(update, context, f"cancel announcement {update.callback_query.data!r}")
-    await update.callback_query.answer(context.t._("Announcement #{id} is cancelled.", id=broadcast_id),
+    await context.answer_press(update, context.t._("Announcement #{id} is cancelled.", id=broadcast_id),
                                        show_alert=True)
 

@@ -15,9 +15,9 @@ async def refuse(update: Update, context: BotContext, what: str) -> None:
     """Someone asked for something that is not theirs: say so, change nothing, log it."""
     log.warning("refused: user %s tried to %s", update.effective_user.id, what)
     text = context.t._("You cannot do that for this unit.")
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
+    if update.callback_query and not context.press_answered:
+        await context.answer_press(update, text, show_alert=True)
+    else:  # a press can be answered only once: after that, the refusal goes in the chat
         await reply(update, text)
 
 
@@ -29,7 +29,7 @@ def callback_int(data: str, index: int = 1) -> int | None:
 
 async def old_dialog_button(update: Update, context: BotContext) -> None:
     """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
-    await update.callback_query.answer(
+    await context.answer_press(update,
         context.t._("That button belongs to something you already finished or cancelled."), show_alert=True)
 
 
@@ -40,4 +40,4 @@ async def open_by_id(update: Update, context: BotContext, show) -> None:
     if object_id is None:
         await refuse(update, context, f"use {update.callback_query.data!r}")
     elif await show(update, context, object_id):
-        await update.callback_query.answer()
+        await context.answer_press(update)

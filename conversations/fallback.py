@@ -23,7 +23,7 @@ async def unknown_message(update: Update, context: BotContext) -> None:
 async def stale_button(update: Update, context: BotContext) -> None:
     """A press on a button that no handler owns any more: say so, change nothing."""
     log.info("stale button %r from user %s", update.callback_query.data, update.effective_user.id)
-    await update.callback_query.answer(
+    await context.answer_press(update,
         context.t._("That button is no longer in use. Send /start to see your menu."), show_alert=True
     )
 

@@ -105,9 +105,9 @@ async def followup_command(update: Update, context: BotContext) -> None:
     await units.with_unit(update, context, "fu")
 
 
-async def answer_query(update: Update) -> None:
+async def answer_query(update: Update, context: BotContext) -> None:
     if update.callback_query:
-        await update.callback_query.answer()
+        await context.answer_press(update)
 
 
 @members_only
@@ -121,7 +121,7 @@ async def followup_button(update: Update, context: BotContext) -> None:
     ov = await load_overview(update, context, unit_id)
     if ov is None:
         return
-    await answer_query(update)
+    await answer_query(update, context)
     if parts[0] == "fu" or len(parts) < 3:
         await reply(update, overview_text(context.t, ov), reply_markup=localized_overview_keyboard(context.t, ov))
         return
@@ -222,7 +222,14 @@ async def mark_start(update: Update, context: BotContext) -> None:
     if len(parts) != 3 or not parts[1].isdigit() or not is_leader_of(context.memberships, int(parts[1])):
         await refuse(update, context, f"mark a step with {update.callback_query.data!r}")
         return
-    await answer_query(update)
+    ov = await load_overview(update, context, int(parts[1]))
+    if ov is None:
+        return
+    step = ov.method.step(parts[2])
+    if step is None or step.completion != "marked":
+        await refuse(update, context, f"mark step {parts[2]!r}")
+        return
+    await answer_query(update, context)
     dialog = await dialogs.begin(context, "mark", "date",
                                  {"unit": int(parts[1]), "step": parts[2], "parties": ["safety_rep", "union_rep"]})
     await ask_date(update, context, dialog)
@@ -268,7 +275,7 @@ async def mark_button(update: Update, context: BotContext) -> None:
     if dialog is None:
         await old_dialog_button(update, context)
         return
-    await query.answer()
+    await context.answer_press(update)
     action, value = parts[2], parts[3] if len(parts) > 3 else ""
     if action == "cancel":
         await dialogs.end(context)
@@ -331,7 +338,6 @@ async def save_mark(update: Update, context: BotContext, dialog: dialogs.Dialog)
 
 # --- a rep answers: cf:<confirmation>:<answer>, then an optional comment ---
 
-STEP_ANSWERS = ("took_part", "not_involved")
 
 
 @members_only
@@ -343,11 +349,11 @@ async def confirmation_button(update: Update, context: BotContext) -> None:
         return
     try:
         confirmation = await service.answer(context.db, context.person.id, int(parts[1]), parts[2],
-                                            context.clock.now(), STEP_ANSWERS + ("acknowledged", "objected"))
+                                            context.clock.now())
     except NotAllowed:
         await refuse(update, context, f"answer confirmation {parts[1]}")
         return
-    await query.answer()
+    await context.answer_press(update)
     t = context.t
     await query.edit_message_reply_markup(None)
     if confirmation.answer in ("not_involved", "objected"):
@@ -397,7 +403,7 @@ async def comment_button(update: Update, context: BotContext) -> None:
     if len(parts) < 2 or dialogs.with_token(context, "comment", parts[1]) is None:
         await old_dialog_button(update, context)
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     await dialogs.end(context)
     await reply(update, context.t._("Thank you, your answer is saved."))
 

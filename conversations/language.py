@@ -57,13 +57,13 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     language = query.data.removeprefix(CALLBACK_PREFIX)
     if language not in LANGUAGES:
         log.warning("user %s sent an unknown language %r", update.effective_user.id, language)
-        await query.answer(context.t._("That choice is not available."), show_alert=True)
+        await context.answer_press(update, context.t._("That choice is not available."), show_alert=True)
         return
     first_time = not context.person.language_chosen
     await profile.choose_language(context.db, context.person.id, language)
     context.person.language, context.person.language_chosen = language, True
     context.use_language(language)
-    await query.answer()
+    await context.answer_press(update)
     await query.edit_message_text(context.t._("Language: {language}", language=LANGUAGE_NAMES[language]))
     await set_person_menu(context.bot, update.effective_chat.id, context.memberships, language)
     if first_time:

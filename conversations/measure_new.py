@@ -61,11 +61,15 @@ async def new_measure_button(update: Update, context: BotContext) -> None:
     if len(parts) != 2 or not parts[1].isdigit() or not is_leader_of(context.memberships, int(parts[1])):
         await refuse(update, context, f"register a measure with {update.callback_query.data!r}")
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     await start(update, context, int(parts[1]))
 
 
 async def start(update: Update, context: BotContext, unit_id: int, proposal: bool = False) -> None:
+    allowed = rep_role_at(context.memberships, unit_id) if proposal else is_leader_of(context.memberships, unit_id)
+    if not allowed:  # the unit may come from a button ("Start again"): checked here, not trusted
+        await refuse(update, context, f"start a measure for unit {unit_id}")
+        return
     existing = dialogs.current(context, DIALOG)
     if existing is not None:
         t = context.t
@@ -235,7 +239,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if dialog is None:
         await old_dialog_button(update, context)
         return
-    await query.answer()
+    await context.answer_press(update)
     action, values = parts[2], parts[3:]
     today = context.clock.today()
     if action == "cancel":

@@ -3,6 +3,7 @@ evaluating, and the leader's answer to a rep's proposal. See measures.mmd."""
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 
 from telegram import InlineKeyboardButton as Button
@@ -19,6 +20,7 @@ from bot.rules.measures import EVALUATIONS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed
+from bot.services.reminders import QUICK_STATUS
 from conversations import units
 from conversations.common import callback_int, open_by_id, refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
@@ -32,6 +34,13 @@ L_MEASURES = N_("Measures")
 L_STATUS = N_("Status")
 L_EVALUATION = N_("Evaluation")
 L_DECLINED_BECAUSE = N_("Declined because")
+# What the history says of each kind of change.
+CHANGE_LABELS = {
+    "created": N_("Registered"), "status": N_("Status"), "quarterly": N_("Quarterly status"),
+    "comment": N_("Comment"), "responsible": N_("Responsible"), "deadline": N_("Deadline"),
+    "evaluation": N_("Evaluation"), "evaluation_why": N_("Why"), "proposal": N_("Proposal"),
+}
+PROPOSAL_OUTCOMES = {"accepted": N_("accepted"), "declined": N_("declined")}
 L_HISTORY = N_("History")
 
 
@@ -73,6 +82,29 @@ async def measures_command(update: Update, context: BotContext) -> None:
     await units.with_unit(update, context, "ml")
 
 
+def describe_change(t: Translator, field: str, new: str | None) -> str:
+    """One history entry in the reader's language: the kind of change and its new value."""
+    label = t._(CHANGE_LABELS[field]) if field in CHANGE_LABELS else field
+    if new is None:
+        return label
+    if field == "status" and new in STATUSES:
+        value = t._(STATUSES[new])
+    elif field == "quarterly" and new in QUICK_STATUS:
+        value = t._(QUICK_STATUS[new])
+    elif field == "evaluation" and new in EVALUATIONS:
+        value = t._(EVALUATIONS[new])
+    elif field == "proposal" and new in PROPOSAL_OUTCOMES:
+        value = t._(PROPOSAL_OUTCOMES[new])
+    elif field == "deadline":
+        try:
+            value = t.date(date.fromisoformat(new))
+        except ValueError:
+            value = new
+    else:
+        value = new if len(new) <= 80 else new[:79] + "…"  # cut before escaping: never half an entity
+    return f"{label}: {escape(value)}"
+
+
 def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
     m = view.measure
     lines = [f"<b>{escape(m.title)}</b>",
@@ -92,7 +124,7 @@ def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
         lines.append(f"<b>{t._(L_HISTORY)}</b>")
         for event, name in view.history[-10:]:
             when = t.date(event.at.astimezone(tz).date())
-            change = event.field if event.new is None else f"{event.field}: {escape(event.new)[:80]}"
+            change = describe_change(t, event.field, event.new)
             comment = f" «{escape(event.comment)}»" if event.comment else ""
             lines.append(f"{when} · {escape(name)} · {change}{comment}")
     return "\n".join(lines)
@@ -153,13 +185,13 @@ async def update_button(update: Update, context: BotContext) -> None:
     action = parts[2]
     if action == "history":
         if await show_detail(update, context, measure_id, history=True):
-            await query.answer()
+            await context.answer_press(update)
         return
     try:
         # Every change is checked against the database in the service, whatever the button says.
         if action == "s" and len(parts) == 4:
             await service.set_status(context.db, context.memberships, context.person.id, measure_id, parts[3], now)
-            await query.answer()
+            await context.answer_press(update)
             await dialogs.begin(context, DIALOG, "comment", {"measure": measure_id})
             await reply(update, t._("Status saved: {status}. Add a comment if you like, or press Skip.",
                                     status=t._(STATUSES[parts[3]])),
@@ -170,9 +202,12 @@ async def update_button(update: Update, context: BotContext) -> None:
     except NotAllowed:
         await refuse(update, context, f"change measure {measure_id} with {query.data!r}")
         return
-    await query.answer()
+    await context.answer_press(update)
     if action == "skip":
-        await dialogs.end(context)
+        # Only the comment question about this measure ends; any other open dialog (a draft) is kept.
+        open_dialog = dialogs.current(context, DIALOG)
+        if open_dialog is not None and open_dialog.data.get("measure") == measure_id:
+            await dialogs.end(context)
         await show_detail(update, context, measure_id)
     elif action == "responsible":
         await dialogs.begin(context, DIALOG, "responsible", {"measure": measure_id})
@@ -251,7 +286,7 @@ async def proposal_button(update: Update, context: BotContext) -> None:
     except NotAllowed:
         await refuse(update, context, f"decide proposal {measure_id}")
         return
-    await query.answer()
+    await context.answer_press(update)
     if parts[2] == "accept":
         await reply(update, t._("Accepted: “{title}” is now in the plan.", title=escape(measure.title)))
         await tell_proposer(context, measure)
@@ -306,7 +341,7 @@ async def propose_button(update: Update, context: BotContext) -> None:
     if unit_id is None or not rep_role_at(context.memberships, unit_id):
         await refuse(update, context, f"propose with {update.callback_query.data!r}")
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     await start(update, context, unit_id, proposal=True)
 
 

@@ -111,11 +111,11 @@ async def submit_button(update: Update, context: BotContext) -> None:
         await refuse(update, context, f"submit the plan with {update.callback_query.data!r}")
         return
     except ValueError:
-        await update.callback_query.answer(t._(
+        await context.answer_press(update, t._(
             "The plan needs at least one measure to preserve and one to improve before it can be submitted."),
             show_alert=True)
         return
-    await update.callback_query.answer()
+    await context.answer_press(update)
     leader = escape(context.person.name)
     for rep, _, confirmation_id in to_ask:
         await notify(

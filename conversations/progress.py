@@ -98,7 +98,7 @@ async def drill_button(update: Update, context: BotContext) -> None:
     where = await target(context, parts)
     if scope is None or where is None or not within(scope, where.region_id, where.trust_id):
         return await refuse(update, context, f"drill down with {query.data!r}")
-    await query.answer()
+    await context.answer_press(update)
     await show(update, context, where)
 
 
@@ -147,7 +147,7 @@ async def overdue_command(update: Update, context: BotContext) -> None:
 @members_only
 async def overdue_button(update: Update, context: BotContext) -> None:
     parts = update.callback_query.data.split(":")
-    await update.callback_query.answer()
+    await context.answer_press(update)
     await show_overdue(update, context, int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0)
 
 

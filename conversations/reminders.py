@@ -39,7 +39,7 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
         return
     t = context.t
     label = t._(QUICK_STATUS[parts[2]])
-    await query.answer(t._("Saved: {status}", status=label))
+    await context.answer_press(update, t._("Saved: {status}", status=label))
     # Replace that measure's four buttons by what was chosen; the others stay.
     rows = []
     for row in query.message.reply_markup.inline_keyboard:
@@ -88,7 +88,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
         until = context.clock.today() + timedelta(days=SNOOZE_DAYS)
         await profile.set_reminders(context.db, person.id, snoozed_until=until)
         person.snoozed_until = until
-        await query.answer(t._("Paused until {date}. Reminders about the plan deadline still come.",
+        await context.answer_press(update, t._("Paused until {date}. Reminders about the plan deadline still come.",
                                date=t.date(until)), show_alert=True)
         return
     if parts[1:2] == ["resume"]:
@@ -102,7 +102,7 @@ async def settings_button(update: Update, context: BotContext) -> None:
     elif parts[1:2] != ["settings"]:
         await refuse(update, context, f"change settings with {query.data!r}")
         return
-    await query.answer()
+    await context.answer_press(update)
     if parts[1:2] == ["settings"]:
         await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
     else:
@@ -123,5 +123,5 @@ async def remind_leader_button(update: Update, context: BotContext) -> None:
         await notify(context, leader, lambda rt: rt._(
             "{name}, at the level above, asks about your unit's action plan: it is past its deadline. "
             "Open /plan to finish and submit it.", name=name))
-    await update.callback_query.answer(context.t.ngettext(
+    await context.answer_press(update, context.t.ngettext(
         "{n} leader reminded.", "{n} leaders reminded.", len(leaders)), show_alert=True)

@@ -44,7 +44,7 @@ async def unit_chosen(update: Update, context: BotContext) -> None:
     # The choice is checked again: the button could be old or forged.
     if entry is None or not unit_text.isdigit() or int(unit_text) not in units_with_role(context.memberships, entry[0]):
         log.warning("refused: user %s chose unit with %r", update.effective_user.id, query.data)
-        await query.answer(context.t._("You cannot do that for this unit."), show_alert=True)
+        await context.answer_press(update, context.t._("You cannot do that for this unit."), show_alert=True)
         return
-    await query.answer()
+    await context.answer_press(update)
     await entry[1](update, context, int(unit_text))

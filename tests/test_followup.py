@@ -145,3 +145,38 @@ async def test_cancel_ends_the_dialog(harness, unit_team):
     assert replies[0].plain == "I didn't understand that. /help shows what you can do."
     await leader.press("Today")
     assert "That button belongs to something you already finished" in leader.callback_answers()[-1]["text"]
+
+
+async def test_forged_steps_and_answers_that_do_not_fit_are_refused(harness, db, unit_team):
+    leader, safety, _ = unit_team
+    await leader.send("/followup")
+    unit_id = int(leader.last.buttons[0]["callback_data"].split(":")[1])
+    # A step that does not exist, or one that is not marked by hand: refused in the chat or as a pop-up,
+    # and the press is answered once (the harness fails the test on a second answer).
+    for forged in (f"fs:{unit_id}:bogus", f"fm:{unit_id}:bogus", f"fm:{unit_id}:areas"):
+        replies = await leader.press_data(forged)
+        refusals = [r.plain for r in replies] + [a.get("text") for a in leader.callback_answers()[-1:]]
+        assert "You cannot do that for this unit." in refusals, forged
+    await leader.press_data(f"fu:{unit_id}")
+    await leader.press("Prepare")
+    await leader.press("Mark as done")
+    await leader.press("Today")
+    await leader.press("Save")
+    async with db.session() as session:
+        confirmation = (await session.exec(select(Confirmation).where(Confirmation.role == "safety_rep"))).one()
+    # "acknowledged" is an answer about the plan, not about a step.
+    await safety.press_data(f"cf:{confirmation.id}:acknowledged")
+    async with db.session() as session:
+        assert (await session.get(Confirmation, confirmation.id)).answer is None
+    async with db.session() as session:
+        assert (await session.exec(select(StepRecord.step))).all() == ["prepare"]
+
+
+async def test_an_unexpected_error_is_answered_in_the_persons_language(harness, unit_team):
+    leader, safety, _ = unit_team  # Kari chose English, Ola Nynorsk
+    harness.telegram.fail_next("sendMessage", 400, "Bad Request: something odd")
+    replies = await leader.send("/help")
+    assert replies[-1].plain.startswith("Sorry, something went wrong on my side.")
+    harness.telegram.fail_next("sendMessage", 400, "Bad Request: something odd")
+    replies = await safety.send("/help")
+    assert replies[-1].plain.startswith("Orsak, noko gjekk gale hos meg.")

@@ -55,7 +55,7 @@ async def test_update_status_with_comment_and_history(harness, db, team):
     replies = await leader.press("History")
     text = replies[0].plain
     assert "Status: 🔄 in progress" in text and "Evaluation: it partly worked – Bra oppmøte, men ikke på natt." in text
-    assert "Kari · status: in_progress" in text and "«Startet i uke 23»" in text
+    assert "Kari · Status: in progress\n" in text and "Kari · Comment «Startet i uke 23»" in text and "Kari · Deadline: 15 December 2026" in text
     m = await the_measure(db)
     assert (m.status, m.responsible, m.deadline, m.evaluation) == ("in_progress", "Fagutviklingssykepleier",
                                                                    date(2026, 12, 15), "partly")

@@ -80,3 +80,13 @@ FORBEDRING = Method(
 )
 
 METHODS = {FORBEDRING.key: FORBEDRING}
+
+
+# What a rep may answer: about a step, whether they took part; about the plan, whether they stand behind it.
+STEP_ANSWERS = ("took_part", "not_involved")
+PLAN_ANSWERS = ("acknowledged", "objected")
+OBJECTIONS = ("not_involved", "objected")
+
+
+def answers_for(subject: str) -> tuple[str, ...]:
+    return PLAN_ANSWERS if subject == "plan" else STEP_ANSWERS

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, current_year
-from bot.rules.methods import METHODS, Method
+from bot.rules.methods import METHODS, Method, answers_for
 from bot.services.cycles import cycle_for_trust
 from storage import audit
 from storage import followup as store
@@ -85,15 +85,14 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
         return to_ask
 
 
-async def answer(db: Database, person_id: int, confirmation_id: int, answer: str, now: datetime,
-                 allowed: tuple[str, ...]) -> Confirmation:
-    """A rep answers a request made to them (and nobody else's)."""
-    if answer not in allowed:
-        raise NotAllowed(f"answer {answer!r}")
+async def answer(db: Database, person_id: int, confirmation_id: int, answer: str, now: datetime) -> Confirmation:
+    """A rep answers a request made to them (and nobody else's), with an answer that fits what was asked."""
     async with db.session() as session:
         confirmation = await store.get_confirmation(session, confirmation_id)
         if confirmation is None or confirmation.person_id != person_id:
             raise NotAllowed(f"answer confirmation {confirmation_id}")
+        if answer not in answers_for(confirmation.subject):
+            raise NotAllowed(f"answer {answer!r} to {confirmation.subject!r}")
         confirmation.answer, confirmation.answered_at = answer, now
         audit.record(session, f"person:{person_id}", "confirmation.answer", f"confirmation:{confirmation_id}", answer)
         return confirmation
