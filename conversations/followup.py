@@ -25,6 +25,7 @@ from conversations.common import old_dialog_button, refuse
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_FORBEDRING_YEAR = N_("ForBedring {year}")
+L_EARLIER_ANSWER = N_("before the leader changed it: {answer}")
 L_BY_DATE = N_("by {date}")
 
 
@@ -56,6 +57,11 @@ def answer_lines(t: Translator, answers) -> list[str]:
         line = f"   {mark} {t._(ROLE_NAMES[confirmation.role])} {escape(name)}: {answer_label(t, confirmation.answer)}"
         if confirmation.comment:
             line += f" – «{escape(confirmation.comment)}»"
+        if confirmation.earlier_answer:
+            earlier = answer_label(t, confirmation.earlier_answer)
+            if confirmation.earlier_comment:
+                earlier += f" – «{escape(confirmation.earlier_comment)}»"
+            line += "\n      ⚠ " + t._(L_EARLIER_ANSWER, answer=earlier)
         lines.append(line)
     return lines
 

@@ -89,8 +89,9 @@ async def unit_people(session: AsyncSession, unit_id: int, roles: tuple[str, ...
 
 
 async def request_confirmation(session: AsyncSession, followup_id: int, subject: str, person_id: int,
-                               role: str, now: datetime) -> Confirmation:
-    """Ask (again): a new request replaces an earlier answer on the same subject."""
+                               role: str, now: datetime, keep: tuple[str, ...] = ()) -> Confirmation:
+    """Ask (again). A new round clears the answer; an objection from an earlier round is kept
+    beside it (answers in `keep`) until the rep answers again, so asking again never hides it."""
     query = select(Confirmation).where(Confirmation.followup_id == followup_id, Confirmation.subject == subject,
                                        Confirmation.person_id == person_id)
     confirmation = (await session.exec(query)).first()
@@ -99,6 +100,9 @@ async def request_confirmation(session: AsyncSession, followup_id: int, subject:
                                     requested_at=now)
         session.add(confirmation)
     else:
+        if confirmation.answer in keep:
+            confirmation.earlier_answer, confirmation.earlier_comment = confirmation.answer, confirmation.comment
+            confirmation.earlier_answered_at = confirmation.answered_at
         confirmation.requested_at, confirmation.answer = now, None
         confirmation.comment = confirmation.answered_at = None
     await session.flush()

@@ -222,6 +222,11 @@ class Confirmation(SQLModel, table=True):
     answer: str | None = Field(default=None, max_length=20)  # took_part / not_involved / acknowledged / objected
     comment: str | None = Field(default=None, max_length=1000)
     answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # An objection to an earlier round (before the leader changed the step or resubmitted the
+    # plan) stays on show until this rep answers the new round.
+    earlier_answer: str | None = Field(default=None, max_length=20)
+    earlier_comment: str | None = Field(default=None, max_length=1000)
+    earlier_answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class FocusArea(SQLModel, table=True):

@@ -180,3 +180,30 @@ async def test_an_unexpected_error_is_answered_in_the_persons_language(harness, 
     harness.telegram.fail_next("sendMessage", 400, "Bad Request: something odd")
     replies = await safety.send("/help")
     assert replies[-1].plain.startswith("Orsak, noko gjekk gale hos meg.")
+
+
+async def test_asking_again_never_hides_an_objection(harness, db, unit_team):
+    leader, safety, _ = unit_team
+    await leader.send("/followup")
+    await leader.press("Review with the parties")
+    await leader.press("Mark as done")
+    await leader.send("28.4")
+    await leader.press("Save")
+    await safety.press(safety.last.buttons[1]["text"])  # "I was not involved", in Nynorsk
+    await safety.send("Eg var på kurs den dagen.")
+    # The leader changes the date: the reps are asked again, and the objection stays on show.
+    await leader.send("/followup")
+    await leader.press("Review with the parties")
+    await leader.press("Change date or parties")
+    await leader.send("29.4")
+    replies = await leader.press("Save")
+    overview = replies[1].plain
+    assert "… safety representative Ola: not answered yet" in overview
+    assert "⚠ before the leader changed it: was not involved – «Eg var på kurs den dagen.»" in overview
+    replies = await leader.send("/plan")
+    assert "before the leader changed it: was not involved – «Eg var på kurs den dagen.»" in replies[0].plain
+    # The rep's own new answer is their word on the new round.
+    await safety.press(safety.last.buttons[0]["text"])  # "I took part"
+    replies = await leader.send("/followup")
+    assert "✔ safety representative Ola: took part" in replies[0].plain
+    assert "before the leader changed it" not in replies[0].plain

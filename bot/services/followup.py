@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, current_year
-from bot.rules.methods import METHODS, Method, answers_for
+from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.services.cycles import cycle_for_trust
 from storage import audit
 from storage import followup as store
@@ -80,7 +80,7 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
         to_ask = []
         for rep, role in await store.unit_people(session, unit_id, step.confirm_roles):
             confirmation = await store.request_confirmation(session, followup.id, f"step:{step_key}", rep.id,
-                                                            role, now)
+                                                            role, now, keep=OBJECTIONS)
             to_ask.append((rep, role, confirmation.id))
         return to_ask
 
@@ -94,6 +94,8 @@ async def answer(db: Database, person_id: int, confirmation_id: int, answer: str
         if answer not in answers_for(confirmation.subject):
             raise NotAllowed(f"answer {answer!r} to {confirmation.subject!r}")
         confirmation.answer, confirmation.answered_at = answer, now
+        # Answering the new round is the rep's own word on it: an earlier objection has had its say.
+        confirmation.earlier_answer = confirmation.earlier_comment = confirmation.earlier_answered_at = None
         audit.record(session, f"person:{person_id}", "confirmation.answer", f"confirmation:{confirmation_id}", answer)
         return confirmation
 
@@ -104,7 +106,7 @@ async def comment(db: Database, person_id: int, confirmation_id: int, text: str)
         if confirmation is None or confirmation.person_id != person_id:
             raise NotAllowed(f"comment on confirmation {confirmation_id}")
         confirmation.comment = text
-        audit.record(session, f"person:{person_id}", "confirmation.comment", f"confirmation:{confirmation_id}")
+        audit.record(session, f"person:{person_id}", "confirmation.comment", f"confirmation:{confirmation_id}", text)
 
 
 async def confirmation_context(db: Database, confirmation_id: int) -> tuple[Confirmation, UnitInfo] | None:
@@ -173,6 +175,7 @@ async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, n
         audit.record(session, f"person:{person_id}", "plan.submit", f"followup:{followup.id}")
         to_ask = []
         for rep, role in await store.unit_people(session, unit_id, METHODS[followup.method].step("plan").confirm_roles):
-            confirmation = await store.request_confirmation(session, followup.id, "plan", rep.id, role, now)
+            confirmation = await store.request_confirmation(session, followup.id, "plan", rep.id, role, now,
+                                                            keep=OBJECTIONS)
             to_ask.append((rep, role, confirmation.id))
         return to_ask
