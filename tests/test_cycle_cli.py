@@ -9,6 +9,7 @@ from bot.rules.cycle import (
     current_year,
     default_cycle,
     shifted_one_year,
+    working_year,
 )
 from storage.models import SurveyCycle
 from tests.harness import rows, write
@@ -69,4 +70,7 @@ def test_rules():
     assert contradictions(default_cycle(2027)) == []
     moved = shifted_one_year(default_cycle(2027))
     assert moved.year == 2028 and moved.plan_deadline == date(2028, 6, 15)
-    assert current_year(date(2026, 11, 27)) == 2026 and current_year(date(2026, 12, 1)) == 2027
+    # The year's follow-up runs to its evaluation deadline (31 January after, by default).
+    assert [current_year(date(2026, 11, 27)), current_year(date(2026, 12, 1)), current_year(date(2027, 1, 31)),
+            current_year(date(2027, 2, 1))] == [2026, 2026, 2026, 2027]
+    assert working_year(date(2027, 2, 10), last_years_evaluation_deadline=date(2027, 2, 28)) == 2026

@@ -131,3 +131,26 @@ async def test_rep_proposes_leader_declines_with_reason_then_accepts_another(har
     async with db.session() as session:
         states = sorted((m.title, m.proposal) for m in (await session.exec(select(Measure))).all())
     assert states == [("Fagdag kvar månad", "declined"), ("Pauserom", "accepted"), ("Tavlemøte", None)]
+
+
+async def test_the_year_is_followed_up_until_its_evaluation_deadline(harness, db, team):
+    leader, _ = team
+    # December and January: the last quarterly status and the evaluation still belong to 2026.
+    for day in (date(2026, 12, 2), date(2027, 1, 20)):
+        harness.set_today(day)
+        replies = await leader.send("/measures")
+        assert "Tavlemøte" in replies[0].plain, day
+        replies = await leader.send("/followup")
+        assert replies[0].plain.startswith("ForBedring 2026"), day
+    await leader.send("/measures")
+    await leader.press("Tavlemøte")
+    await leader.press("Evaluate")
+    await leader.press("it worked")
+    await leader.send("Alle møter opp.")
+    assert (await the_measure(db)).evaluation == "yes"
+    # After the evaluation deadline the new survey year begins.
+    harness.set_today(date(2027, 2, 2))
+    replies = await leader.send("/followup")
+    assert replies[0].plain.startswith("ForBedring 2027")
+    replies = await leader.send("/measures")
+    assert "Tavlemøte" not in replies[0].plain

@@ -94,10 +94,15 @@ def shifted_one_year(dates: CycleDates) -> CycleDates:
     return replace(dates, year=dates.year + 1, **{name: move(getattr(dates, name)) for name in DATE_FIELDS})
 
 
+def working_year(today: date, last_years_evaluation_deadline: date) -> int:
+    """The survey year being followed up today: last year's until its evaluation deadline
+    has passed (the last quarterly status and the evaluation fall in the new calendar year)."""
+    return today.year - 1 if today <= last_years_evaluation_deadline else today.year
+
+
 def current_year(today: date) -> int:
-    """The survey year a unit is working on: from December the next year's
-    preparation starts."""
-    return today.year + 1 if today.month == 12 else today.year
+    """The working year by the default dates, for views across trusts (roll-ups, exports)."""
+    return working_year(today, default_cycle(today.year - 1).evaluation_deadline)
 
 
 def cycle_from(row) -> CycleDates:

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.rules.cycle import (
+    working_year,
     DATE_FIELDS,
     CycleDates,
     contradictions,
@@ -132,6 +133,11 @@ async def copy_year(db: Database, from_year: int, trust_code: str | None = None,
             await cycles.put_cycle(session, row.trust_id, moved.year, moved.as_dict())
             audit.record(session, actor, "cycle.copy", f"trust_id:{row.trust_id}:{from_year}->{moved.year}")
         return len(rows)
+
+
+async def working_year_of_trust(session, trust_id: int, today: date) -> int:
+    """The survey year the trust's units work on today, by the trust's own evaluation deadline."""
+    return working_year(today, (await cycle_for_trust(session, trust_id, today.year - 1)).evaluation_deadline)
 
 
 async def cycle_for_trust(session, trust_id: int, year: int) -> CycleDates:

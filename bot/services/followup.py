@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
-from bot.rules.cycle import CycleDates, current_year
+from bot.rules.cycle import CycleDates
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
-from bot.services.cycles import cycle_for_trust
+from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
 from storage import followup as store
 from storage.database import Database
@@ -43,12 +43,20 @@ class Overview:
         return [(c, name) for c, name in self.confirmations if c.subject == subject]
 
 
+async def _followup_now(session, unit_id: int, today: date):
+    """The unit's follow-up record for the survey year its trust works on today."""
+    unit = await store.unit_info(session, unit_id)
+    if unit is None:
+        raise NotAllowed(f"unknown unit {unit_id}")
+    return await store.followup_for(session, unit_id, await working_year_of_trust(session, unit.trust_id, today))
+
+
 async def overview(db: Database, memberships, unit_id: int, today: date, tz, year: int | None = None) -> Overview:
     async with db.session() as session:
         unit = await store.unit_info(session, unit_id)
         if unit is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
             raise NotAllowed(f"view unit {unit_id}")
-        year = year or current_year(today)
+        year = year or await working_year_of_trust(session, unit.trust_id, today)
         followup = await store.followup_for(session, unit_id, year)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
         facts = await store.facts_for(session, followup, progress.last_status_date(cycle, today), tz)
@@ -70,7 +78,7 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"mark step on unit {unit_id}")
     async with db.session() as session:
-        followup = await store.followup_for(session, unit_id, current_year(today))
+        followup = await _followup_now(session, unit_id, today)
         step = METHODS[followup.method].step(step_key)
         if step is None or step.completion != "marked":
             raise NotAllowed(f"mark unknown step {step_key!r}")
@@ -123,7 +131,7 @@ async def add_area(db: Database, memberships, person_id: int, unit_id: int, kind
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"add area to unit {unit_id}")
     async with db.session() as session:
-        followup = await store.followup_for(session, unit_id, current_year(today))
+        followup = await _followup_now(session, unit_id, today)
         await store.add_area(session, FocusArea(followup_id=followup.id, kind=kind, theme=theme, why=why,
                                                 created_by=person_id, created_at=now))
         audit.record(session, f"person:{person_id}", "area.add", f"followup:{followup.id}", f"{kind}:{theme}")
@@ -146,7 +154,7 @@ async def save_score(db: Database, memberships, person_id: int, unit_id: int, th
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"score for unit {unit_id}")
     async with db.session() as session:
-        followup = await store.followup_for(session, unit_id, current_year(today))
+        followup = await _followup_now(session, unit_id, today)
         await store.put_score(session, followup.id, theme, score)
 
 
@@ -167,7 +175,7 @@ async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, n
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"submit the plan of unit {unit_id}")
     async with db.session() as session:
-        followup = await store.followup_for(session, unit_id, current_year(today))
+        followup = await _followup_now(session, unit_id, today)
         facts = await store.facts_for(session, followup, None, now.tzinfo)
         if set(facts.measure_kinds) != {"preserve", "improve"}:
             raise ValueError("measures")

@@ -7,8 +7,7 @@ from datetime import date, datetime
 
 from bot.rules import measures as rules
 from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
-from bot.rules.cycle import current_year
-from bot.services.cycles import cycle_for_trust
+from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from bot.services.followup import NotAllowed
 from storage import audit
 from storage import followup as followup_store
@@ -29,7 +28,8 @@ class Invalid(Exception):
 async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
     async with db.session() as session:
         unit = await followup_store.unit_info(session, unit_id)
-        return (await cycle_for_trust(session, unit.trust_id, current_year(today))).evaluation_deadline
+        year = await working_year_of_trust(session, unit.trust_id, today)
+        return (await cycle_for_trust(session, unit.trust_id, year)).evaluation_deadline
 
 
 async def create(db: Database, memberships, person_id: int, unit_id: int, data: dict, proposal: bool,
@@ -38,7 +38,7 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
         raise NotAllowed(f"{'propose' if proposal else 'create'} a measure for unit {unit_id}")
     async with db.session() as session:
         unit = await followup_store.unit_info(session, unit_id)
-        year = current_year(today)
+        year = await working_year_of_trust(session, unit.trust_id, today)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
         problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
         if problems:
@@ -82,7 +82,8 @@ async def unit_measures(db: Database, memberships, unit_id: int, today: date, ye
         unit = await followup_store.unit_info(session, unit_id)
         if unit is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
             raise NotAllowed(f"list measures of unit {unit_id}")
-        measures = await store.unit_measures(session, unit_id, year or current_year(today))
+        year = year or await working_year_of_trust(session, unit.trust_id, today)
+        measures = await store.unit_measures(session, unit_id, year)
         return unit, measures, await store.last_updates(session, [m.id for m in measures])
 
 
