@@ -56,8 +56,9 @@ def audience_query(roles: list[str], scope: str, place_id: int | None, progress:
 
 
 async def audience_count(session: AsyncSession, **audience) -> int:
+    # Distinct: a leader of two units matches twice but gets the announcement once.
     query = audience_query(**audience).subquery()
-    return (await session.exec(select(func.count()).select_from(query))).one()
+    return (await session.exec(select(func.count(func.distinct(query.c.person_id))))).one()
 
 
 async def audience_people(session: AsyncSession, **audience) -> list[tuple[int, int, str]]:

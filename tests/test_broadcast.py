@@ -176,7 +176,7 @@ AUDIENCES = [
     (["leader"], "unit", "HB KIRPOL", "", {"Kari"}),
     (["admin"], "trust", "OUS", "", {"Tor"}),
     (["leader"], "all", None, "plan_not_submitted", {"Per", "Lise"}),
-    (["leader", "union_rep"], "all", None, "feedback_not_held", {"Kari", "Per", "Siri"}),
+    (["leader", "union_rep"], "all", None, "feedback_not_held", {"Kari", "Per", "Siri", "Lise"}),
     (["leader"], "trust", "HB", "feedback_not_held", {"Kari"}),
 ]
 
@@ -192,6 +192,10 @@ async def seeded(harness, db, org):
         (await session.exec(select(Person).where(Person.telegram_user_id == blocked.user_id))).one().active = False
         kirpol = (await session.exec(select(Unit).where(Unit.code == "KIRPOL"))).one()
         med1_hb = (await session.exec(select(Unit).where(Unit.code == "MED1", Unit.trust_id == kirpol.trust_id))).one()
+        # Lise leads a second unit (in Førde): she matches twice, and must be counted once.
+        lise = (await session.exec(select(Person).where(Person.name == "Lise"))).one()
+        med1_hfd = (await session.exec(select(Unit).where(Unit.code == "MED1", Unit.trust_id != kirpol.trust_id))).one()
+        session.add(Membership(person_id=lise.id, role="leader", scope="unit", unit_id=med1_hfd.id))
         # KIRPOL and MED1 have held the feedback meeting; KIRPOL has submitted its plan.
         for unit in (kirpol, med1_hb):
             followup = UnitFollowup(unit_id=unit.id, year=2026,
