@@ -12,6 +12,8 @@ presses inline buttons by their label, through `Application.process_update`.
 
 from __future__ import annotations
 
+import asyncio
+
 import itertools
 import json
 import re
@@ -126,6 +128,8 @@ class Failure:
 class FakeTelegram(BaseRequest):
     def __init__(self):
         self.calls: list[Call] = []
+        self.in_flight = self.most_in_flight = 0
+        self.network_turns = 1  # event-loop turns one call takes; tests of concurrency raise it
         self.messages: dict[tuple[int, int], SentMessage] = {}
         # (chat_id, message_id, "sent"|"edited") in the order they happened.
         self.events: list[tuple[int, int, str]] = []
@@ -157,6 +161,14 @@ class FakeTelegram(BaseRequest):
             for _, (filename, content, _mime) in request_data.multipart_data.items():
                 self.files.append((api_method, filename, content))
         self.calls.append(Call(api_method, params, self.clock()))
+        # A real call waits for the network: let other tasks run, and count how many overlap.
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            for _ in range(self.network_turns):
+                await asyncio.sleep(0)
+        finally:
+            self.in_flight -= 1
         queued = self._failures.get(api_method)
         if queued:
             failure = queued.pop(0)

@@ -8,7 +8,8 @@ as failed with the reason; network errors are retried with backoff.
 
 Guarantee when the process is killed: at-least-once. A row is marked
 'sending' just before its one API call and 'sent' just after; rows found in
-'sending' at start are sent again. Only one message is in flight at a time,
+'sending' at start are sent again. Only one API call is in flight at a time
+(a lock shared by the passes and the notices of the process),
 so a kill duplicates at most one message.
 """
 
@@ -53,6 +54,7 @@ class Sender:
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._last_in_chat: dict[int, float] = {}
+        self._one_in_flight = asyncio.Lock()
 
     def now(self) -> datetime:
         return self.clock.now() if self.clock else datetime.now(timezone.utc)
@@ -113,6 +115,12 @@ class Sender:
             if not await store.claim(session, row.id):
                 return "skipped"
         await self._wait_for_slot(row.chat_id)
+        # One API call at a time until its outcome is recorded, whichever pass or notice makes it:
+        # so a kill can leave at most one message sent but not marked sent.
+        async with self._one_in_flight:
+            return await self._call_and_record(row, now)
+
+    async def _call_and_record(self, row: OutboxMessage, now: datetime) -> str:
         markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot) if row.reply_markup else None
         try:
             if row.attachment_kind == "photo":
@@ -141,8 +149,10 @@ class Sender:
             async with self.db.session() as session:
                 await store.finish(session, row.id, "failed", now, exc.message[:500])
             return "failed"
-        except (TimedOut, NetworkError) as exc:
+        except Exception as exc:  # noqa: BLE001 - anything else must not leave the row stuck in 'sending'
             # A timeout is ambiguous (it may have arrived); sending again is the at-least-once choice.
+            if not isinstance(exc, (TimedOut, NetworkError)):
+                log.warning("outbox message %s: unexpected error, will retry", row.id, exc_info=exc)
             async with self.db.session() as session:
                 if row.attempts + 1 >= MAX_ATTEMPTS:
                     await store.finish(session, row.id, "failed", now, f"network: {exc}"[:500])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 
 import pytest
@@ -148,3 +149,31 @@ async def test_killed_mid_send_resumes_with_at_most_one_duplicate_per_kill(harne
     print(f"kills={kills} duplicates={duplicates} sent={len(texts)}")
     assert set(texts) == {f"hello {i} #{r}" for i in ids for r in range(20)}
     assert kills > 0 and duplicates <= kills
+
+
+async def test_passes_and_notices_running_together_keep_one_call_in_flight(harness, db, crowd):
+    """The daily sweep, the running sender and a notice may all send at once: one API call
+    at a time still, so a kill can duplicate at most one message; and nobody gets one twice."""
+    ids, sender, _ = crowd
+    await queue(db, ids, per_person=4)
+    async with db.session() as session:
+        notice = await store.add(session, OutboxMessage(person_id=ids[0], chat_id=9000, kind="notice", text="now"))
+    harness.telegram.most_in_flight, harness.telegram.network_turns = 0, 200
+    await asyncio.gather(sender.send_due(), sender.send_due(), sender.deliver_now(notice.id), sender.send_due())
+    while await sender.send_due():
+        pass
+    texts = sent_texts(harness)
+    assert len(texts) == len(set(texts)) == 21
+    assert harness.telegram.most_in_flight == 1
+
+
+async def test_an_unexpected_error_leaves_the_message_pending_not_stuck(harness, db, crowd):
+    ids, sender, _ = crowd
+    await queue(db, ids[:1])
+    harness.telegram.fail_next("sendMessage", 409, "Conflict: something unexpected")
+    assert await sender.send_due() == 0
+    async with db.session() as session:
+        row = (await session.exec(select(OutboxMessage))).one()
+    assert row.state == "pending" and row.attempts == 1
+    await sender.send_due(now=row.not_before)
+    assert await states(db) == [(ids[0], "sent")]
