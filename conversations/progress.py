@@ -12,6 +12,7 @@ from telegram import InputFile, Update
 
 from bot.i18n import N_, Translator
 from bot.identity import BotContext, members_only, reply
+from bot.rules.access import may_view_unit
 from bot.rules.progress_scope import widest_scope, within
 from bot.services import charts, export
 from bot.services import progress as service
@@ -37,7 +38,7 @@ def share(t: Translator, part: int, whole: int) -> str:
     return format_percent(part / whole, locale=t.locale) if whole else "–"
 
 
-def node_text(t: Translator, node: Node) -> str:
+def node_text(t: Translator, node: Node, page: int = 0) -> str:
     total = node.total
     lines = [f"<b>{t._(L_PROGRESS, year=node.year)} · {escape(node.title) or t._(L_EVERYONE)}</b>",
              t._("Units: {n}", n=t.number(total.units))]
@@ -47,18 +48,44 @@ def node_text(t: Translator, node: Node) -> str:
                          share=share(t, total.updated, total.with_measures)))
     lines.append(t._("Measures per unit: {n}", n=t.number(round(total.measures / total.units, 1) if total.units else 0)))
     lines.append(t._("Overdue measures: {n}", n=t.number(total.overdue)))
-    if node.children and node.child_level != "unit":
+    if node.children:
         lines.append("")
-        for child in node.children:
+        children = node.children
+        if node.child_level == "unit":
+            pages = max(1, (len(children) + DRILL_PAGE - 1) // DRILL_PAGE)
+            page = min(max(page, 0), pages - 1)
+            children = children[page * DRILL_PAGE:(page + 1) * DRILL_PAGE]
+            if pages > 1:
+                lines.append(t._(L_PAGE, page=page + 1, pages=pages))
+        for child in children:
             lines.append(t._("{name}: {units} units, plan submitted {plan}, overdue measures {overdue}",
                              name=escape(str(child.name) or "–"), units=t.number(child.units),
                              plan=share(t, child.submitted, child.units), overdue=t.number(child.overdue)))
     return "\n".join(lines)
 
 
-def node_keyboard(t: Translator, node: Node) -> Keyboard:
+DRILL_PAGE = 30  # buttons a page; a trust can have hundreds of units
+
+
+def node_address(node: Node, clinic_index: int | None) -> str | None:
+    """The button data that shows this node again (for paging), or None at the top."""
+    if node.level == "region":
+        return f"pg:r:{node.where.region_id}"
+    if node.level == "trust":
+        return f"pg:t:{node.where.trust_id}"
+    if node.level == "clinic" and clinic_index is not None:
+        return f"pg:c:{node.where.trust_id}:{clinic_index}"
+    return None
+
+
+def node_keyboard(t: Translator, node: Node, context: BotContext, page: int = 0,
+                  clinic_index: int | None = None) -> Keyboard:
     rows = []
-    for child in node.children[:40]:
+    address = node_address(node, clinic_index)
+    pages = max(1, (len(node.children) + DRILL_PAGE - 1) // DRILL_PAGE) if address else 1
+    page = min(max(page, 0), pages - 1)
+    shown = node.children[page * DRILL_PAGE:(page + 1) * DRILL_PAGE] if address else node.children[:DRILL_PAGE]
+    for child in shown:
         label = f"{str(child.name) or '–'} ({share(t, child.submitted, child.units)})"[:60]
         if node.child_level == "region":
             data = f"pg:r:{child.key}"
@@ -66,19 +93,36 @@ def node_keyboard(t: Translator, node: Node) -> Keyboard:
             data = f"pg:t:{child.key}"
         elif node.child_level == "clinic":
             data = f"pg:c:{node.where.trust_id}:{node.clinics.index(child.key)}"
-        else:
+        elif may_open_plan(context, node, child.key):
             data = f"pl:{child.key}"  # a unit opens its plan
+        else:
+            continue  # programme staff see the figures, not the units' plans
         rows.append([Button(label, callback_data=data)])
+    nav = []
+    if page > 0:
+        nav.append(Button(t._("⬅ Previous"), callback_data=f"{address}:p{page - 1}"))
+    if page + 1 < pages:
+        nav.append(Button(t._("Next ➡"), callback_data=f"{address}:p{page + 1}"))
+    if nav:
+        rows.append(nav)
     return Keyboard(rows)
+
+
+def may_open_plan(context: BotContext, node: Node, unit_id: int) -> bool:
+    if node.where.unit_ids is not None:
+        return True  # the person's own units
+    return may_view_unit(context.memberships, unit_id, node.where.trust_id, node.where.region_id)
 
 
 def scope_or_none(context: BotContext) -> Where | None:
     return widest_scope(context.memberships)
 
 
-async def show(update: Update, context: BotContext, where: Where) -> None:
+async def show(update: Update, context: BotContext, where: Where, page: int = 0,
+               clinic_index: int | None = None) -> None:
     node = await service.node(context.db, where, context.clock.today(), context.settings.bot_timezone)
-    await reply(update, node_text(context.t, node), reply_markup=node_keyboard(context.t, node))
+    await reply(update, node_text(context.t, node, page),
+                reply_markup=node_keyboard(context.t, node, context, page, clinic_index))
 
 
 @members_only
@@ -91,15 +135,20 @@ async def progress_command(update: Update, context: BotContext) -> None:
 
 @members_only
 async def drill_button(update: Update, context: BotContext) -> None:
-    """pg:r:<region> | pg:t:<trust> | pg:c:<trust>:<clinic index> – re-checked against the person's scope."""
+    """pg:r:<region> | pg:t:<trust> | pg:c:<trust>:<clinic index>, each optionally :p<page>
+    – re-checked against the person's scope."""
     query = update.callback_query
     parts = query.data.split(":")
+    page = 0
+    if len(parts) > 3 and parts[-1].startswith("p") and parts[-1][1:].isdigit():
+        page = int(parts.pop()[1:])
     scope = scope_or_none(context)
     where = await target(context, parts)
     if scope is None or where is None or not within(scope, where.region_id, where.trust_id):
         return await refuse(update, context, f"drill down with {query.data!r}")
     await context.answer_press(update)
-    await show(update, context, where)
+    clinic_index = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
+    await show(update, context, where, page, clinic_index)
 
 
 async def target(context: BotContext, parts: list[str]) -> Where | None:

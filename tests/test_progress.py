@@ -212,3 +212,34 @@ def test_export_from_the_command_line(cli, db_url, tmp_path):
     assert code == 0 and (tmp_path / "v-units.csv").read_text(encoding="utf-8-sig").count("\n") == 4
     code, _, err = cli("export", "--scope", "trust:NOPE")
     assert code == 1 and "--scope 'trust:NOPE'" in err
+
+
+async def test_programme_staff_see_the_figures_but_not_the_units_plans(harness, db, known):
+    staff = await harness.member(952, "programme_staff", "Priya", scope="national", place=None)
+    await staff.send("/progress")
+    await staff.press("Helse Vest (67%)")
+    await staff.press("Helse Bergen (100%)")
+    replies = await staff.press("Medisinsk klinikk (100%)")
+    assert "Medisinsk sengepost 1: 1 units, plan submitted 100%" in replies[0].plain
+    assert not any(b["callback_data"].startswith("pl:") for b in (replies[0].buttons or []))
+    # A forged plan button is refused too.
+    async with db.session() as session:
+        med1 = (await session.exec(select(Unit.id).where(Unit.code == "MED1"))).first()
+    await staff.press_data(f"pl:{med1}")
+    assert staff.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+
+
+async def test_a_trust_with_many_units_is_paged(harness, db, tmp_path):
+    rows = "\n".join(f"Helse Nord;UNN;Universitetssykehuset Nord-Norge;U{n:02d};Enhet {n:02d};"
+                     for n in range(1, 36))
+    await harness.import_org(tmp_path, "region;trust_code;trust_name;unit_code;unit_name;clinic\n" + rows + "\n")
+    leader_group = await harness.member(953, "leader", "Nina", scope="trust", place="UNN")
+    replies = await leader_group.send("/progress")
+    assert "Units: 35" in replies[0].plain and "page 1 of 2" in replies[0].plain
+    assert "Enhet 30" in replies[0].plain and "Enhet 31" not in replies[0].plain
+    assert len([b for b in replies[0].buttons if b["callback_data"].startswith("pl:")]) == 30
+    replies = await leader_group.press("Next ➡")
+    assert "page 2 of 2" in replies[0].plain and "Enhet 35" in replies[0].plain
+    assert len([b for b in replies[0].buttons if b["callback_data"].startswith("pl:")]) == 5
+    replies = await leader_group.press("Enhet 33 (0%)")
+    assert replies[0].plain.startswith("Action plan 2026 · Enhet 33")
