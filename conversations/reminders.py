@@ -13,6 +13,7 @@ from telegram import Update
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
 from bot.rules.nudges import GROUPS, REMINDERS_TITLE
+from bot.services import followup as followup_service
 from bot.services import measures as measure_service
 from bot.services import profile
 from bot.services import reminders as service
@@ -116,6 +117,10 @@ async def remind_leader_button(update: Update, context: BotContext) -> None:
     trust_id = await service.unit_trust(context.db, unit_id) if unit_id is not None else None
     if not service.is_above(context.memberships, trust_id):
         await refuse(update, context, f"remind the leader of unit {unit_id}")
+        return
+    if await followup_service.plan_submitted(context.db, unit_id, context.clock.today()):
+        await context.answer_press(update, context.t._("The plan has been submitted since; nobody was reminded."),
+                                   show_alert=True)
         return
     name = escape(context.person.name)
     leaders = await service.people_for_units(context.db, unit_id, ("leader",))

@@ -12,7 +12,7 @@ from bot.rules.cycle import CycleDates
 from bot.services import reminders
 from bot.services.cycles import CycleEntry, set_cycles
 from storage import reminders as reminder_store
-from storage.models import MeasureEvent, OutboxMessage, Reminder
+from storage.models import MeasureEvent, OutboxMessage, Reminder, UnitFollowup
 from tests.test_measures import register
 
 
@@ -145,3 +145,32 @@ async def test_one_tap_status_is_authorised_like_everything_else(harness, db, te
     assert any(b["text"].startswith("✓ Stuck: Tavlemøte") for b in replies[0].buttons)
     async with db.session() as session:
         assert (await session.exec(select(MeasureEvent.new).where(MeasureEvent.field == "quarterly"))).all() == ["stuck"]
+
+
+async def test_the_level_above_reminds_a_late_units_leader(harness, db, team):
+    leader, rep = team
+    trude = await harness.member(804, "leader", "Trude", scope="trust", place="HB")
+    # The plan deadline was 20 June; ESCALATION_DAYS (14) later is a Sunday, so Monday 5 July.
+    for day in (date(2027, 7, 2), date(2027, 7, 5)):
+        await sweep_if_due(harness.application, at(day, harness))
+    digest = trude.last
+    assert "Kirurgisk poliklinikk has not submitted its action plan" in digest.plain
+    forged = next(b["callback_data"] for b in digest.buttons if b["text"] == "Remind the leader of Kirurgisk poliklinikk")
+    # Only someone above the unit may press it.
+    for user in (leader, rep):
+        before = len(leader.messages)
+        await user.press_data(forged)
+        assert user.callback_answers()[-1]["text"] in ("You cannot do that for this unit.",
+                                                        "Du kan ikkje gjere det for denne eininga.")
+    assert len(leader.messages) == before
+    await trude.press("Remind the leader of Kirurgisk poliklinikk", digest)
+    assert trude.callback_answers()[-1]["text"] == "1 leader reminded."
+    assert leader.last.plain.startswith("Trude, at the level above, asks about your unit's action plan")
+    # Once the plan is in, the button reminds nobody.
+    async with db.session() as session:
+        followup = (await session.exec(select(UnitFollowup))).one()
+        followup.plan_submitted_at = at(date(2027, 7, 5), harness)
+    before = len(leader.messages)
+    await trude.press("Remind the leader of Kirurgisk poliklinikk", digest)
+    assert trude.callback_answers()[-1]["text"] == "The plan has been submitted since; nobody was reminded."
+    assert len(leader.messages) == before

@@ -158,6 +158,11 @@ async def save_score(db: Database, memberships, person_id: int, unit_id: int, th
         await store.put_score(session, followup.id, theme, score)
 
 
+async def plan_submitted(db: Database, unit_id: int, today: date) -> bool:
+    async with db.session() as session:
+        return (await _followup_now(session, unit_id, today)).plan_submitted_at is not None
+
+
 async def people_of_unit(db: Database, unit_id: int, roles: tuple[str, ...]) -> list[tuple[Person, str]]:
     async with db.session() as session:
         return await store.unit_people(session, unit_id, roles)

@@ -144,7 +144,7 @@ async def _reminder_detail(session, t: Translator, r: Reminder, units, measures,
     if r.reason == "plan_escalated":
         return (t._("{unit} has not submitted its action plan (deadline {date}).", unit=name,
                     date=t.date(cycle.plan_deadline)),
-                [[Button(t._("Remind the unit's leader"), callback_data=f"ra:{unit_id}")]])
+                [[Button(t._("Remind the leader of {unit}", unit=unit.name[:40]), callback_data=f"ra:{unit_id}")]])
     if r.reason == "status":
         followup = await followup_for(session, unit_id, year)
         open_ = [m for m in await unit_measures(session, unit_id, followup.year, include_proposals=False)
