@@ -160,7 +160,8 @@ async def target(context: BotContext, parts: list[str]) -> Where | None:
 
 # --- /overdue ---
 
-STEP_NAMES = {"review": N_("review with the parties"), "feedback": N_("feedback meeting"), "plan": N_("plan")}
+STEP_NAMES = {"review": N_("review with the parties"), "feedback": N_("feedback meeting"),
+              "areas": N_("areas to preserve and improve"), "plan": N_("plan")}
 
 
 async def show_overdue(update: Update, context: BotContext, page: int) -> None:

@@ -136,9 +136,10 @@ async def test_overdue_oldest_first(harness, db, known):
     lines = replies[0].plain.splitlines()
     assert lines[0] == "Overdue · page 1 of 1"
     assert lines[1:] == [
-        "Medisinsk post Førde (Helse Førde) – since 29 April 2026: review with the parties, feedback meeting, plan",
-        "Kirurgisk poliklinikk (Helse Bergen) – since 15 May 2026: feedback meeting",
-        "Akuttmottaket (Oslo universitetssykehus) – since 15 June 2026: plan, 1 measure",
+        "Medisinsk post Førde (Helse Førde) – since 29 April 2026: review with the parties, feedback meeting, "
+        "areas to preserve and improve, plan",
+        "Kirurgisk poliklinikk (Helse Bergen) – since 15 May 2026: feedback meeting, areas to preserve and improve",
+        "Akuttmottaket (Oslo universitetssykehus) – since 15 May 2026: areas to preserve and improve, plan, 1 measure",
         "Medisinsk sengepost 1 (Helse Bergen) – since 1 September 2026: 1 measure",
     ]
 

@@ -88,12 +88,14 @@ async def overdue(db: Database, where: Where, today: date) -> list[OverdueUnit]:
         result = []
         rows = [row async for batch in (await store.unit_rows(session, where, year, today)).partitions(2000)
                 for row in batch]
-        for (unit_id, _code, name, _clinic, trust_id, _tcode, trust, _region, reviewed, feedback, _areas,
+        for (unit_id, _code, name, _clinic, trust_id, _tcode, trust, _region, reviewed, feedback, areas,
              submitted, _ack, _measures, overdue_count, oldest) in rows:
             cycle = cycles[trust_id]
             late = []
+            # Areas are chosen at the feedback meeting, so they are due with it.
             for step, done, due in (("review", reviewed, cycle.review_due),
                                     ("feedback", feedback, cycle.feedback_meeting_due),
+                                    ("areas", areas, cycle.feedback_meeting_due),
                                     ("plan", submitted, cycle.plan_deadline)):
                 if not done and due < today:
                     late.append((step, due))
