@@ -29,8 +29,11 @@ def callback_int(data: str, index: int = 1) -> int | None:
 
 async def old_dialog_button(update: Update, context: BotContext) -> None:
     """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
-    await context.answer_press(update,
-        context.t._("That button belongs to something you already finished or cancelled."), show_alert=True)
+    text = context.t._("That button belongs to something you already finished or cancelled.")
+    if context.press_answered:
+        await reply(update, text)
+    else:
+        await context.answer_press(update, text, show_alert=True)
 
 
 async def open_by_id(update: Update, context: BotContext, show) -> None:

@@ -309,7 +309,11 @@ async def save(update: Update, context: BotContext, dialog) -> None:
     t, data = context.t, dialog.data
     try:
         measure = await service.create(context.db, context.memberships, context.person.id, data["unit"], data,
-                                       bool(data.get("proposal")), context.clock.now(), context.clock.today())
+                                       bool(data.get("proposal")), context.clock.now(), context.clock.today(),
+                                       draft_token=dialog.token)
+    except service.DraftGone:
+        await old_dialog_button(update, context)
+        return
     except NotAllowed:
         await dialogs.end(context)
         await refuse(update, context, f"save a measure for unit {data.get('unit')}")
@@ -320,7 +324,7 @@ async def save(update: Update, context: BotContext, dialog) -> None:
         await dialogs.save(context, dialog)
         await ask(update, context, dialog, t._("This needs to be changed before the measure can be saved."))
         return
-    await dialogs.end(context)
+    context.dialog_state = None  # closed with the save, in the same transaction
     if measure.proposal == "pending":
         await reply(update, t._("Your proposal is sent to the leader. You will hear what they decide."))
         await send_proposal_to_leaders(context, measure)

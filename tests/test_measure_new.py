@@ -161,3 +161,44 @@ async def test_register_in_bokmal(harness, db):
     assert replies[0].plain.startswith("Lagret: «Medarbeidersamtaler».")
     [measure] = await measures(db)
     assert (measure.theme, measure.kind, measure.deadline) == ("leadership", "improve", date(2026, 10, 15))
+
+
+async def test_saving_and_closing_the_draft_are_one_transaction(harness, db, leader, monkeypatch):
+    """A failure while saving keeps the draft; the Save that then works saves it once, and a
+    Save pressed again on the same card saves nothing more."""
+    from bot.services import measures as measure_service
+
+    await leader.send("/newmeasure")
+    await leader.press("Leadership behaviour")
+    await leader.press("Improve")
+    await leader.send("Medarbeidersamtaler")
+    await leader.send("Alle får en samtale.")
+    await leader.send("Leder")
+    await leader.send("1.12.2026")
+    card = leader.last
+    real_add = measure_service.store.add_measure
+
+    async def failing_add(session, measure, person_id):
+        await real_add(session, measure, person_id)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(measure_service.store, "add_measure", failing_add)
+    replies = await leader.press("Save", card)
+    assert replies[-1].plain.startswith("Sorry, something went wrong on my side.")
+    async with db.session() as session:
+        assert (await session.exec(select(DialogState))).one().step == "summary"
+    assert await measures(db) == []
+    monkeypatch.setattr(measure_service.store, "add_measure", real_add)
+    # The process dies right after the save: whatever runs next must not find the draft open.
+    from bot import dialogs
+
+    async def killed(context):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(dialogs, "end", killed)
+    await leader.press("Save", card)
+    monkeypatch.undo()
+    await harness.restart()
+    await leader.press("Save", card)
+    assert "already finished or cancelled" in leader.callback_answers()[-1]["text"]
+    assert len(await measures(db)) == 1

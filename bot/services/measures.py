@@ -10,6 +10,7 @@ from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from bot.services.followup import NotAllowed
 from storage import audit
+from storage import dialogs as dialog_store
 from storage import followup as followup_store
 from storage import measures as store
 from storage.database import Database
@@ -33,10 +34,17 @@ async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
 
 
 async def create(db: Database, memberships, person_id: int, unit_id: int, data: dict, proposal: bool,
-                 now: datetime, today: date) -> Measure:
+                 now: datetime, today: date, draft_token: str | None = None) -> Measure:
+    """Save a measure. With `draft_token`, the person's draft is closed in the same transaction,
+    so a Save pressed again (or after a crash between the two) never saves it twice."""
     if not (rep_role_at(memberships, unit_id) if proposal else is_leader_of(memberships, unit_id)):
         raise NotAllowed(f"{'propose' if proposal else 'create'} a measure for unit {unit_id}")
     async with db.session() as session:
+        if draft_token is not None:
+            draft = await dialog_store.get(session, person_id)
+            if draft is None or draft.token != draft_token:
+                raise DraftGone()
+            await dialog_store.clear(session, person_id)
         unit = await followup_store.unit_info(session, unit_id)
         year = await working_year_of_trust(session, unit.trust_id, today)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
@@ -55,6 +63,10 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
         audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
                      f"measure:{measure.id}")
         return measure
+
+
+class DraftGone(Exception):
+    """The draft was saved or cancelled already."""
 
 
 @dataclass
