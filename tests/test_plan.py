@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from storage.models import Confirmation, UnitFollowup
+from storage.models import Confirmation, Unit, UnitFollowup
 from tests.test_measures import register
 
 
@@ -80,3 +80,24 @@ async def test_a_long_plan_is_split_into_messages(harness, db, team):
     replies = await leader.send("/plan")
     assert len(replies) >= 2 and all(len(r.plain) <= 4096 for r in replies)
     assert replies[-1].buttons[0]["text"] == "Submit the plan"
+
+
+async def test_forged_plan_buttons_from_a_rep_and_a_stranger_change_nothing_and_are_logged(
+        harness, db, team, caplog):
+    leader, safety, _ = team
+    await register(leader)
+    await register(leader, "Fagdager", kind="Preserve", theme="Engagement")
+    async with db.session() as session:
+        unit_id = (await session.exec(select(Unit.id).where(Unit.code == "KIRPOL"))).one()
+    caplog.set_level("INFO")
+    await safety.press_data(f"ps:{unit_id}")  # a rep sees the plan but may not submit it
+    assert safety.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    stranger = harness.user(499, "Eve", language_code="en")
+    for forged in (f"pl:{unit_id}", f"ps:{unit_id}"):
+        await stranger.press_data(forged)
+        assert "I don't know you yet" in stranger.callback_answers()[-1]["text"]
+    refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused")]
+    assert len(refusals) == 3 and all(str(safety.user_id) in r or "499" in r for r in refusals)
+    async with db.session() as session:
+        assert (await session.exec(select(UnitFollowup.plan_submitted_at))).all() == [None]
+        assert (await session.exec(select(Confirmation))).all() == []
