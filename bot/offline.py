@@ -368,8 +368,10 @@ class ChatUser:
         return self.messages[-1]
 
     def find_button(self, label: str, message: SentMessage | None = None) -> tuple[SentMessage, dict]:
-        """The newest message with a button whose label is or contains `label`."""
-        candidates = [message] if message else list(reversed(self.messages))
+        """A button whose label is or contains `label`, on `message` or else on the newest message
+        that has buttons (as a person would press: an older message's button must be named)."""
+        with_buttons = [m for m in reversed(self.messages) if m.buttons]
+        candidates = [message] if message else with_buttons[:1]
         for candidate in candidates:
             for button in candidate.buttons:
                 if button.get("text") == label:
