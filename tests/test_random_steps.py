@@ -30,6 +30,7 @@ async def world(harness, db):
     harness.set_today(date(2026, 6, 1))
     leader = await harness.member(601, "leader", "Kari")
     rep = await harness.member(602, "safety_rep", "Ola")
+    staff = await harness.member(603, "programme_staff", "Priya", scope="national", place=None)
     await register(leader)
     await leader.send("/followup")
     await leader.press("Prepare")
@@ -41,6 +42,7 @@ async def world(harness, db):
         confirmation = (await session.exec(select(Confirmation))).one()
         leader_id = (await people.person_by_telegram_id(session, 601)).id
         rep_id = (await people.person_by_telegram_id(session, 602)).id
+        staff_id = (await people.person_by_telegram_id(session, 603)).id
     unit = measure.unit_id
     draft = {"unit": unit, "proposal": False, "theme": "teamwork", "kind": "improve", "title": "t",
              "description": "d", "responsible": "r"}
@@ -58,12 +60,23 @@ async def world(harness, db):
         (leader, leader_id, "measure_edit", "why", {"measure": measure.id, "result": "yes"}),
         (leader, leader_id, "area", "why", {"unit": unit, "kind": "improve", "theme": "teamwork"}),
         (leader, leader_id, "scores", "engagement", {"unit": unit, "scores": {}}),
+        # Steps answered with buttons: typed text gets a clear word, never an error.
+        (leader, leader_id, "mark", "parties", {"unit": unit, "step": "review", "parties": [], "date": "2026-05-30"}),
+        (leader, leader_id, "measure", "theme", {"unit": unit, "proposal": False}),
+        (leader, leader_id, "measure", "kind", {"unit": unit, "proposal": False, "theme": "teamwork"}),
+        (leader, leader_id, "area", "theme", {"unit": unit, "kind": "improve"}),
+        (leader, leader_id, "measure_edit", "decline", {"measure": measure.id}),
+        (staff, staff_id, "broadcast", "text", {"texts": {}, "roles": []}),
+        (staff, staff_id, "broadcast", "place", {"texts": {"nb": "Hei"}, "roles": ["leader"], "scope": "trust"}),
+        (staff, staff_id, "broadcast", "schedule", {"texts": {"nb": "Hei"}, "roles": ["leader"], "scope": "all",
+                                                    "progress": ""}),
+        (staff, staff_id, "broadcast", "roles", {"texts": {"nb": "Hei"}, "roles": []}),
     ]
     return steps
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(index=st.integers(min_value=0, max_value=12), text=NASTY)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(index=st.integers(min_value=0, max_value=21), text=NASTY)
 async def test_random_text_in_every_step(harness, db, world, index, text):
     user, person_id, dialog, step, data = world[index]
     async with db.session() as session:
