@@ -174,3 +174,21 @@ async def test_the_level_above_reminds_a_late_units_leader(harness, db, team):
     await trude.press("Remind the leader of Kirurgisk poliklinikk", digest)
     assert trude.callback_answers()[-1]["text"] == "The plan has been submitted since; nobody was reminded."
     assert len(leader.messages) == before
+
+
+async def test_easter_and_christmas_hold_the_sweep_until_the_next_working_day(harness, db, team):
+    leader, rep = team
+    # Christmas Day and Boxing Day 2026 (Friday and Saturday) and the Sunday after: no sweep at all.
+    for day in (date(2026, 12, 25), date(2026, 12, 26), date(2026, 12, 27)):
+        assert await sweep_if_due(harness.application, at(day, harness)) is None, day
+    assert await sweep_if_due(harness.application, at(date(2026, 12, 28), harness)) is not None
+    # Results on Maundy Thursday 2027: Good Friday, the weekend and Easter Monday follow.
+    await set_cycles(db, [CycleEntry("test", "HB", CycleDates(
+        year=2027, survey_opens=date(2027, 2, 1), survey_closes=date(2027, 3, 1),
+        results_available=date(2027, 3, 25), feedback_meeting_due=date(2027, 4, 20),
+        plan_deadline=date(2027, 5, 20), status_1=date(2027, 9, 15), status_2=date(2027, 12, 1),
+        status_3=date(2028, 1, 14), evaluation_deadline=date(2028, 1, 31)))])
+    for day in (date(2027, 3, 25), date(2027, 3, 26), date(2027, 3, 27), date(2027, 3, 28), date(2027, 3, 29)):
+        assert await sweep_if_due(harness.application, at(day, harness)) is None, day
+    result = await sweep_if_due(harness.application, at(date(2027, 3, 30), harness))
+    assert result.digests == 2 and "go through the results" in leader.last.plain
