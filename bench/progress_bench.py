@@ -15,6 +15,7 @@ import asyncio
 import random
 import resource
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -128,12 +129,22 @@ async def timed(label: str, work, repeat: int = 3):
     return result
 
 
-async def run(url: str) -> None:
+async def generate_into(url: str) -> None:
     db = Database(url)
     await migrate.upgrade(db.engine)
-    started = time.perf_counter()
     await generate(db)
+    await db.dispose()
+
+
+async def run(url: str) -> None:
+    # The data is generated in a child process, so that the peak memory printed below is
+    # that of the roll-ups and exports (and the bot around them), not of building the data.
+    started = time.perf_counter()
+    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.progress_bench", "--generate-into", url)
+    if await child.wait() != 0:
+        raise SystemExit("generating the organisation failed")
     print(f"generation took {time.perf_counter() - started:.0f} s")
+    db = Database(url)
     # As autovacuum would after a bulk load: the planner needs the tables' statistics.
     async with db.engine.begin() as connection:
         await connection.execute(text("ANALYZE"))
@@ -149,8 +160,8 @@ async def run(url: str) -> None:
     # Peak RSS, not tracemalloc: tracing every allocation would slow openpyxl several times over.
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"national roll-up: {node.total.units} units, {node.total.measures} measures; XLSX {len(data) / 1e6:.1f} MB")
-    print(f"peak memory (max RSS) {rss_before / 1024:.0f} MB after generating, {rss_after / 1024:.0f} MB after the "
-          "queries and exports")
+    print(f"peak memory (max RSS of this process) {rss_before / 1024:.0f} MB before the queries, "
+          f"{rss_after / 1024:.0f} MB after the queries and exports")
     await db.dispose()
 
 
@@ -158,7 +169,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--server", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--generate-into", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate_into:
+        return await generate_into(args.generate_into)
     if not args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             print("SQLite")

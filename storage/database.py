@@ -22,6 +22,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {k: _without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_nul(v) for v in value)
+    return value
+
+
+def _drop_nul_characters(conn, cursor, statement, parameters, context, executemany):
+    # PostgreSQL cannot store U+0000 in text, and a person cannot see it: it is dropped
+    # from whatever is written, on every database alike.
+    return statement, _without_nul(parameters)
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -29,8 +45,10 @@ def create_engine(database_url: str) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    event.listen(engine.sync_engine, "before_cursor_execute", _drop_nul_characters, retval=True)
+    return engine
 
 
 class Database:

@@ -202,3 +202,16 @@ async def test_saving_and_closing_the_draft_are_one_transaction(harness, db, lea
     await leader.press("Save", card)
     assert "already finished or cancelled" in leader.callback_answers()[-1]["text"]
     assert len(await measures(db)) == 1
+
+
+async def test_invisible_nul_characters_are_dropped_on_every_database(harness, db, leader):
+    await leader.send("/newmeasure")
+    await leader.press("Leadership behaviour")
+    await leader.press("Improve")
+    await leader.send("Medarbeider\x00samtaler")
+    await leader.send("Alle\x00 får en samtale.")
+    await leader.send("Leder")
+    await leader.send("1.12.2026")
+    await leader.press("Save")
+    [measure] = await measures(db)
+    assert (measure.title, measure.description) == ("Medarbeidersamtaler", "Alle får en samtale.")
