@@ -43,13 +43,35 @@ async def save(context: BotContext, dialog: Dialog) -> None:
                         context.clock.now())
 
 
+# A measure draft is worth keeping: another dialog started meanwhile (marking a step, a
+# comment) carries it along, and it is open again when that dialog ends.
+KEPT_ASIDE = "measure"
+ASIDE = "_set_aside"
+
+
 async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog:
-    """Start a dialog, replacing any other one the person had open."""
+    """Start a dialog, replacing the one the person had open (a measure draft is set aside)."""
     dialog = Dialog(name, step, secrets.token_hex(3), data)
-    await save(context, dialog)
+    async with context.db.session() as session:
+        previous = await store.get(session, context.person.id)
+        if previous is not None and name != KEPT_ASIDE:
+            earlier = json.loads(previous.data)
+            if previous.dialog == KEPT_ASIDE:
+                data[ASIDE] = {"dialog": previous.dialog, "step": previous.step, "token": previous.token,
+                               "data": earlier}
+            elif ASIDE in earlier:
+                data[ASIDE] = earlier[ASIDE]
+        await store.put(session, context.person.id, name, step, dialog.token, data, context.clock.now())
     return dialog
 
 
 async def end(context: BotContext) -> bool:
+    """End the open dialog; a measure draft set aside by it is open again."""
     async with context.db.session() as session:
-        return await store.clear(session, context.person.id)
+        state = await store.get(session, context.person.id)
+        aside = json.loads(state.data).get(ASIDE) if state is not None else None
+        if aside is None:
+            return await store.clear(session, context.person.id)
+        await store.put(session, context.person.id, aside["dialog"], aside["step"], aside["token"], aside["data"],
+                        context.clock.now())
+        return True

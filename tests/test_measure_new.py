@@ -215,3 +215,27 @@ async def test_invisible_nul_characters_are_dropped_on_every_database(harness, d
     await leader.press("Save")
     [measure] = await measures(db)
     assert (measure.title, measure.description) == ("Medarbeidersamtaler", "Alle får en samtale.")
+
+
+async def test_a_draft_waits_while_the_leader_marks_a_step(harness, db, leader):
+    await leader.send("/newmeasure")
+    await leader.press("Leadership behaviour")
+    await leader.press("Improve")
+    await leader.send("Medarbeidersamtaler")
+    # Something else first: the feedback meeting was held today.
+    await leader.send("/followup")
+    await leader.press("Feedback meeting")
+    await leader.press("Mark as done")
+    await leader.press("Today")
+    replies = await leader.press("Save")
+    assert replies[0].plain.startswith("Saved: “Feedback meeting” done")
+    replies = await leader.send("/newmeasure")
+    assert "You have a measure you have not finished (“Medarbeidersamtaler”)" in replies[0].plain
+    replies = await leader.press("Continue")
+    assert replies[0].plain.startswith("What will you do, and how will you notice that it works?")
+    await leader.send("Alle får en samtale.")
+    await leader.send("Leder")
+    await leader.send("1.12.2026")
+    await leader.press("Save")
+    [measure] = await measures(db)
+    assert (measure.title, measure.description) == ("Medarbeidersamtaler", "Alle får en samtale.")
