@@ -152,8 +152,8 @@ async def run(url: str) -> None:
         trust = (await s.exec(select(HealthTrust.id, HealthTrust.region_id).where(HealthTrust.code == "T07"))).one()
     national, one_trust = Where(), Where(region_id=trust[1], trust_id=trust[0])
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    node = await timed("national /progress", lambda: progress.node(db, national, TODAY, TZ))
-    await timed("per-trust /progress", lambda: progress.node(db, one_trust, TODAY, TZ))
+    node = await timed("national /progress", lambda: progress.node(db, national, TODAY, TZ), repeat=7)
+    await timed("per-trust /progress", lambda: progress.node(db, one_trust, TODAY, TZ), repeat=7)
     await timed("national /overdue", lambda: progress.overdue(db, national, TODAY), repeat=1)
     data = await timed("national /export (XLSX)", lambda: export.xlsx(db, national, TODAY), repeat=1)
     await timed("per-trust /export (XLSX)", lambda: export.xlsx(db, one_trust, TODAY), repeat=1)

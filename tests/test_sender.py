@@ -143,7 +143,7 @@ async def test_killed_mid_send_resumes_with_at_most_one_duplicate_per_kill(harne
     async def all_sent():
         return all(state == "sent" for _, state in await states(db))
 
-    kills = await send_with_random_kills(harness, db, all_sent, seed=4711)
+    kills = await send_with_random_kills(harness, db, all_sent, seed=4711, turns=(10, 400))
     texts = sent_texts(harness)
     duplicates = len(texts) - len(set(texts))
     print(f"kills={kills} duplicates={duplicates} sent={len(texts)}")
