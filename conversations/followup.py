@@ -26,6 +26,7 @@ from conversations.common import old_dialog_button, refuse
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_FORBEDRING_YEAR = N_("ForBedring {year}")
 L_EARLIER_ANSWER = N_("before the leader changed it: {answer}")
+L_PREPARE_NEXT = N_("Prepare ForBedring {year}")
 L_BY_DATE = N_("by {date}")
 
 
@@ -68,7 +69,10 @@ def answer_lines(t: Translator, answers) -> list[str]:
 
 def overview_text(t: Translator, ov: Overview) -> str:
     lines = [f"<b>{t._(L_FORBEDRING_YEAR, year=ov.year)} · {escape(ov.unit.name)}</b>"]
-    for number, state in enumerate(ov.states, 1):
+    if ov.early:
+        lines.append(t._("Next year's preparation can be recorded now; the rest of {year} starts when this "
+                         "year's follow-up ends.", year=ov.year))
+    for number, state in enumerate(ov.states[:1] if ov.early else ov.states, 1):
         title = t._(state.step.title)
         if state.done:
             when = f" – {t.date(state.done_on)}" if state.done_on else ""
@@ -78,6 +82,8 @@ def overview_text(t: Translator, ov: Overview) -> str:
         lines += answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
     following = ov.next
     lines.append("")
+    if ov.early:
+        return "\n".join(lines)
     if following is None:
         lines.append(t._("Every step is done. Well done!"))
     else:
@@ -85,16 +91,28 @@ def overview_text(t: Translator, ov: Overview) -> str:
     return "\n".join(lines)
 
 
+def year_suffix(ov: Overview) -> str:
+    """Buttons about the next year's preparation carry that year; the working year's need none."""
+    return f":{ov.year}" if ov.early else ""
+
+
 def localized_overview_keyboard(t: Translator, ov: Overview) -> Keyboard:
-    buttons = [Button(f"{'✅' if s.done else '⬜'} {t._(s.step.title)}", callback_data=f"fs:{ov.unit.id}:{s.step.key}")
-               for s in ov.states]
-    return Keyboard([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+    states = ov.states[:1] if ov.early else ov.states
+    buttons = [Button(f"{'✅' if s.done else '⬜'} {t._(s.step.title)}",
+                      callback_data=f"fs:{ov.unit.id}:{s.step.key}{year_suffix(ov)}") for s in states]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    if ov.preparing:
+        rows.append([Button(t._(L_PREPARE_NEXT, year=ov.preparing), callback_data=f"fu:{ov.unit.id}:{ov.preparing}")])
+    if ov.early:
+        rows.append([Button(t._("⬅ Back"), callback_data=f"fu:{ov.unit.id}")])
+    return Keyboard(rows)
 
 
-async def load_overview(update: Update, context: BotContext, unit_id: int) -> Overview | None:
+async def load_overview(update: Update, context: BotContext, unit_id: int,
+                        year: int | None = None) -> Overview | None:
     try:
         return await service.overview(context.db, context.memberships, unit_id, context.clock.today(),
-                                      context.settings.bot_timezone)
+                                      context.settings.bot_timezone, year)
     except NotAllowed:
         await refuse(update, context, f"view unit {unit_id}")
         return None
@@ -112,23 +130,25 @@ async def followup_command(update: Update, context: BotContext) -> None:
 
 
 async def answer_query(update: Update, context: BotContext) -> None:
-    if update.callback_query:
+    if update.callback_query and not context.press_answered:
         await context.answer_press(update)
 
 
 @members_only
 async def followup_button(update: Update, context: BotContext) -> None:
-    """fu:<unit> (the overview) and fs:<unit>:<step> (one step)."""
+    """fu:<unit>[:<year>] (the overview) and fs:<unit>:<step>[:<year>] (one step); a year is
+    given only for the next year's preparation, and checked like everything else."""
     parts = update.callback_query.data.split(":")
-    if len(parts) < 2 or not parts[1].isdigit():
+    year_part = parts[2] if parts[0] == "fu" and len(parts) == 3 else parts[3] if len(parts) == 4 else None
+    if len(parts) < 2 or not parts[1].isdigit() or (year_part is not None and not year_part.isdigit()):
         await refuse(update, context, f"use button {update.callback_query.data!r}")
         return
     unit_id = int(parts[1])
-    ov = await load_overview(update, context, unit_id)
+    ov = await load_overview(update, context, unit_id, int(year_part) if year_part else None)
     if ov is None:
         return
-    await answer_query(update, context)
     if parts[0] == "fu" or len(parts) < 3:
+        await answer_query(update, context)
         await reply(update, overview_text(context.t, ov), reply_markup=localized_overview_keyboard(context.t, ov))
         return
     await show_step(update, context, unit_id, parts[2], ov)
@@ -139,10 +159,11 @@ async def show_step(update: Update, context: BotContext, unit_id: int, step_key:
     ov = ov or await load_overview(update, context, unit_id)
     if ov is None:
         return
-    state = next((s for s in ov.states if s.step.key == step_key), None)
+    state = next((s for s in (ov.states[:1] if ov.early else ov.states) if s.step.key == step_key), None)
     if state is None:
         await refuse(update, context, f"open step {step_key!r}")
         return
+    await answer_query(update, context)
     await reply(update, step_text(context.t, ov, state), reply_markup=step_keyboard(context, ov, state))
 
 
@@ -171,7 +192,7 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
     if is_leader_of(context.memberships, unit_id):
         if step.completion == "marked":
             label = t._("Change date or parties") if state.done else t._("Mark as done")
-            rows.append([Button(label, callback_data=f"fm:{unit_id}:{step.key}")])
+            rows.append([Button(label, callback_data=f"fm:{unit_id}:{step.key}{year_suffix(ov)}")])
         elif step.completion == "areas":
             rows.append([Button(t._("Add an area to preserve"), callback_data=f"ar:{unit_id}:preserve"),
                          Button(t._("Add an area to improve"), callback_data=f"ar:{unit_id}:improve")])
@@ -183,7 +204,7 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
                          Button(t._("The measures"), callback_data=f"ml:{unit_id}")])
         elif step.completion == "plan":
             rows.append([Button(t._("Show the plan"), callback_data=f"pl:{unit_id}")])
-    rows.append([Button(t._("⬅ Back"), callback_data=f"fu:{unit_id}")])
+    rows.append([Button(t._("⬅ Back"), callback_data=f"fu:{unit_id}{year_suffix(ov)}")])
     return Keyboard(rows)
 
 
@@ -223,21 +244,24 @@ async def ask_parties(update: Update, context: BotContext, dialog: dialogs.Dialo
 
 @members_only
 async def mark_start(update: Update, context: BotContext) -> None:
-    """fm:<unit>:<step>"""
+    """fm:<unit>:<step>[:<year>]"""
     parts = update.callback_query.data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not is_leader_of(context.memberships, int(parts[1])):
+    if (len(parts) not in (3, 4) or not parts[1].isdigit() or not is_leader_of(context.memberships, int(parts[1]))
+            or (len(parts) == 4 and not parts[3].isdigit())):
         await refuse(update, context, f"mark a step with {update.callback_query.data!r}")
         return
-    ov = await load_overview(update, context, int(parts[1]))
+    ov = await load_overview(update, context, int(parts[1]), int(parts[3]) if len(parts) == 4 else None)
     if ov is None:
         return
     step = ov.method.step(parts[2])
-    if step is None or step.completion != "marked":
+    if step is None or step.completion != "marked" or (ov.early and step != ov.method.steps[0]):
         await refuse(update, context, f"mark step {parts[2]!r}")
         return
     await answer_query(update, context)
-    dialog = await dialogs.begin(context, "mark", "date",
-                                 {"unit": int(parts[1]), "step": parts[2], "parties": ["safety_rep", "union_rep"]})
+    data = {"unit": int(parts[1]), "step": parts[2], "parties": ["safety_rep", "union_rep"]}
+    if ov.early:
+        data["year"] = ov.year
+    dialog = await dialogs.begin(context, "mark", "date", data)
     await ask_date(update, context, dialog)
 
 
@@ -314,13 +338,14 @@ async def save_mark(update: Update, context: BotContext, dialog: dialogs.Dialog)
     parties = ["leader"] + [p for p in ("safety_rep", "union_rep") if p in dialog.data["parties"]]
     try:
         to_ask = await service.mark_step(context.db, context.memberships, context.person.id, unit_id, step_key,
-                                         day, parties, context.clock.now(), context.clock.today())
+                                         day, parties, context.clock.now(), context.clock.today(),
+                                         dialog.data.get("year"))
     except NotAllowed:
         await dialogs.end(context)
         await refuse(update, context, f"mark step {step_key} on unit {unit_id}")
         return
     await dialogs.end(context)
-    ov = await load_overview(update, context, unit_id)
+    ov = await load_overview(update, context, unit_id, dialog.data.get("year"))
     step = ov.method.step(step_key)
     leader = escape(context.person.name)
     for rep, role, confirmation_id in to_ask:

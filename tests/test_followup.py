@@ -207,3 +207,34 @@ async def test_asking_again_never_hides_an_objection(harness, db, unit_team):
     replies = await leader.send("/followup")
     assert "✔ safety representative Ola: took part" in replies[0].plain
     assert "before the leader changed it" not in replies[0].plain
+
+
+async def test_next_years_preparation_is_recorded_in_december(harness, db, unit_team):
+    leader, safety, _ = unit_team
+    replies = await leader.send("/followup")
+    assert "Prepare ForBedring 2027" not in str(replies[0].buttons)
+    harness.set_today(date(2026, 12, 10))
+    replies = await leader.send("/followup")
+    assert replies[0].plain.startswith("ForBedring 2026")  # this year's follow-up goes on
+    replies = await leader.press("Prepare ForBedring 2027")
+    assert replies[0].plain.startswith("ForBedring 2027 · Kirurgisk poliklinikk\nNext year's preparation")
+    assert [b["text"] for b in replies[0].buttons] == ["⬜ Prepare", "⬅ Back"]
+    await leader.press("⬜ Prepare")
+    await leader.press("Mark as done")
+    await leader.send("8.12")
+    replies = await leader.press("Save")
+    assert replies[0].plain.startswith("Saved: “Prepare” done 8 December 2026.")
+    assert "✅ 1. Prepare – 8 December 2026" in replies[1].plain and replies[1].plain.startswith("ForBedring 2027")
+    assert safety.last.plain.startswith("Kari har merkt «Førebu» som ferdig (8. desember 2026)")
+    # Only the first step of next year, and only from December: forged buttons change nothing.
+    unit_id = int(leader.last.buttons[0]["callback_data"].split(":")[1])
+    for forged in (f"fm:{unit_id}:review:2027", f"fs:{unit_id}:review:2027", f"fu:{unit_id}:2028"):
+        await leader.press_data(forged)
+        assert leader.callback_answers()[-1]["text"] == "You cannot do that for this unit.", forged
+    async with db.session() as session:
+        records = (await session.exec(select(StepRecord.step, StepRecord.done_on))).all()
+    assert records == [("prepare", date(2026, 12, 8))]
+    # In February the new year is the working year, with its preparation already done.
+    harness.set_today(date(2027, 2, 2))
+    replies = await leader.send("/followup")
+    assert replies[0].plain.startswith("ForBedring 2027") and "✅ 1. Prepare – 8 December 2026" in replies[0].plain

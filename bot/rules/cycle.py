@@ -100,6 +100,12 @@ def working_year(today: date, last_years_evaluation_deadline: date) -> int:
     return today.year - 1 if today <= last_years_evaluation_deadline else today.year
 
 
+def preparing_next_year(today: date, working: int) -> bool:
+    """From 1 December the parties prepare next year's survey (its first step) while this
+    year's follow-up goes on."""
+    return today >= date(working, 12, 1)
+
+
 def current_year(today: date) -> int:
     """The working year by the default dates, for views across trusts (roll-ups, exports)."""
     return working_year(today, default_cycle(today.year - 1).evaluation_deadline)

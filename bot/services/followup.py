@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
-from bot.rules.cycle import CycleDates
+from bot.rules.cycle import CycleDates, preparing_next_year
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
@@ -34,6 +34,10 @@ class Overview:
     scores: dict[str, int]
     plan_submitted_at: datetime | None
     followup_id: int
+    # The next survey year when its preparation may be recorded already (December–January), else None.
+    preparing: int | None = None
+    # In the next year's overview, only its first step may be recorded yet.
+    early: bool = False
 
     @property
     def next(self) -> progress.StepState | None:
@@ -56,7 +60,10 @@ async def overview(db: Database, memberships, unit_id: int, today: date, tz, yea
         unit = await store.unit_info(session, unit_id)
         if unit is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
             raise NotAllowed(f"view unit {unit_id}")
-        year = year or await working_year_of_trust(session, unit.trust_id, today)
+        working = await working_year_of_trust(session, unit.trust_id, today)
+        year = year or working
+        if year != working and not (year == working + 1 and preparing_next_year(today, working)):
+            raise NotAllowed(f"view year {year} of unit {unit_id}")
         followup = await store.followup_for(session, unit_id, year)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
         facts = await store.facts_for(session, followup, progress.last_status_date(cycle, today), tz)
@@ -69,16 +76,27 @@ async def overview(db: Database, memberships, unit_id: int, today: date, tz, yea
             areas=await store.areas(session, followup.id),
             scores=await store.scores(session, followup.id),
             plan_submitted_at=followup.plan_submitted_at, followup_id=followup.id,
+            preparing=working + 1 if year == working and preparing_next_year(today, working) else None,
+            early=year == working + 1,
         )
 
 
 async def mark_step(db: Database, memberships, person_id: int, unit_id: int, step_key: str, done_on: date,
-                    parties: list[str], now: datetime, today: date) -> list[tuple[Person, str, int]]:
-    """Record a step as done; returns the reps to ask: (person, role, confirmation id)."""
+                    parties: list[str], now: datetime, today: date,
+                    year: int | None = None) -> list[tuple[Person, str, int]]:
+    """Record a step as done; returns the reps to ask: (person, role, confirmation id).
+    `year` may name the next survey year for its first step, while it is being prepared."""
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"mark step on unit {unit_id}")
     async with db.session() as session:
         followup = await _followup_now(session, unit_id, today)
+        if year is not None and year != followup.year:
+            unit = await store.unit_info(session, unit_id)
+            working = followup.year
+            first = METHODS[followup.method].steps[0].key
+            if not (year == working + 1 and step_key == first and preparing_next_year(today, working)):
+                raise NotAllowed(f"mark {step_key!r} in {year} on unit {unit.id}")
+            followup = await store.followup_for(session, unit_id, year)
         step = METHODS[followup.method].step(step_key)
         if step is None or step.completion != "marked":
             raise NotAllowed(f"mark unknown step {step_key!r}")
