@@ -49,6 +49,13 @@ KEPT_ASIDE = "measure"
 ASIDE = "_set_aside"
 
 
+def set_aside(context: BotContext) -> Dialog | None:
+    """The measure draft the open dialog holds aside, if any."""
+    state = context.dialog_state
+    aside = json.loads(state.data).get(ASIDE) if state is not None else None
+    return Dialog(aside["dialog"], aside["step"], aside["token"], aside["data"]) if aside else None
+
+
 async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog:
     """Start a dialog, replacing the one the person had open (a measure draft is set aside)."""
     dialog = Dialog(name, step, secrets.token_hex(3), data)

@@ -27,6 +27,7 @@ from bot.rules.audience import (
 )
 from bot.rules.cycle import current_year
 from bot.rules.dates import DateParseError, parse_date
+from bot.rules.measures import visible
 from bot.services import broadcasts as service
 from bot.services.followup import NotAllowed
 from conversations.common import callback_int, old_dialog_button, refuse
@@ -133,7 +134,7 @@ async def send_as_recipients_get_it(context: BotContext, chat_id: int, text: str
 
 def text_problem(t: Translator, plain: str, attachment: dict | None) -> str | None:
     limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
-    if not plain.strip():
+    if not visible(plain):
         return t._("That was empty. Please write something.")
     if len(plain) > limit:
         return t._("That is {length} characters; the limit is {limit}. Please shorten it – nothing was cut.",

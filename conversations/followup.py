@@ -258,9 +258,8 @@ async def mark_start(update: Update, context: BotContext) -> None:
         await refuse(update, context, f"mark step {parts[2]!r}")
         return
     await answer_query(update, context)
-    data = {"unit": int(parts[1]), "step": parts[2], "parties": ["safety_rep", "union_rep"]}
-    if ov.early:
-        data["year"] = ov.year
+    # The year is kept: a step begun on 31 January is not saved into the year that begins on 1 February.
+    data = {"unit": int(parts[1]), "step": parts[2], "parties": ["safety_rep", "union_rep"], "year": ov.year}
     dialog = await dialogs.begin(context, "mark", "date", data)
     await ask_date(update, context, dialog)
 
@@ -340,12 +339,19 @@ async def save_mark(update: Update, context: BotContext, dialog: dialogs.Dialog)
         to_ask = await service.mark_step(context.db, context.memberships, context.person.id, unit_id, step_key,
                                          day, parties, context.clock.now(), context.clock.today(),
                                          dialog.data.get("year"))
+    except service.YearChanged:
+        await dialogs.end(context)
+        await reply(update, t._("A new survey year has begun since you started; nothing was saved. "
+                                "Open /followup to see the new year."))
+        return
     except NotAllowed:
         await dialogs.end(context)
         await refuse(update, context, f"mark step {step_key} on unit {unit_id}")
         return
     await dialogs.end(context)
     ov = await load_overview(update, context, unit_id, dialog.data.get("year"))
+    if ov is None:
+        return
     step = ov.method.step(step_key)
     leader = escape(context.person.name)
     for rep, role, confirmation_id in to_ask:

@@ -19,7 +19,7 @@ from bot.notify import notify
 from bot.rules import idea_bank
 from bot.rules.access import ROLE_NAMES, is_leader_of, rep_role_at
 from bot.rules.dates import DateParseError, month_days, months_between, parse_date
-from bot.rules.measures import LIMITS, deadline_problem, text_problem
+from bot.rules.measures import LIMITS, deadline_problem, text_problem, visible
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed, people_of_unit
@@ -71,6 +71,8 @@ async def start(update: Update, context: BotContext, unit_id: int, proposal: boo
         await refuse(update, context, f"start a measure for unit {unit_id}")
         return
     existing = dialogs.current(context, DIALOG)
+    if existing is None and (existing := dialogs.set_aside(context)) is not None:
+        await dialogs.end(context)  # the dialog holding the draft ends; the draft is open again
     if existing is not None:
         t = context.t
         title = escape(existing.data.get("title") or "…")
@@ -180,7 +182,7 @@ def text_refusal(t: Translator, field: str, text: str) -> str | None:
     if kind == "empty":
         return t._("That was empty. Please write something.")
     return t._("That is {length} characters; the limit is {limit}. Please shorten it – nothing was cut.",
-               length=t.number(len(text.strip())), limit=t.number(limit))
+               length=t.number(len(visible(text))), limit=t.number(limit))
 
 
 async def deadline_refusal(context: BotContext, dialog, deadline: date) -> str | None:

@@ -38,7 +38,7 @@ def share(t: Translator, part: int, whole: int) -> str:
     return format_percent(part / whole, locale=t.locale) if whole else "–"
 
 
-def node_text(t: Translator, node: Node, page: int = 0) -> str:
+def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> str:
     total = node.total
     lines = [f"<b>{t._(L_PROGRESS, year=node.year)} · {escape(node.title) or t._(L_EVERYONE)}</b>",
              t._("Units: {n}", n=t.number(total.units))]
@@ -51,7 +51,7 @@ def node_text(t: Translator, node: Node, page: int = 0) -> str:
     if node.children:
         lines.append("")
         children = node.children
-        if node.child_level == "unit":
+        if paged:  # the same page as the buttons
             pages = max(1, (len(children) + DRILL_PAGE - 1) // DRILL_PAGE)
             page = min(max(page, 0), pages - 1)
             children = children[page * DRILL_PAGE:(page + 1) * DRILL_PAGE]
@@ -121,7 +121,8 @@ def scope_or_none(context: BotContext) -> Where | None:
 async def show(update: Update, context: BotContext, where: Where, page: int = 0,
                clinic_index: int | None = None) -> None:
     node = await service.node(context.db, where, context.clock.today(), context.settings.bot_timezone)
-    await reply(update, node_text(context.t, node, page),
+    paged = node_address(node, clinic_index) is not None
+    await reply(update, node_text(context.t, node, page, paged),
                 reply_markup=node_keyboard(context.t, node, context, page, clinic_index))
 
 

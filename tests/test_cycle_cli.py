@@ -74,3 +74,5 @@ def test_rules():
     assert [current_year(date(2026, 11, 27)), current_year(date(2026, 12, 1)), current_year(date(2027, 1, 31)),
             current_year(date(2027, 2, 1))] == [2026, 2026, 2026, 2027]
     assert working_year(date(2027, 2, 10), last_years_evaluation_deadline=date(2027, 2, 28)) == 2026
+    # ... but never after this year's survey has opened.
+    assert working_year(date(2027, 5, 10), date(2027, 6, 30), survey_opens=date(2027, 2, 1)) == 2027

@@ -238,3 +238,36 @@ async def test_next_years_preparation_is_recorded_in_december(harness, db, unit_
     harness.set_today(date(2027, 2, 2))
     replies = await leader.send("/followup")
     assert replies[0].plain.startswith("ForBedring 2027") and "✅ 1. Prepare – 8 December 2026" in replies[0].plain
+
+
+async def test_a_step_begun_in_one_year_is_not_saved_into_the_next(harness, db, unit_team):
+    leader, _, _ = unit_team
+    harness.set_today(date(2027, 1, 29))
+    await leader.send("/followup")
+    await leader.press("Review with the parties")
+    await leader.press("Mark as done")
+    await leader.send("28.1")
+    harness.set_today(date(2027, 2, 1))  # the 2027 survey year begins before Save is pressed
+    replies = await leader.press("Save")
+    assert replies[0].plain.startswith("A new survey year has begun since you started; nothing was saved.")
+    async with db.session() as session:
+        assert (await session.exec(select(StepRecord))).all() == []
+
+
+async def test_a_rep_is_reminded_about_next_years_preparation_in_december(harness, db, unit_team):
+    from bot.jobs import sweep_if_due
+    from tests.test_reminders import at
+
+    leader, safety, _ = unit_team
+    harness.application.bot_data["sender"].per_chat = 0
+    harness.set_today(date(2026, 12, 1))
+    await leader.send("/followup")
+    await leader.press("Prepare ForBedring 2027")
+    await leader.press("⬜ Prepare")
+    await leader.press("Mark as done")
+    await leader.press("Today")
+    await leader.press("Save")
+    for day in (date(2026, 12, 7), date(2026, 12, 8)):
+        await sweep_if_due(harness.application, at(day, harness))
+    assert safety.last.plain.startswith("Påminningar\n\nSvaret ditt manglar framleis\n"
+                                        "Du vart spurd 1. desember 2026 om «Førebu» for Kirurgisk poliklinikk.")

@@ -239,3 +239,19 @@ async def test_a_draft_waits_while_the_leader_marks_a_step(harness, db, leader):
     await leader.press("Save")
     [measure] = await measures(db)
     assert (measure.title, measure.description) == ("Medarbeidersamtaler", "Alle får en samtale.")
+
+
+async def test_a_draft_set_aside_is_offered_again_by_newmeasure(harness, db, leader):
+    await leader.send("/newmeasure")
+    await leader.press("Leadership behaviour")
+    await leader.press("Improve")
+    replies = await leader.send("\x00\x00")  # nothing a person can see: refused like an empty title
+    assert replies[0].plain.startswith("That was empty. Please write something.")
+    await leader.send("Medarbeidersamtaler")
+    await leader.send("/followup")
+    await leader.press("Feedback meeting")
+    await leader.press("Mark as done")  # and then, instead of a date, a new measure
+    replies = await leader.send("/newmeasure")
+    assert "You have a measure you have not finished (“Medarbeidersamtaler”)" in replies[0].plain
+    replies = await leader.press("Continue")
+    assert replies[0].plain.startswith("What will you do, and how will you notice that it works?")

@@ -94,10 +94,13 @@ def shifted_one_year(dates: CycleDates) -> CycleDates:
     return replace(dates, year=dates.year + 1, **{name: move(getattr(dates, name)) for name in DATE_FIELDS})
 
 
-def working_year(today: date, last_years_evaluation_deadline: date) -> int:
+def working_year(today: date, last_years_evaluation_deadline: date, survey_opens: date | None = None) -> int:
     """The survey year being followed up today: last year's until its evaluation deadline
-    has passed (the last quarterly status and the evaluation fall in the new calendar year)."""
-    return today.year - 1 if today <= last_years_evaluation_deadline else today.year
+    has passed (the last quarterly status and the evaluation fall in the new calendar year),
+    and never after this year's survey has opened."""
+    if today <= last_years_evaluation_deadline and (survey_opens is None or today < survey_opens):
+        return today.year - 1
+    return today.year
 
 
 def preparing_next_year(today: date, working: int) -> bool:
@@ -108,7 +111,8 @@ def preparing_next_year(today: date, working: int) -> bool:
 
 def current_year(today: date) -> int:
     """The working year by the default dates, for views across trusts (roll-ups, exports)."""
-    return working_year(today, default_cycle(today.year - 1).evaluation_deadline)
+    last, this = default_cycle(today.year - 1), default_cycle(today.year)
+    return working_year(today, last.evaluation_deadline, this.survey_opens)
 
 
 def cycle_from(row) -> CycleDates:

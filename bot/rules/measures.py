@@ -20,12 +20,18 @@ STATUS_ICONS = {"planned": "🗓", "in_progress": "🔄", "done": "✅", "droppe
 EVALUATIONS = {"yes": N_("it worked"), "partly": N_("it partly worked"), "no": N_("it did not work")}
 
 
+def visible(text: str) -> str:
+    """The text as a person sees it: without the NUL characters storage drops, without outer spaces."""
+    return text.replace("\x00", "").strip()
+
+
 def text_problem(field: str, text: str) -> tuple[str, int] | None:
     """('empty'|'too_long', limit) when the text cannot be stored as it is; never cut silently."""
     limit = LIMITS[field]
-    if not text.strip():
+    text = visible(text)
+    if not text:
         return ("empty", limit)
-    if len(text.strip()) > limit:
+    if len(text) > limit:
         return ("too_long", limit)
     return None
 

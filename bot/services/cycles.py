@@ -137,7 +137,9 @@ async def copy_year(db: Database, from_year: int, trust_code: str | None = None,
 
 async def working_year_of_trust(session, trust_id: int, today: date) -> int:
     """The survey year the trust's units work on today, by the trust's own evaluation deadline."""
-    return working_year(today, (await cycle_for_trust(session, trust_id, today.year - 1)).evaluation_deadline)
+    last = await cycle_for_trust(session, trust_id, today.year - 1)
+    this = await cycle_for_trust(session, trust_id, today.year)
+    return working_year(today, last.evaluation_deadline, this.survey_opens)
 
 
 async def cycle_for_trust(session, trust_id: int, year: int) -> CycleDates:

@@ -21,6 +21,10 @@ class NotAllowed(Exception):
     """The person may not do this to this unit or object; logged by the caller."""
 
 
+class YearChanged(NotAllowed):
+    """A dialog begun in one survey year was finished after the next one began."""
+
+
 @dataclass
 class Overview:
     unit: UnitInfo
@@ -91,11 +95,12 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
     async with db.session() as session:
         followup = await _followup_now(session, unit_id, today)
         if year is not None and year != followup.year:
-            unit = await store.unit_info(session, unit_id)
             working = followup.year
             first = METHODS[followup.method].steps[0].key
+            if year < working:
+                raise YearChanged(f"mark {step_key!r} in {year} on unit {unit_id}; the working year is {working}")
             if not (year == working + 1 and step_key == first and preparing_next_year(today, working)):
-                raise NotAllowed(f"mark {step_key!r} in {year} on unit {unit.id}")
+                raise NotAllowed(f"mark {step_key!r} in {year} on unit {unit_id}")
             followup = await store.followup_for(session, unit_id, year)
         step = METHODS[followup.method].step(step_key)
         if step is None or step.completion != "marked":

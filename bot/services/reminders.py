@@ -48,8 +48,9 @@ async def sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules) ->
     today = now.astimezone(tz).date()
     due: list[nudges.Due] = []
     async with db.session() as session:
-        # From December the new year starts while last year's follow-up goes on.
-        for year in {current_year(today), current_year(today) - 1}:
+        # Years overlap: last year's answers may still be missing, and from December next year's
+        # preparation is asked about while this year's follow-up goes on.
+        for year in (current_year(today) - 1, current_year(today), current_year(today) + 1):
             for situation in await store.situations(session, year, _cycle_of, nudges.UnitSituation,
                                                     nudges.OpenMeasure, nudges.PendingAnswer):
                 due += nudges.due_reminders(situation, today, rules)
