@@ -154,7 +154,7 @@ async def run(url: str) -> None:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     node = await timed("national /progress", lambda: progress.node(db, national, TODAY, TZ), repeat=7)
     await timed("per-trust /progress", lambda: progress.node(db, one_trust, TODAY, TZ), repeat=7)
-    await timed("national /overdue", lambda: progress.overdue(db, national, TODAY), repeat=1)
+    await timed("national /overdue", lambda: progress.overdue(db, national, TODAY, TZ), repeat=1)
     data = await timed("national /export (XLSX)", lambda: export.xlsx(db, national, TODAY), repeat=1)
     await timed("per-trust /export (XLSX)", lambda: export.xlsx(db, one_trust, TODAY), repeat=1)
     # Peak RSS, not tracemalloc: tracing every allocation would slow openpyxl several times over.

@@ -162,7 +162,8 @@ async def target(context: BotContext, parts: list[str]) -> Where | None:
 # --- /overdue ---
 
 STEP_NAMES = {"review": N_("review with the parties"), "feedback": N_("feedback meeting"),
-              "areas": N_("areas to preserve and improve"), "plan": N_("plan")}
+              "areas": N_("areas to preserve and improve"), "plan": N_("plan"),
+              "status": N_("quarterly status of the measures")}
 
 
 async def show_overdue(update: Update, context: BotContext, page: int) -> None:
@@ -170,7 +171,7 @@ async def show_overdue(update: Update, context: BotContext, page: int) -> None:
     scope = scope_or_none(context)
     if scope is None:
         return await refuse(update, context, "see overdue units")
-    units = await service.overdue(context.db, scope, context.clock.today())
+    units = await service.overdue(context.db, scope, context.clock.today(), context.settings.bot_timezone)
     if not units:
         return await reply(update, t._("Nothing is overdue. 🎉"))
     pages = (len(units) + PAGE - 1) // PAGE

@@ -208,6 +208,23 @@ async def unit_rows(session: AsyncSession, where: Where, year: int, today: date)
     return await session.stream(_filter(query, where))
 
 
+async def units_with_stale_measures(session: AsyncSession, where: Where, year: int, since: datetime,
+                                    trust_ids: list[int]) -> dict[int, int]:
+    """Per unit of these trusts: open measures with no status update since `since`."""
+    recent = (select(MeasureEvent.measure_id.label("mid"))
+              .where(MeasureEvent.at >= since, MeasureEvent.field.in_(("status", "quarterly")))
+              .distinct().subquery("recent"))
+    query = (select(Measure.unit_id, func.count())
+             .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
+             .join(HealthTrust, HealthTrust.id == Unit.trust_id)
+             .outerjoin(recent, recent.c.mid == Measure.id)
+             .where(recent.c.mid.is_(None), Measure.year == year, Unit.trust_id.in_(trust_ids),
+                    or_(Measure.proposal.is_(None), Measure.proposal == "accepted"),
+                    Measure.status.in_(("planned", "in_progress")))
+             .group_by(Measure.unit_id))
+    return {unit_id: n for unit_id, n in (await session.exec(_filter(query, where))).all()}
+
+
 async def measure_rows(session: AsyncSession, where: Where, year: int):
     """Every measure in scope with its unit and its last update, streamed."""
     last = (select(func.max(MeasureEvent.at)).where(MeasureEvent.measure_id == Measure.id)

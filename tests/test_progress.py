@@ -138,7 +138,9 @@ async def test_overdue_oldest_first(harness, db, known):
     assert lines[1:] == [
         "Medisinsk post Førde (Helse Førde) – since 29 April 2026: review with the parties, feedback meeting, "
         "areas to preserve and improve, plan",
-        "Kirurgisk poliklinikk (Helse Bergen) – since 15 May 2026: feedback meeting, areas to preserve and improve",
+        # Its open measure was last updated on 1 August, before the status date of 15 September.
+        "Kirurgisk poliklinikk (Helse Bergen) – since 15 May 2026: feedback meeting, areas to preserve and improve, "
+        "quarterly status of the measures",
         "Akuttmottaket (Oslo universitetssykehus) – since 15 May 2026: areas to preserve and improve, plan, 1 measure",
         "Medisinsk sengepost 1 (Helse Bergen) – since 1 September 2026: 1 measure",
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from bot.rules.cycle import CycleDates
 from bot.rules.methods import Method, Step
@@ -36,6 +36,11 @@ def _both(kinds: dict[str, date]) -> date | None:
     if "preserve" in kinds and "improve" in kinds:
         return max(kinds["preserve"], kinds["improve"])
     return None
+
+
+# How long after a quarterly status date a unit has to give its measures a status before
+# /overdue lists it.
+STATUS_GRACE = timedelta(days=14)
 
 
 def last_status_date(cycle: CycleDates, today: date) -> date | None:

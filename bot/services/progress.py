@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.rules.cycle import CycleDates, current_year, cycle_from, default_cycle
-from bot.rules.progress import last_status_date
+from bot.rules.progress import STATUS_GRACE, last_status_date
 from storage import cycles, progress as store
 from storage.database import Database
 from storage.progress import Figures, Where
@@ -80,11 +80,22 @@ class OverdueUnit:
     overdue_measures: int
 
 
-async def overdue(db: Database, where: Where, today: date) -> list[OverdueUnit]:
+async def overdue(db: Database, where: Where, today: date, tz) -> list[OverdueUnit]:
     """Units with overdue steps or measures, oldest first."""
     year = current_year(today)
     async with db.session() as session:
         cycles = await cycles_by_trust(session, await store.trusts_in(session, where), year)
+        # Quarterly status: open measures without a status since the last status date, once the grace is over.
+        status_due: dict[date, list[int]] = {}
+        for trust_id, cycle in cycles.items():
+            last = last_status_date(cycle, today)
+            if last is not None and last + STATUS_GRACE <= today:
+                status_due.setdefault(last, []).append(trust_id)
+        stale: dict[int, date] = {}
+        for last, trust_ids in status_due.items():
+            for unit_id in await store.units_with_stale_measures(session, where, year, store.start_of(last, tz),
+                                                                 trust_ids):
+                stale[unit_id] = last + STATUS_GRACE
         result = []
         rows = [row async for batch in (await store.unit_rows(session, where, year, today)).partitions(2000)
                 for row in batch]
@@ -99,6 +110,8 @@ async def overdue(db: Database, where: Where, today: date) -> list[OverdueUnit]:
                                     ("plan", submitted, cycle.plan_deadline)):
                 if not done and due < today:
                     late.append((step, due))
+            if unit_id in stale:
+                late.append(("status", stale[unit_id]))
             if not late and not overdue_count:
                 continue
             dates = [due for _, due in late] + ([oldest] if oldest else [])
