@@ -13,7 +13,7 @@ from telegram import InputFile, Update
 from bot.i18n import N_, Translator
 from bot.identity import BotContext, members_only, reply
 from bot.rules.access import may_view_unit
-from bot.rules.progress_scope import widest_scope, within
+from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export
 from bot.services import progress as service
 from bot.services.progress import Node
@@ -114,8 +114,10 @@ def may_open_plan(context: BotContext, node: Node, unit_id: int) -> bool:
     return may_view_unit(context.memberships, unit_id, node.where.trust_id, node.where.region_id)
 
 
-def scope_or_none(context: BotContext) -> Where | None:
-    return widest_scope(context.memberships)
+async def scope_or_none(context: BotContext) -> Where | None:
+    """The person's whole scope as one (several trusts or regions become their units)."""
+    found = scopes(context.memberships)
+    return await service.union_of(context.db, found) if found else None
 
 
 async def show(update: Update, context: BotContext, where: Where, page: int = 0,
@@ -128,10 +130,16 @@ async def show(update: Update, context: BotContext, where: Where, page: int = 0,
 
 @members_only
 async def progress_command(update: Update, context: BotContext) -> None:
-    scope = scope_or_none(context)
-    if scope is None:
+    found = scopes(context.memberships)
+    if not found:
         return await refuse(update, context, "see progress")
-    await show(update, context, scope)
+    if len(found) == 1:
+        return await show(update, context, found[0])
+    # Several trusts or regions: ask which, with the same buttons as the drill-down.
+    titles = await service.titles_of(context.db, found)
+    rows = [[Button(title, callback_data=f"pg:t:{w.trust_id}" if w.trust_id else f"pg:r:{w.region_id}")]
+            for title, w in zip(titles, found)]
+    await reply(update, context.t._("Which health trust or region?"), reply_markup=Keyboard(rows))
 
 
 @members_only
@@ -143,9 +151,8 @@ async def drill_button(update: Update, context: BotContext) -> None:
     page = 0
     if len(parts) > 3 and parts[-1].startswith("p") and parts[-1][1:].isdigit():
         page = int(parts.pop()[1:])
-    scope = scope_or_none(context)
     where = await target(context, parts)
-    if scope is None or where is None or not within(scope, where.region_id, where.trust_id):
+    if where is None or not within_any(scopes(context.memberships), where.region_id, where.trust_id):
         return await refuse(update, context, f"drill down with {query.data!r}")
     await context.answer_press(update)
     clinic_index = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
@@ -168,7 +175,7 @@ STEP_NAMES = {"review": N_("review with the parties"), "feedback": N_("feedback 
 
 async def show_overdue(update: Update, context: BotContext, page: int) -> None:
     t = context.t
-    scope = scope_or_none(context)
+    scope = await scope_or_none(context)
     if scope is None:
         return await refuse(update, context, "see overdue units")
     units = await service.overdue(context.db, scope, context.clock.today(), context.settings.bot_timezone)
@@ -208,7 +215,7 @@ async def overdue_button(update: Update, context: BotContext) -> None:
 @members_only
 async def export_command(update: Update, context: BotContext) -> None:
     """/export (XLSX) or /export csv, for the person's scope."""
-    scope = scope_or_none(context)
+    scope = await scope_or_none(context)
     if scope is None:
         return await refuse(update, context, "export")
     today, chat = context.clock.today(), update.effective_chat
@@ -224,7 +231,7 @@ async def export_command(update: Update, context: BotContext) -> None:
 @members_only
 async def chart_command(update: Update, context: BotContext) -> None:
     """/chart (step completion per region, trust or clinic) or /chart weeks (over the year)."""
-    scope = scope_or_none(context)
+    scope = await scope_or_none(context)
     if scope is None:
         return await refuse(update, context, "see charts")
     t, today = context.t, context.clock.today()

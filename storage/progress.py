@@ -261,6 +261,11 @@ async def done_per_day(session: AsyncSession, where: Where, year: int) -> dict[s
     return result
 
 
+async def unit_ids_in(session: AsyncSession, where: Where) -> list[int]:
+    query = select(Unit.id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+    return list((await session.exec(_filter(query, where))).all())
+
+
 async def unit_count(session: AsyncSession, where: Where) -> int:
     query = select(func.count()).select_from(Unit).join(HealthTrust, HealthTrust.id == Unit.trust_id)
     return (await session.exec(_filter(query, where))).one()

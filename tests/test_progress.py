@@ -246,3 +246,20 @@ async def test_a_trust_with_many_units_is_paged(harness, db, tmp_path):
     assert len([b for b in replies[0].buttons if b["callback_data"].startswith("pl:")]) == 5
     replies = await leader_group.press("Enhet 33 (0%)")
     assert replies[0].plain.startswith("Action plan 2026 · Enhet 33")
+
+
+async def test_a_leader_group_member_of_two_trusts_sees_both(harness, db, known):
+    nina = await harness.member(954, "leader", "Nina", scope="trust", place="HB")
+    await nina.send(f"/start {await harness.invite('leader', scope='trust', place='OUS')}")
+    replies = await nina.send("/progress")
+    assert replies[0].plain == "Which health trust or region?"
+    assert [b["text"] for b in replies[0].buttons] == ["Helse Bergen", "Oslo universitetssykehus"]
+    replies = await nina.press("Oslo universitetssykehus")
+    assert replies[0].plain.startswith("Progress 2026 · Oslo universitetssykehus\nUnits: 1")
+    async with db.session() as session:
+        forde = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HFD"))).one()
+    await nina.press_data(f"pg:t:{forde}")
+    assert nina.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    await nina.send("/export")
+    workbook = load_workbook(io.BytesIO(harness.telegram.files[-1][2]))
+    assert sorted(r[3] for r in list(workbook["Unit progress"].values)[1:]) == ["AKUTT", "KIRPOL", "MED1"]

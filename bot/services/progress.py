@@ -29,6 +29,23 @@ class Node:
     clinics: list[str] = field(default_factory=list)
 
 
+async def union_of(db: Database, wheres: list[Where]) -> Where:
+    """Several places as one scope: their units (for the overdue list, exports and charts)."""
+    if len(wheres) == 1:
+        return wheres[0]
+    ids: set[int] = set()
+    async with db.session() as session:
+        for where in wheres:
+            ids.update(await store.unit_ids_in(session, where))
+    return Where(unit_ids=tuple(sorted(ids)))
+
+
+async def titles_of(db: Database, wheres: list[Where]) -> list[str]:
+    async with db.session() as session:
+        return [trust or region or "" for region, trust in
+                [await store.names(session, w.region_id, w.trust_id) for w in wheres]]
+
+
 def level_of(where: Where) -> str:
     if where.unit_ids is not None:
         return "units"
