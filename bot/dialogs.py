@@ -49,11 +49,14 @@ KEPT_ASIDE = "measure"
 ASIDE = "_set_aside"
 
 
-def set_aside(context: BotContext) -> Dialog | None:
-    """The measure draft the open dialog holds aside, if any."""
-    state = context.dialog_state
+def _aside_of(state) -> Dialog | None:
     aside = json.loads(state.data).get(ASIDE) if state is not None else None
     return Dialog(aside["dialog"], aside["step"], aside["token"], aside["data"]) if aside else None
+
+
+def set_aside(context: BotContext) -> Dialog | None:
+    """The measure draft the open dialog holds aside, if any."""
+    return _aside_of(context.dialog_state)
 
 
 async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog:
@@ -75,10 +78,8 @@ async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog
 async def end(context: BotContext) -> bool:
     """End the open dialog; a measure draft set aside by it is open again."""
     async with context.db.session() as session:
-        state = await store.get(session, context.person.id)
-        aside = json.loads(state.data).get(ASIDE) if state is not None else None
+        aside = _aside_of(await store.get(session, context.person.id))
         if aside is None:
             return await store.clear(session, context.person.id)
-        await store.put(session, context.person.id, aside["dialog"], aside["step"], aside["token"], aside["data"],
-                        context.clock.now())
+        await store.put(session, context.person.id, aside.name, aside.step, aside.token, aside.data, context.clock.now())
         return True

@@ -21,6 +21,13 @@ async def refuse(update: Update, context: BotContext, what: str) -> None:
         await reply(update, text)
 
 
+def page_of(items: list, page: int, size: int) -> tuple[list, int, int]:
+    """(the items on `page`, the page clamped to what exists, the number of pages)."""
+    pages = max(1, (len(items) + size - 1) // size)
+    page = min(max(page, 0), pages - 1)
+    return items[page * size:(page + 1) * size], page, pages
+
+
 def callback_int(data: str, index: int = 1) -> int | None:
     """The number at `index` in callback data like 'me:812:...', or None."""
     parts = data.split(":")

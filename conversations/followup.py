@@ -72,7 +72,7 @@ def overview_text(t: Translator, ov: Overview) -> str:
     if ov.early:
         lines.append(t._("Next year's preparation can be recorded now; the rest of {year} starts when this "
                          "year's follow-up ends.", year=ov.year))
-    for number, state in enumerate(ov.states[:1] if ov.early else ov.states, 1):
+    for number, state in enumerate(ov.open_states, 1):
         title = t._(state.step.title)
         if state.done:
             when = f" – {t.date(state.done_on)}" if state.done_on else ""
@@ -97,9 +97,8 @@ def year_suffix(ov: Overview) -> str:
 
 
 def localized_overview_keyboard(t: Translator, ov: Overview) -> Keyboard:
-    states = ov.states[:1] if ov.early else ov.states
     buttons = [Button(f"{'✅' if s.done else '⬜'} {t._(s.step.title)}",
-                      callback_data=f"fs:{ov.unit.id}:{s.step.key}{year_suffix(ov)}") for s in states]
+                      callback_data=f"fs:{ov.unit.id}:{s.step.key}{year_suffix(ov)}") for s in ov.open_states]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     if ov.preparing:
         rows.append([Button(t._(L_PREPARE_NEXT, year=ov.preparing), callback_data=f"fu:{ov.unit.id}:{ov.preparing}")])
@@ -159,7 +158,7 @@ async def show_step(update: Update, context: BotContext, unit_id: int, step_key:
     ov = ov or await load_overview(update, context, unit_id)
     if ov is None:
         return
-    state = next((s for s in (ov.states[:1] if ov.early else ov.states) if s.step.key == step_key), None)
+    state = next((s for s in ov.open_states if s.step.key == step_key), None)
     if state is None:
         await refuse(update, context, f"open step {step_key!r}")
         return
@@ -253,8 +252,8 @@ async def mark_start(update: Update, context: BotContext) -> None:
     ov = await load_overview(update, context, int(parts[1]), int(parts[3]) if len(parts) == 4 else None)
     if ov is None:
         return
-    step = ov.method.step(parts[2])
-    if step is None or step.completion != "marked" or (ov.early and step != ov.method.steps[0]):
+    step = next((s.step for s in ov.open_states if s.step.key == parts[2]), None)
+    if step is None or step.completion != "marked":
         await refuse(update, context, f"mark step {parts[2]!r}")
         return
     await answer_query(update, context)

@@ -17,7 +17,7 @@ from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export
 from bot.services import progress as service
 from bot.services.progress import Node
-from conversations.common import refuse
+from conversations.common import page_of, refuse
 from storage.progress import Where
 
 PAGE = 10
@@ -52,9 +52,7 @@ def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> 
         lines.append("")
         children = node.children
         if paged:  # the same page as the buttons
-            pages = max(1, (len(children) + DRILL_PAGE - 1) // DRILL_PAGE)
-            page = min(max(page, 0), pages - 1)
-            children = children[page * DRILL_PAGE:(page + 1) * DRILL_PAGE]
+            children, page, pages = page_of(children, page, DRILL_PAGE)
             if pages > 1:
                 lines.append(t._(L_PAGE, page=page + 1, pages=pages))
         for child in children:
@@ -82,9 +80,9 @@ def node_keyboard(t: Translator, node: Node, context: BotContext, page: int = 0,
                   clinic_index: int | None = None) -> Keyboard:
     rows = []
     address = node_address(node, clinic_index)
-    pages = max(1, (len(node.children) + DRILL_PAGE - 1) // DRILL_PAGE) if address else 1
-    page = min(max(page, 0), pages - 1)
-    shown = node.children[page * DRILL_PAGE:(page + 1) * DRILL_PAGE] if address else node.children[:DRILL_PAGE]
+    shown, page, pages = page_of(node.children, page if address else 0, DRILL_PAGE)
+    if not address:
+        pages = 1  # nothing to page back to: the top shows the first page only
     for child in shown:
         label = f"{str(child.name) or '–'} ({share(t, child.submitted, child.units)})"[:60]
         if node.child_level == "region":
@@ -181,10 +179,9 @@ async def show_overdue(update: Update, context: BotContext, page: int) -> None:
     units = await service.overdue(context.db, scope, context.clock.today(), context.settings.bot_timezone)
     if not units:
         return await reply(update, t._("Nothing is overdue. 🎉"))
-    pages = (len(units) + PAGE - 1) // PAGE
-    page = min(max(page, 0), pages - 1)
+    shown, page, pages = page_of(units, page, PAGE)
     lines = [f"<b>{t._(L_OVERDUE)}</b> · {t._(L_PAGE, page=page + 1, pages=pages)}"]
-    for u in units[page * PAGE:(page + 1) * PAGE]:
+    for u in shown:
         what = [t._(STEP_NAMES[s]) for s in u.steps]
         if u.overdue_measures:
             what.append(t.ngettext("{n} measure", "{n} measures", u.overdue_measures))

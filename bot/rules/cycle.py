@@ -109,6 +109,12 @@ def preparing_next_year(today: date, working: int) -> bool:
     return today >= date(working, 12, 1)
 
 
+def year_open(year: int, working: int, today: date) -> bool:
+    """May a unit's year be looked at and worked on today: its working year, or (only its
+    first step) the next year while that is being prepared."""
+    return year == working or (year == working + 1 and preparing_next_year(today, working))
+
+
 def current_year(today: date) -> int:
     """The working year by the default dates, for views across trusts (roll-ups, exports)."""
     last, this = default_cycle(today.year - 1), default_cycle(today.year)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
-from bot.rules.cycle import CycleDates, preparing_next_year
+from bot.rules.cycle import CycleDates, preparing_next_year, year_open
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
@@ -44,6 +44,11 @@ class Overview:
     early: bool = False
 
     @property
+    def open_states(self) -> list[progress.StepState]:
+        """The steps that may be shown and worked on: all, or in the next year only its first."""
+        return self.states[:1] if self.early else self.states
+
+    @property
     def next(self) -> progress.StepState | None:
         return progress.next_step(self.states)
 
@@ -66,7 +71,7 @@ async def overview(db: Database, memberships, unit_id: int, today: date, tz, yea
             raise NotAllowed(f"view unit {unit_id}")
         working = await working_year_of_trust(session, unit.trust_id, today)
         year = year or working
-        if year != working and not (year == working + 1 and preparing_next_year(today, working)):
+        if not year_open(year, working, today):
             raise NotAllowed(f"view year {year} of unit {unit_id}")
         followup = await store.followup_for(session, unit_id, year)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
@@ -95,11 +100,10 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
     async with db.session() as session:
         followup = await _followup_now(session, unit_id, today)
         if year is not None and year != followup.year:
-            working = followup.year
+            if year < followup.year:
+                raise YearChanged(f"mark {step_key!r} in {year} on unit {unit_id}; now {followup.year}")
             first = METHODS[followup.method].steps[0].key
-            if year < working:
-                raise YearChanged(f"mark {step_key!r} in {year} on unit {unit_id}; the working year is {working}")
-            if not (year == working + 1 and step_key == first and preparing_next_year(today, working)):
+            if not (year_open(year, followup.year, today) and step_key == first):
                 raise NotAllowed(f"mark {step_key!r} in {year} on unit {unit_id}")
             followup = await store.followup_for(session, unit_id, year)
         step = METHODS[followup.method].step(step_key)
