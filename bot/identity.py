@@ -35,6 +35,13 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         self.t: Translator = translator(application.bot_data["settings"].default_language)
         self.press_answered = False
 
+    async def tell(self, update: Update, text: str) -> None:
+        """A refusal or a warning: a pop-up on a button press not yet answered, else in the chat."""
+        if update.callback_query and not self.press_answered:
+            await self.answer_press(update, text, show_alert=True)
+        else:
+            await reply(update, text)
+
     async def answer_press(self, update: Update, text: str | None = None, show_alert: bool = False) -> None:
         """Answer a button press (Telegram takes one answer per press); remembered, so that
         a later refusal knows to write in the chat instead."""
@@ -123,10 +130,7 @@ def members_only(handler):
                 "I don't know you yet. To use this bot you need an invite link from your "
                 "leader or the administrator in your health trust."
             )
-            if update.callback_query:
-                await context.answer_press(update, text, show_alert=True)
-            else:
-                await reply(update, text)
+            await context.tell(update, text)
             return None
         return await handler(update, context)
 

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 
-from bot.identity import BotContext, reply
+from bot.identity import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -14,11 +14,7 @@ log = logging.getLogger(__name__)
 async def refuse(update: Update, context: BotContext, what: str) -> None:
     """Someone asked for something that is not theirs: say so, change nothing, log it."""
     log.warning("refused: user %s tried to %s", update.effective_user.id, what)
-    text = context.t._("You cannot do that for this unit.")
-    if update.callback_query and not context.press_answered:
-        await context.answer_press(update, text, show_alert=True)
-    else:  # a press can be answered only once: after that, the refusal goes in the chat
-        await reply(update, text)
+    await context.tell(update, context.t._("You cannot do that for this unit."))
 
 
 def page_of(items: list, page: int, size: int) -> tuple[list, int, int]:
@@ -36,11 +32,7 @@ def callback_int(data: str, index: int = 1) -> int | None:
 
 async def old_dialog_button(update: Update, context: BotContext) -> None:
     """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
-    text = context.t._("That button belongs to something you already finished or cancelled.")
-    if context.press_answered:
-        await reply(update, text)
-    else:
-        await context.answer_press(update, text, show_alert=True)
+    await context.tell(update, context.t._("That button belongs to something you already finished or cancelled."))
 
 
 async def open_by_id(update: Update, context: BotContext, show) -> None:

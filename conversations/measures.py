@@ -16,11 +16,10 @@ from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
 from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
 from bot.rules.dates import DateParseError, parse_date
-from bot.rules.measures import EVALUATIONS, STATUS_ICONS, STATUSES
+from bot.rules.measures import EVALUATIONS, QUICK_STATUS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed
-from bot.services.reminders import QUICK_STATUS
 from conversations import units
 from conversations.common import callback_int, open_by_id, refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal

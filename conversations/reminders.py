@@ -12,13 +12,13 @@ from telegram import Update
 
 from bot.identity import BotContext, members_only, reply
 from bot.notify import notify
+from bot.rules.measures import QUICK_STATUS
 from bot.rules.nudges import GROUPS, REMINDERS_TITLE
 from bot.services import followup as followup_service
 from bot.services import measures as measure_service
 from bot.services import profile
 from bot.services import reminders as service
 from bot.services.followup import NotAllowed
-from bot.services.reminders import QUICK_STATUS
 from conversations.common import callback_int, refuse
 
 SNOOZE_DAYS = 7

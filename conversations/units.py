@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.identity import BotContext, reply
 from bot.rules.access import units_with_role
-
-log = logging.getLogger(__name__)
+from conversations.common import refuse
 
 UnitAction = Callable[[Update, BotContext, int], Awaitable[None]]
 
@@ -43,8 +41,7 @@ async def unit_chosen(update: Update, context: BotContext) -> None:
     entry = _ACTIONS.get(purpose)
     # The choice is checked again: the button could be old or forged.
     if entry is None or not unit_text.isdigit() or int(unit_text) not in units_with_role(context.memberships, entry[0]):
-        log.warning("refused: user %s chose unit with %r", update.effective_user.id, query.data)
-        await context.answer_press(update, context.t._("You cannot do that for this unit."), show_alert=True)
+        await refuse(update, context, f"choose a unit with {query.data!r}")
         return
     await context.answer_press(update)
     await entry[1](update, context, int(unit_text))

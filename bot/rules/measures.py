@@ -17,6 +17,13 @@ STATUSES = {
 }
 STATUS_ICONS = {"planned": "🗓", "in_progress": "🔄", "done": "✅", "dropped": "✖"}
 
+# The one-tap answers of the quarterly status reminder.
+QUICK_STATUS = {
+    "done": N_("Done"),
+    "on_track": N_("On track"),
+    "stuck": N_("Stuck"),
+    "dropped": N_("Dropped"),
+}
 EVALUATIONS = {"yes": N_("it worked"), "partly": N_("it partly worked"), "no": N_("it did not work")}
 
 

@@ -9,11 +9,12 @@ from html import escape
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 
-from bot.i18n import N_, Translator, translator
+from bot.i18n import Translator, translator
 from bot.outbox import markup_json
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
 from bot.rules.methods import FORBEDRING
+from bot.rules.measures import QUICK_STATUS
 from bot.rules.workdays import next_reminder_time
 from bot.services.cycles import cycle_for_trust
 from bot.settings import Settings
@@ -162,14 +163,6 @@ async def _reminder_detail(session, t: Translator, r: Reminder, units, measures,
     return (t._("{unit}: some measures are not evaluated yet; the deadline is {date}.", unit=name,
                 date=t.date(cycle.evaluation_deadline)),
             [[Button(t._("The measures"), callback_data=f"ml:{unit_id}")]])
-
-
-QUICK_STATUS = {
-    "done": N_("Done"),
-    "on_track": N_("On track"),
-    "stuck": N_("Stuck"),
-    "dropped": N_("Dropped"),
-}
 
 
 async def due_for_catch_up(db: Database, now: datetime, tz, at) -> bool:
