@@ -19,6 +19,14 @@ async def unit_team(harness):
     return leader, safety, union
 
 
+async def mark(leader, step: str, day: str | None = None, button: str = "Mark as done"):
+    """From the follow-up overview: open the step, mark it (on `day`, or today) and save."""
+    await leader.press(step)
+    await leader.press(button)
+    await (leader.send(day) if day else leader.press("Today"))
+    return await leader.press("Save")
+
+
 async def test_leader_sees_the_year_and_marks_a_step_the_reps_confirm(harness, db, unit_team):
     leader, safety, union = unit_team
     replies = await leader.send("/followup")
@@ -158,10 +166,7 @@ async def test_forged_steps_and_answers_that_do_not_fit_are_refused(harness, db,
         refusals = [r.plain for r in replies] + [a.get("text") for a in leader.callback_answers()[-1:]]
         assert "You cannot do that for this unit." in refusals, forged
     await leader.press_data(f"fu:{unit_id}")
-    await leader.press("Prepare")
-    await leader.press("Mark as done")
-    await leader.press("Today")
-    await leader.press("Save")
+    await mark(leader, "Prepare")
     async with db.session() as session:
         confirmation = (await session.exec(select(Confirmation).where(Confirmation.role == "safety_rep"))).one()
     # "acknowledged" is an answer about the plan, not about a step.
@@ -185,18 +190,12 @@ async def test_an_unexpected_error_is_answered_in_the_persons_language(harness, 
 async def test_asking_again_never_hides_an_objection(harness, db, unit_team):
     leader, safety, _ = unit_team
     await leader.send("/followup")
-    await leader.press("Review with the parties")
-    await leader.press("Mark as done")
-    await leader.send("28.4")
-    await leader.press("Save")
+    await mark(leader, "Review with the parties", "28.4")
     await safety.press(safety.last.buttons[1]["text"])  # "I was not involved", in Nynorsk
     await safety.send("Eg var på kurs den dagen.")
     # The leader changes the date: the reps are asked again, and the objection stays on show.
     await leader.send("/followup")
-    await leader.press("Review with the parties")
-    await leader.press("Change date or parties")
-    await leader.send("29.4")
-    replies = await leader.press("Save")
+    replies = await mark(leader, "Review with the parties", "29.4", button="Change date or parties")
     overview = replies[1].plain
     assert "… safety representative Ola: not answered yet" in overview
     assert "⚠ before the leader changed it: was not involved – «Eg var på kurs den dagen.»" in overview
@@ -219,10 +218,7 @@ async def test_next_years_preparation_is_recorded_in_december(harness, db, unit_
     replies = await leader.press("Prepare ForBedring 2027")
     assert replies[0].plain.startswith("ForBedring 2027 · Kirurgisk poliklinikk\nNext year's preparation")
     assert [b["text"] for b in replies[0].buttons] == ["⬜ Prepare", "⬅ Back"]
-    await leader.press("⬜ Prepare")
-    await leader.press("Mark as done")
-    await leader.send("8.12")
-    replies = await leader.press("Save")
+    replies = await mark(leader, "⬜ Prepare", "8.12")
     assert replies[0].plain.startswith("Saved: “Prepare” done 8 December 2026.")
     assert "✅ 1. Prepare – 8 December 2026" in replies[1].plain and replies[1].plain.startswith("ForBedring 2027")
     assert safety.last.plain.startswith("Kari har merkt «Førebu» som ferdig (8. desember 2026)")
@@ -263,10 +259,7 @@ async def test_a_rep_is_reminded_about_next_years_preparation_in_december(harnes
     harness.set_today(date(2026, 12, 1))
     await leader.send("/followup")
     await leader.press("Prepare ForBedring 2027")
-    await leader.press("⬜ Prepare")
-    await leader.press("Mark as done")
-    await leader.press("Today")
-    await leader.press("Save")
+    await mark(leader, "⬜ Prepare")
     for day in (date(2026, 12, 7), date(2026, 12, 8)):
         await sweep_if_due(harness.application, at(day, harness))
     assert safety.last.plain.startswith("Påminningar\n\nSvaret ditt manglar framleis\n"

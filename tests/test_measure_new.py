@@ -21,6 +21,14 @@ async def measures(db):
         return list((await session.exec(select(Measure))).all())
 
 
+async def begin_draft(leader, title: str = "Medarbeidersamtaler"):
+    """/newmeasure up to the title: Leadership behaviour, Improve, `title`."""
+    await leader.send("/newmeasure")
+    await leader.press("Leadership behaviour")
+    await leader.press("Improve")
+    return await leader.send(title)
+
+
 async def test_register_a_measure_step_by_step(harness, db, leader):
     replies = await leader.send("/newmeasure")
     assert replies[0].plain == "Which theme is the measure about?"
@@ -83,10 +91,7 @@ async def test_back_change_a_field_and_limits(harness, db, leader):
 
 
 async def test_restart_mid_registration_resumes_at_the_same_step(harness, db, leader):
-    await leader.send("/newmeasure")
-    await leader.press("Leadership behaviour")
-    await leader.press("Improve")
-    await leader.send("Medarbeidersamtaler")
+    await begin_draft(leader)
     await harness.restart()
     # The next typed text is the description, as before the restart.
     replies = await leader.send("Alle får en samtale før sommeren.")
@@ -168,10 +173,7 @@ async def test_saving_and_closing_the_draft_are_one_transaction(harness, db, lea
     Save pressed again on the same card saves nothing more."""
     from bot.services import measures as measure_service
 
-    await leader.send("/newmeasure")
-    await leader.press("Leadership behaviour")
-    await leader.press("Improve")
-    await leader.send("Medarbeidersamtaler")
+    await begin_draft(leader)
     await leader.send("Alle får en samtale.")
     await leader.send("Leder")
     await leader.send("1.12.2026")
@@ -205,10 +207,7 @@ async def test_saving_and_closing_the_draft_are_one_transaction(harness, db, lea
 
 
 async def test_invisible_nul_characters_are_dropped_on_every_database(harness, db, leader):
-    await leader.send("/newmeasure")
-    await leader.press("Leadership behaviour")
-    await leader.press("Improve")
-    await leader.send("Medarbeider\x00samtaler")
+    await begin_draft(leader, "Medarbeider\x00samtaler")
     await leader.send("Alle\x00 får en samtale.")
     await leader.send("Leder")
     await leader.send("1.12.2026")
@@ -218,10 +217,7 @@ async def test_invisible_nul_characters_are_dropped_on_every_database(harness, d
 
 
 async def test_a_draft_waits_while_the_leader_marks_a_step(harness, db, leader):
-    await leader.send("/newmeasure")
-    await leader.press("Leadership behaviour")
-    await leader.press("Improve")
-    await leader.send("Medarbeidersamtaler")
+    await begin_draft(leader)
     # Something else first: the feedback meeting was held today.
     await leader.send("/followup")
     await leader.press("Feedback meeting")
