@@ -2,26 +2,23 @@
 
 `load_identity` runs first for every update (group -100 in bot/app.py). It
 puts the person, their memberships and their translator on the context;
-handlers then ask bot/rules/access.py what this person may do.
+handlers then ask bot/rules/access.py what this person may do. Replying lives
+in bot/replies.py, the members-only guard in bot/guards.py.
 """
 
 from __future__ import annotations
-
-import functools
-import logging
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Translator, translator
+from bot.replies import reply
 from bot.rules.language import guess_language
 from storage import dialogs, people
 from storage.database import Database
 from storage.models import DialogState, Person
 from storage.people import MembershipView
-
-log = logging.getLogger(__name__)
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -86,52 +83,3 @@ async def load_identity(update: Update, context: BotContext) -> None:
         person.language if person else guess_language(user.language_code, context.settings.default_language)
     )
 
-
-MESSAGE_LIMIT = 4000  # Telegram's is 4096; leave room
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split at line breaks so that no part is longer than Telegram allows.
-    Lines are whole, so an HTML tag (never spanning lines here) is never cut."""
-    parts, current = [], ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single over-long line: cut at the limit
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    parts.append(current)
-    return [p for p in parts if p.strip()] or [text]
-
-
-async def reply(update: Update, text: str, reply_markup=None) -> None:
-    """Answer in the chat the update came from, whether a message or a button press;
-    long answers go as several messages, the buttons on the last."""
-    parts = split_message(text)
-    for part in parts[:-1]:
-        await update.effective_chat.send_message(part)
-    await update.effective_chat.send_message(parts[-1], reply_markup=reply_markup)
-
-
-def members_only(handler):
-    """Refuse, with a clear answer, anyone who holds no membership."""
-
-    @functools.wraps(handler)
-    async def wrapper(update: Update, context: BotContext):
-        if not context.is_member:
-            log.info("refused %s for user %s: not a member", handler.__name__, update.effective_user.id)
-            text = context.t._(
-                "I don't know you yet. To use this bot you need an invite link from your "
-                "leader or the administrator in your health trust."
-            )
-            await context.tell(update, text)
-            return None
-        return await handler(update, context)
-
-    return wrapper

@@ -8,7 +8,9 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
-from bot.identity import BotContext, members_only, reply
+from bot.guards import members_only
+from bot.identity import BotContext
+from bot.replies import reply
 from bot.rules.access import is_leader_of
 from bot.rules.themes import KINDS, THEMES, suggest_areas
 from bot.services import followup as service

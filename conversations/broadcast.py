@@ -13,8 +13,10 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
+from bot.guards import members_only
 from bot.i18n import N_, Translator
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
+from bot.replies import reply
 from bot.rules.access import ROLE_NAMES
 from bot.rules.audience import (
     CAPTION_LIMIT,

@@ -7,7 +7,9 @@ import logging
 from telegram import Update
 
 from bot import dialogs
-from bot.identity import BotContext, members_only, reply
+from bot.guards import members_only
+from bot.identity import BotContext
+from bot.replies import reply
 from conversations.help import access_text
 
 log = logging.getLogger(__name__)

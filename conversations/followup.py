@@ -12,9 +12,11 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
+from bot.guards import members_only
 from bot.i18n import N_, Translator
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
 from bot.notify import notify
+from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
 from bot.rules.dates import DateParseError, parse_date
 from bot.rules.themes import KINDS, THEMES

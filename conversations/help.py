@@ -6,7 +6,8 @@ from html import escape
 
 from telegram import Update
 
-from bot.identity import BotContext, reply
+from bot.identity import BotContext
+from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, commands_for, default_commands
 
 

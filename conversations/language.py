@@ -10,9 +10,11 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.guards import members_only
 from bot.i18n import LANGUAGES
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
 from bot.menus import set_person_menu
+from bot.replies import reply
 from bot.services import profile
 from conversations.help import menu_text
 

@@ -11,9 +11,11 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
+from bot.guards import members_only
 from bot.i18n import N_, Translator
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
 from bot.notify import notify
+from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
 from bot.rules.dates import DateParseError, parse_date
 from bot.rules.measures import EVALUATIONS, QUICK_STATUS, STATUS_ICONS, STATUSES

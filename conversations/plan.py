@@ -9,9 +9,11 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
+from bot.guards import members_only
 from bot.i18n import N_, Translator
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
 from bot.notify import notify
+from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
 from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service

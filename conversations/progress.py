@@ -10,8 +10,10 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import InputFile, Update
 
+from bot.guards import members_only
 from bot.i18n import N_, Translator
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
+from bot.replies import reply
 from bot.rules.access import may_view_unit
 from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export

@@ -10,8 +10,10 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
-from bot.identity import BotContext, members_only, reply
+from bot.guards import members_only
+from bot.identity import BotContext
 from bot.notify import notify
+from bot.replies import reply
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.nudges import GROUPS, REMINDERS_TITLE
 from bot.services import followup as followup_service

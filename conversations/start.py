@@ -12,8 +12,9 @@ from html import escape
 
 from telegram import Update
 
-from bot.identity import BotContext, load_identity, reply
+from bot.identity import BotContext, load_identity
 from bot.menus import set_person_menu
+from bot.replies import reply
 from bot.rules.access import ROLE_NAMES
 from bot.services.joining import JoinOutcome, redeem
 from conversations.help import access_text, show_menu

@@ -6,7 +6,8 @@ from typing import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.identity import BotContext, reply
+from bot.identity import BotContext
+from bot.replies import reply
 from bot.rules.access import units_with_role
 from conversations.common import refuse
 
