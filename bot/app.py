@@ -27,10 +27,12 @@ from telegram.request import BaseRequest
 
 from bot import jobs
 from bot.clock import Clock
+from bot.dialogs import engine
 from bot.errors import report_error
 from bot.identity import BotContext, load_identity
 from bot.menus import set_default_menus
 from bot.outbox import Sender
+from bot.services import reminders as reminder_service
 from bot.settings import Settings
 from conversations import (
     areas,
@@ -43,10 +45,12 @@ from conversations import (
     plan,
     progress,
     reminders,
+    routes,
     start,
     units,
 )
 from conversations import help as help_
+from conversations.reminder_texts import digest_message
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -55,11 +59,16 @@ log = logging.getLogger(__name__)
 OFFLINE_TOKEN = "123456789:offline-demo-token-not-for-telegram-use"
 
 
-# Which function gets typed text while a person has a dialog open (bot/dialogs.py).
+# The dialogs written as specs (bot/dialogs): their buttons, typed text and diagrams come from the spec.
+DIALOGS = (
+    measure_new.SPEC,
+)
+
+# Which function gets typed text while a person has a dialog open (bot/dialogs).
 TEXT_STEPS = {
+    **{spec.name: engine.text_step(spec) for spec in DIALOGS},
     "mark": followup.mark_text,
     "comment": followup.comment_text,
-    "measure": measure_new.on_text,
     "measure_edit": measures.route_edit_text,
     "area": areas.area_text,
     "scores": areas.score_text,
@@ -96,8 +105,8 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(followup.mark_button, pattern=r"^mk:"),
         CallbackQueryHandler(followup.confirmation_button, pattern=r"^cf:"),
         CallbackQueryHandler(followup.comment_button, pattern=r"^cc:"),
-        CallbackQueryHandler(measure_new.new_measure_button, pattern=r"^nm:"),
-        CallbackQueryHandler(measure_new.on_button, pattern=r"^ms:"),
+        CallbackQueryHandler(engine.route_handler(routes.NEW_MEASURE, measure_new.new_measure_button),
+                             pattern=routes.NEW_MEASURE.pattern),
         CallbackQueryHandler(measures.list_button, pattern=r"^ml:"),
         CallbackQueryHandler(measures.detail_button, pattern=r"^me:"),
         CallbackQueryHandler(measures.update_button, pattern=r"^mu:"),
@@ -117,6 +126,7 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(progress.overdue_button, pattern=r"^ov:"),
         CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),
         CallbackQueryHandler(plan.submit_button, pattern=r"^ps:"),
+        *[CallbackQueryHandler(engine.press_handler(spec), pattern=spec.route.pattern) for spec in DIALOGS],
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,
                        fallback.text_router(TEXT_STEPS)),
@@ -159,4 +169,6 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     application.bot_data["sender"] = Sender(application.bot, db, settings.bot_timezone, clock,
                                             rate=settings.outbox_rate, per_chat=settings.outbox_per_chat_seconds)
     register_handlers(application)
+    # The sweep says what is due as data; the conversations layer words the digests.
+    reminder_service.use_renderer(digest_message)
     return application

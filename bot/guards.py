@@ -16,7 +16,7 @@ def members_only(handler):
     """Refuse, with a clear answer, anyone who holds no membership."""
 
     @functools.wraps(handler)
-    async def wrapper(update: Update, context: BotContext):
+    async def wrapper(update: Update, context: BotContext, *args):
         if not context.is_member:
             log.info("refused %s for user %s: not a member", handler.__name__, update.effective_user.id)
             text = context.t._(
@@ -25,6 +25,6 @@ def members_only(handler):
             )
             await context.tell(update, text)
             return None
-        return await handler(update, context)
+        return await handler(update, context, *args)
 
     return wrapper

@@ -1,6 +1,8 @@
-"""Registering a measure (or a rep's proposal), one field at a time, with Back
-at every step, /cancel anywhere, and the draft saved at every step. See
-measure_new.mmd."""
+"""Registering a measure (or a rep's proposal), one field at a time, as a dialog
+spec (bot/dialogs): every screen, the idea list, the date picker and the field
+chooser included, is a screen; ⬅ Back returns to the screen the person came
+from; the draft is written before every answer. See measure_new.mmd (drawn
+from SPEC)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,14 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
+from bot.dialogs import engine
+from bot.dialogs.callbacks import Choice, Date, Month, Word
+from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Restart, Return, Screen, Stay, View
+from bot.guards import members_only
 from bot.i18n import N_, Translator
-from bot.identity import BotContext, members_only, reply
+from bot.identity import BotContext
 from bot.notify import notify
+from bot.replies import reply
 from bot.rules import idea_bank
 from bot.rules.access import ROLE_NAMES, is_leader_of, rep_role_at
 from bot.rules.dates import DateParseError, month_days, months_between, parse_date
@@ -23,19 +30,17 @@ from bot.rules.measures import LIMITS, deadline_problem, text_problem, visible
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.services.followup import NotAllowed, people_of_unit
-from conversations import units
-from conversations.common import old_dialog_button, refuse
+from conversations import routes, units
+from conversations.common import refuse
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_PROPOSED_MEASURE = N_("Proposed measure")
 L_NEW_MEASURE = N_("New measure")
 
-
 log = logging.getLogger(__name__)
 
 DIALOG = "measure"
-STEPS = ("theme", "kind", "title", "description", "responsible", "deadline", "summary")
-TEXT_STEPS = ("title", "description", "responsible", "deadline")
+FIELDS = ("theme", "kind", "title", "description", "responsible", "deadline")  # in the order they are asked
 FIELD_LABELS = {
     "theme": N_("Theme"), "kind": N_("Preserve or improve"), "title": N_("Title"),
     "description": N_("What we will do"), "responsible": N_("Responsible"), "deadline": N_("Deadline"),
@@ -55,14 +60,13 @@ async def propose_command(update: Update, context: BotContext) -> None:
 
 
 @members_only
-async def new_measure_button(update: Update, context: BotContext) -> None:
-    """nm:<unit> from the follow-up or the measure list."""
-    parts = update.callback_query.data.split(":")
-    if len(parts) != 2 or not parts[1].isdigit() or not is_leader_of(context.memberships, int(parts[1])):
+async def new_measure_button(update: Update, context: BotContext, press) -> None:
+    """"Register a measure" from the follow-up or the measure list."""
+    if not is_leader_of(context.memberships, press.unit):
         await refuse(update, context, f"register a measure with {update.callback_query.data!r}")
         return
     await context.answer_press(update)
-    await start(update, context, int(parts[1]))
+    await start(update, context, press.unit)
 
 
 async def start(update: Update, context: BotContext, unit_id: int, proposal: bool = False) -> None:
@@ -74,47 +78,120 @@ async def start(update: Update, context: BotContext, unit_id: int, proposal: boo
     if existing is None and (existing := dialogs.set_aside(context)) is not None:
         await dialogs.end(context)  # the dialog holding the draft ends; the draft is open again
     if existing is not None:
-        t = context.t
-        title = escape(existing.data.get("title") or "…")
-        await reply(update, t._("You have a measure you have not finished (“{title}”). Continue with it, or "
-                                "start again?", title=title),
-                    reply_markup=Keyboard([[
-                        Button(t._("Continue"), callback_data=f"ms:{existing.token}:resume"),
-                        Button(t._("Start again"), callback_data=f"ms:{existing.token}:restart:{unit_id}:"
-                                                                 f"{int(proposal)}"),
-                    ]]))
+        existing.data["restart"] = {"unit": unit_id, "proposal": proposal}
+        await engine.visit(update, context, SPEC, existing, "resume")
         return
-    dialog = await dialogs.begin(context, DIALOG, "theme", {"unit": unit_id, "proposal": proposal})
-    await ask(update, context, dialog)
+    await engine.begin(update, context, SPEC, "theme", {"unit": unit_id, "proposal": proposal})
 
 
 async def start_proposal(update: Update, context: BotContext, unit_id: int) -> None:
     await start(update, context, unit_id, proposal=True)
 
 
-# --- asking for each field ---
+# --- moving on ---
 
-def back_button(t: Translator, dialog) -> Button:
-    return Button(t._("⬅ Back"), callback_data=f"ms:{dialog.token}:back")
+def next_screen(turn: engine.Turn) -> Go:
+    """After a field is set: the next field, or back to the card when the person is changing one."""
+    if turn.came_through("summary"):
+        return Go("summary", unwind=True)
+    return Go(FIELDS[FIELDS.index(turn.screen) + 1] if turn.screen != "deadline" else "summary")
 
 
-def theme_keyboard(t: Translator, token: str, prefix: str = "t") -> list[list[Button]]:
-    buttons = [Button(t._(label), callback_data=f"ms:{token}:{prefix}:{key}") for key, label in THEMES.items()]
+def text_refusal(t: Translator, field: str, text: str) -> str | None:
+    problem = text_problem(field, text)
+    if problem is None:
+        return None
+    kind, limit = problem
+    if kind == "empty":
+        return t._("That was empty. Please write something.")
+    return t._("That is {length} characters; the limit is {limit}. Please shorten it – nothing was cut.",
+               length=t.number(len(visible(text))), limit=t.number(limit))
+
+
+async def last_deadline(turn: engine.Turn) -> date:
+    return await service.evaluation_deadline(turn.context.db, turn.data["unit"], turn.today())
+
+
+async def take_deadline(turn: engine.Turn, deadline: date):
+    """A typed or picked deadline: refused with the reason, or stored and on to the card."""
+    t, last = turn.t, await last_deadline(turn)
+    problem = deadline_problem(deadline, turn.today(), last)
+    if problem == "past":
+        return Stay(t._("{date} has already passed. Choose a date from today on.", date=t.date(deadline)))
+    if problem == "after_evaluation":
+        return Stay(t._("{date} is after this year's evaluation deadline ({last}). Choose an earlier date.",
+                        date=t.date(deadline), last=t.date(last)))
+    turn.data["deadline"] = deadline.isoformat()
+    turn.data.pop("month", None)
+    return Go("summary", unwind=turn.came_through("summary"))
+
+
+# --- the screens: what each shows ---
+
+def theme_rows(t: Translator) -> list[list[Btn]]:
+    buttons = [Btn(t._(label), "theme", key) for key, label in THEMES.items()]
     return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
 
 
-def picker_months(t: Translator, dialog, today: date, last: date) -> Keyboard:
-    buttons = [Button(t.month_year(year, month), callback_data=f"ms:{dialog.token}:dm:{year}{month:02d}")
+def show_resume(turn):
+    title = escape(turn.data.get("title") or "…")
+    return View(turn.t._("You have a measure you have not finished (“{title}”). Continue with it, or "
+                         "start again?", title=title),
+                [[Btn(turn.t._("Continue"), "continue"), Btn(turn.t._("Start again"), "restart")]])
+
+
+def show_theme(turn):
+    return View(turn.t._("Which theme is the measure about?"), theme_rows(turn.t))
+
+
+def show_kind(turn):
+    t = turn.t
+    return View(t._("Is it about something to preserve or something to improve?"),
+                [[Btn(t._("Preserve"), "kind", "preserve"), Btn(t._("Improve"), "kind", "improve")]])
+
+
+def show_title(turn):
+    t = turn.t
+    return View(t._("Write a short title (at most {limit} characters).", limit=LIMITS["title"]),
+                [[Btn(t._("💡 Ideas"), "ideas")]])
+
+
+def show_ideas(turn):
+    t = turn.t
+    ideas = idea_bank.ideas_for(turn.data["theme"])
+    text = "\n\n".join([t._("Ideas to start from – pick one and change what you like:")] +
+                       [f"<b>{escape(t._(i.title))}</b>\n{escape(t._(i.description))}" for i in ideas])
+    return View(text, [[Btn(t._(i.title)[:60], "idea", i.key)] for i in ideas])
+
+
+def show_description(turn):
+    return View(turn.t._("What will you do, and how will you notice that it works? (at most {limit} characters)",
+                         limit=LIMITS["description"]))
+
+
+def show_responsible(turn):
+    return View(turn.t._("Who is responsible? A name or a role – that person does not need to use the bot."))
+
+
+def show_deadline(turn):
+    t = turn.t
+    return View(t._("By when? Write a date (for example 15.03.2027), or pick one."),
+                [[Btn(t._("📅 Pick a date"), "pick")]])
+
+
+async def show_months(turn):
+    today, last = turn.today(), await last_deadline(turn)
+    buttons = [Btn(turn.t.month_year(year, month), "month", (year, month))
                for year, month in months_between(today, last)]
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    return Keyboard(rows + [[back_button(t, dialog)]])
+    return View(turn.t._("Choose the month:"), [buttons[i:i + 3] for i in range(0, len(buttons), 3)])
 
 
-def picker_days(t: Translator, dialog, year: int, month: int, today: date, last: date) -> Keyboard:
+async def show_days(turn):
+    today, last = turn.today(), await last_deadline(turn)
+    year, month = turn.data["month"]
     days = [date(year, month, d) for d in range(1, month_days(year, month) + 1)]
-    buttons = [Button(str(d.day), callback_data=f"ms:{dialog.token}:dd:{d:%Y%m%d}") for d in days if today <= d <= last]
-    rows = [buttons[i:i + 7] for i in range(0, len(buttons), 7)]
-    return Keyboard(rows + [[Button(t._("⬅ Back"), callback_data=f"ms:{dialog.token}:pick")]])
+    buttons = [Btn(str(d.day), "day", d) for d in days if today <= d <= last]
+    return View(turn.t._("Choose the day:"), [buttons[i:i + 7] for i in range(0, len(buttons), 7)])
 
 
 def summary_text(t: Translator, data: dict) -> str:
@@ -128,211 +205,118 @@ def summary_text(t: Translator, data: dict) -> str:
     return "\n".join(lines)
 
 
-async def ask(update: Update, context: BotContext, dialog, problem: str = "") -> None:
-    t, token, step = context.t, dialog.token, dialog.step
-    rows: list[list[Button]] = []
-    if step == "theme":
-        text = t._("Which theme is the measure about?")
-        rows = theme_keyboard(t, token) + [[Button(t._("Cancel"), callback_data=f"ms:{token}:cancel")]]
-    elif step == "kind":
-        text = t._("Is it about something to preserve or something to improve?")
-        rows = [[Button(t._("Preserve"), callback_data=f"ms:{token}:k:preserve"),
-                 Button(t._("Improve"), callback_data=f"ms:{token}:k:improve")], [back_button(t, dialog)]]
-    elif step == "title":
-        text = t._("Write a short title (at most {limit} characters).", limit=LIMITS["title"])
-        rows = [[Button(t._("💡 Ideas"), callback_data=f"ms:{token}:ideas")], [back_button(t, dialog)]]
-    elif step == "description":
-        text = t._("What will you do, and how will you notice that it works? (at most {limit} characters)",
-                   limit=LIMITS["description"])
-        rows = [[back_button(t, dialog)]]
-    elif step == "responsible":
-        text = t._("Who is responsible? A name or a role – that person does not need to use the bot.")
-        rows = [[back_button(t, dialog)]]
-    elif step == "deadline":
-        text = t._("By when? Write a date (for example 15.03.2027), or pick one.")
-        rows = [[Button(t._("📅 Pick a date"), callback_data=f"ms:{token}:pick")], [back_button(t, dialog)]]
-    else:
-        text = summary_text(t, dialog.data)
-        save_label = t._("Send to the leader") if dialog.data.get("proposal") else t._("Save")
-        rows = [[Button(save_label, callback_data=f"ms:{token}:save")],
-                [Button(t._("Change a field"), callback_data=f"ms:{token}:edit"),
-                 Button(t._("Cancel"), callback_data=f"ms:{token}:cancel")]]
-    if problem:
-        text = f"{problem}\n\n{text}"
-    await reply(update, text, reply_markup=Keyboard(rows))
+def show_summary(turn):
+    t = turn.t
+    save_label = t._("Send to the leader") if turn.data.get("proposal") else t._("Save")
+    return View(summary_text(t, turn.data), [[Btn(save_label, "save")], [Btn(t._("Change a field"), "edit")]])
 
 
-async def advance(update: Update, context: BotContext, dialog) -> None:
-    """After a field is set: the next field, or back to the card when changing one."""
-    if dialog.data.pop("editing", False):
-        dialog.step = "summary"
-    else:
-        dialog.step = STEPS[STEPS.index(dialog.step) + 1]
-    await dialogs.save(context, dialog)
-    await ask(update, context, dialog)
+def show_fields(turn):
+    t = turn.t
+    return View(t._("Which field do you want to change?"),
+                [[Btn(t._(label), "field", key)] for key, label in FIELD_LABELS.items()])
 
 
-# --- typed answers ---
+# --- what each screen accepts ---
 
-def text_refusal(t: Translator, field: str, text: str) -> str | None:
-    problem = text_problem(field, text)
-    if problem is None:
-        return None
-    kind, limit = problem
-    if kind == "empty":
-        return t._("That was empty. Please write something.")
-    return t._("That is {length} characters; the limit is {limit}. Please shorten it – nothing was cut.",
-               length=t.number(len(visible(text))), limit=t.number(limit))
+async def resume(turn, _):
+    return Return()
 
 
-async def deadline_refusal(context: BotContext, dialog, deadline: date) -> str | None:
-    t, today = context.t, context.clock.today()
-    last = await service.evaluation_deadline(context.db, dialog.data["unit"], today)
-    problem = deadline_problem(deadline, today, last)
-    if problem == "past":
-        return t._("{date} has already passed. Choose a date from today on.", date=t.date(deadline))
-    if problem == "after_evaluation":
-        return t._("{date} is after this year's evaluation deadline ({last}). Choose an earlier date.",
-                   date=t.date(deadline), last=t.date(last))
-    return None
+async def restart(turn, _):
+    again = turn.data.get("restart") or {"unit": turn.data["unit"], "proposal": turn.data.get("proposal", False)}
+    context = turn.context
+    allowed = (rep_role_at(context.memberships, again["unit"]) if again["proposal"]
+               else is_leader_of(context.memberships, again["unit"]))
+    if not allowed:
+        await refuse(turn.update, context, f"start a measure for unit {again['unit']}")
+        return Stay()
+    return Restart("theme", {"unit": again["unit"], "proposal": bool(again["proposal"])})
 
 
-async def accept_deadline(update: Update, context: BotContext, dialog, deadline: date) -> None:
-    """A typed or picked deadline: refused with the reason, or stored and on to the next step."""
-    refusal = await deadline_refusal(context, dialog, deadline)
-    if refusal:
-        await ask(update, context, dialog, refusal)
-        return
-    dialog.data["deadline"] = deadline.isoformat()
-    await advance(update, context, dialog)
+async def choose_theme(turn, theme):
+    turn.data["theme"] = theme
+    return next_screen(turn)
 
 
-async def on_text(update: Update, context: BotContext, dialog) -> None:
-    t, text = context.t, update.message.text
-    if dialog.step not in TEXT_STEPS:
-        await ask(update, context, dialog, t._("Please use the buttons for this step."))
-        return
-    if dialog.step == "deadline":
-        try:
-            deadline = parse_date(text, context.clock.today())
-        except DateParseError as error:
-            message = (t._("There is no such day.") if error.reason == "no_such_day"
-                       else t._("I could not read that as a date."))
-            await ask(update, context, dialog, message)
-            return
-        await accept_deadline(update, context, dialog, deadline)
-        return
-    refusal = text_refusal(t, dialog.step, text)
-    if refusal:
-        await ask(update, context, dialog, refusal)
-        return
-    dialog.data[dialog.step] = text.strip()
-    await advance(update, context, dialog)
+async def choose_kind(turn, kind):
+    turn.data["kind"] = kind
+    return next_screen(turn)
 
 
-# --- buttons: ms:<token>:<action>[:<value>...] ---
-
-@members_only
-async def on_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    parts = query.data.split(":")
-    dialog = dialogs.with_token(context, DIALOG, parts[1]) if len(parts) >= 3 else None
-    t = context.t
-    if dialog is None:
-        await old_dialog_button(update, context)
-        return
-    await context.answer_press(update)
-    action, values = parts[2], parts[3:]
-    today = context.clock.today()
-    if action == "cancel":
-        await dialogs.end(context)
-        await reply(update, t._("Cancelled. The measure was not saved."))
-    elif action == "resume":
-        await ask(update, context, dialog)
-    elif action == "restart" and len(values) == 2 and values[0].isdigit():
-        await dialogs.end(context)
-        context.dialog_state = None
-        await start(update, context, int(values[0]), proposal=values[1] == "1")
-    elif action == "back":
-        index = STEPS.index(dialog.step)
-        dialog.step = "summary" if dialog.data.pop("editing", False) else STEPS[max(index - 1, 0)]
-        await dialogs.save(context, dialog)
-        await ask(update, context, dialog)
-    elif action == "t" and values and values[0] in THEMES and dialog.step == "theme":
-        dialog.data["theme"] = values[0]
-        await advance(update, context, dialog)
-    elif action == "k" and values and values[0] in KINDS and dialog.step == "kind":
-        dialog.data["kind"] = values[0]
-        await advance(update, context, dialog)
-    elif action == "ideas" and dialog.step == "title":
-        ideas = idea_bank.ideas_for(dialog.data["theme"])
-        text = "\n\n".join([t._("Ideas to start from – pick one and change what you like:")] +
-                           [f"<b>{escape(t._(i.title))}</b>\n{escape(t._(i.description))}" for i in ideas])
-        rows = [[Button(t._(i.title)[:60], callback_data=f"ms:{dialog.token}:i:{i.key}")] for i in ideas]
-        await reply(update, text, reply_markup=Keyboard(rows + [[back_button(t, dialog)]]))
-    elif action == "i" and values and dialog.step == "title" and (idea := idea_bank.idea_by_key(values[0])):
-        dialog.data["title"], dialog.data["description"] = t._(idea.title), t._(idea.description)
-        dialog.step = "responsible"
-        await dialogs.save(context, dialog)
-        await reply(update, t._("Taken from the idea bank. You can change the title and text on the summary card."))
-        await ask(update, context, dialog)
-    elif action == "pick" and dialog.step == "deadline":
-        last = await service.evaluation_deadline(context.db, dialog.data["unit"], today)
-        await reply(update, t._("Choose the month:"), reply_markup=picker_months(t, dialog, today, last))
-    elif action == "dm" and values and len(values[0]) == 6 and values[0].isdigit() and dialog.step == "deadline":
-        last = await service.evaluation_deadline(context.db, dialog.data["unit"], today)
-        year, month = int(values[0][:4]), int(values[0][4:])
-        if not 1 <= month <= 12:
-            await ask(update, context, dialog)
-            return
-        await reply(update, t._("Choose the day:"), reply_markup=picker_days(t, dialog, year, month, today, last))
-    elif action == "dd" and values and dialog.step == "deadline":
-        try:
-            deadline = date(int(values[0][:4]), int(values[0][4:6]), int(values[0][6:8]))
-        except ValueError:
-            await ask(update, context, dialog)
-            return
-        await accept_deadline(update, context, dialog, deadline)
-    elif action == "edit" and dialog.step == "summary":
-        rows = [[Button(t._(FIELD_LABELS[f]), callback_data=f"ms:{dialog.token}:e:{f}")] for f in FIELD_LABELS]
-        await reply(update, t._("Which field do you want to change?"),
-                    reply_markup=Keyboard(rows + [[back_button(t, dialog)]]))
-    elif action == "e" and values and values[0] in FIELD_LABELS and dialog.step == "summary":
-        dialog.step, dialog.data["editing"] = values[0], True
-        await dialogs.save(context, dialog)
-        await ask(update, context, dialog)
-    elif action == "save" and dialog.step == "summary":
-        await save(update, context, dialog)
-    else:
-        await ask(update, context, dialog)
+def typed_field(field: str):
+    async def take(turn, message):
+        refusal = text_refusal(turn.t, field, message.text)
+        if refusal:
+            return Stay(refusal)
+        turn.data[field] = message.text.strip()
+        return next_screen(turn)
+    return take
 
 
-async def save(update: Update, context: BotContext, dialog) -> None:
-    t, data = context.t, dialog.data
+async def take_typed_deadline(turn, message):
+    t = turn.t
+    try:
+        deadline = parse_date(message.text, turn.today())
+    except DateParseError as error:
+        return Stay(t._("There is no such day.") if error.reason == "no_such_day"
+                    else t._("I could not read that as a date."))
+    return await take_deadline(turn, deadline)
+
+
+async def take_idea(turn, key):
+    idea = idea_bank.idea_by_key(key)
+    if idea is None or idea.theme != turn.data.get("theme"):
+        return Stay()
+    t = turn.t
+    turn.data["title"], turn.data["description"] = t._(idea.title), t._(idea.description)
+    await turn.say(t._("Taken from the idea bank. You can change the title and text on the summary card."))
+    return Go("summary", unwind=True) if turn.came_through("summary") else Go("responsible")
+
+
+async def choose_month(turn, year_month):
+    turn.data["month"] = list(year_month)
+    return Go("days")
+
+
+async def choose_day(turn, day):
+    return await take_deadline(turn, day)
+
+
+async def choose_field(turn, field):
+    return Go(field)
+
+
+def to(screen: str):
+    async def run(turn, _):
+        return Go(screen)
+    return run
+
+
+async def save(turn, _):
+    update, context, data, t = turn.update, turn.context, turn.data, turn.t
     try:
         measure = await service.create(context.db, context.memberships, context.person.id, data["unit"], data,
-                                       bool(data.get("proposal")), context.clock.now(), context.clock.today(),
-                                       draft_token=dialog.token)
+                                       bool(data.get("proposal")), context.clock.now(), turn.today(),
+                                       draft_token=turn.dialog.token)
     except service.DraftGone:
-        await old_dialog_button(update, context)
-        return
+        await engine.old_dialog_button(update, context)
+        return Done(closed=True)
     except NotAllowed:
-        await dialogs.end(context)
         await refuse(update, context, f"save a measure for unit {data.get('unit')}")
-        return
+        return Done()
     except service.Invalid as invalid:
-        # Something changed since it was typed (e.g. the deadline passed): ask for that field again.
-        dialog.step, dialog.data["editing"] = next(f for f in STEPS if f in invalid.problems), True
-        await dialogs.save(context, dialog)
-        await ask(update, context, dialog, t._("This needs to be changed before the measure can be saved."))
-        return
-    context.dialog_state = None  # closed with the save, in the same transaction
+        # Something changed since it was typed (e.g. the deadline passed): that field again, then the card.
+        await turn.say(t._("This needs to be changed before the measure can be saved."))
+        return Go(next(f for f in FIELDS if f in invalid.problems))
     if measure.proposal == "pending":
-        await reply(update, t._("Your proposal is sent to the leader. You will hear what they decide."))
+        await turn.say(t._("Your proposal is sent to the leader. You will hear what they decide."))
         await send_proposal_to_leaders(context, measure)
     else:
-        await reply(update, t._("Saved: “{title}”. /measures shows the unit's measures.", title=escape(measure.title)),
-                    reply_markup=Keyboard([[Button(t._("Register another"), callback_data=f"nm:{measure.unit_id}")]]))
+        await turn.say(t._("Saved: “{title}”. /measures shows the unit's measures.", title=escape(measure.title)),
+                       reply_markup=Keyboard([[Button(t._("Register another"),
+                                                      callback_data=routes.NEW_MEASURE.build(measure.unit_id))]]))
+    return Done(closed=True)  # the draft was closed with the save, in the same transaction
 
 
 async def send_proposal_to_leaders(context: BotContext, measure) -> None:
@@ -345,10 +329,66 @@ async def send_proposal_to_leaders(context: BotContext, measure) -> None:
             context, leader,
             lambda rt: rt._("{role} {name} proposes a measure:", role=rt._(ROLE_NAMES[role]).capitalize(), name=name)
             + "\n\n" + summary_text(rt, data),
-            lambda rt: Keyboard([[Button(rt._("Accept"), callback_data=f"pa:{measure.id}:accept"),
-                                  Button(rt._("Decline"), callback_data=f"pa:{measure.id}:decline")]]),
+            lambda rt: Keyboard([[
+                Button(rt._("Accept"), callback_data=routes.PROPOSAL_ANSWER.build(measure.id, "accept")),
+                Button(rt._("Decline"), callback_data=routes.PROPOSAL_ANSWER.build(measure.id, "decline"))]]),
         )
 
+
+# --- the dialog as data ---
+
+FIELD_SCREENS = FIELDS + ("summary",)
+
+SPEC = DialogSpec(
+    name=DIALOG, prefix="ms", module="measure_new",
+    title="Registering a measure or a rep's proposal",
+    cancelled=N_("Cancelled. The measure was not saved."),
+    entries=(("/newmeasure (leader), /propose (rep), Register a measure", "theme"),
+             ("the same, with an unfinished draft", "resume")),
+    screens=(
+        Screen("resume", "Unfinished measure (continue or start again?)", show_resume,
+               note="Continue returns to the screen the draft was saved at", buttons={
+            "continue": Action(resume, label="Continue (back at the saved screen)"),
+            "restart": Action(restart, returns=("theme",), label="Start again"),
+        }),
+        Screen("theme", "Which theme?", show_theme, back=True, cancel=True, buttons={
+            "theme": Action(choose_theme, goes=("kind",), returns=("summary",), label="a theme", value=Choice(THEMES)),
+        }),
+        Screen("kind", "Preserve or improve?", show_kind, back=True, buttons={
+            "kind": Action(choose_kind, goes=("title",), returns=("summary",), label="Preserve / Improve", value=Choice(KINDS)),
+        }),
+        Screen("title", "Title", show_title, back=True, buttons={
+            "ideas": Action(to("ideas"), goes=("ideas",), label="💡 Ideas"),
+        }, text=Action(typed_field("title"), goes=("description",), returns=("summary",), label=f"typed (≤ {LIMITS['title']})")),
+        Screen("ideas", "Ideas from the idea bank", show_ideas, back=True, buttons={
+            "idea": Action(take_idea, goes=("responsible",), returns=("summary",), label="an idea (title and text filled in)",
+                           value=Word()),
+        }),
+        Screen("description", "What we will do", show_description, back=True,
+               text=Action(typed_field("description"), goes=("responsible",), returns=("summary",),
+                           label=f"typed (≤ {LIMITS['description']})")),
+        Screen("responsible", "Who is responsible?", show_responsible, back=True,
+               text=Action(typed_field("responsible"), goes=("deadline",), returns=("summary",),
+                           label=f"typed (≤ {LIMITS['responsible']})")),
+        Screen("deadline", "By when?", show_deadline, back=True, buttons={
+            "pick": Action(to("months"), goes=("months",), label="📅 Pick a date"),
+        }, text=Action(take_typed_deadline, goes=("summary",), returns=("summary",),
+                       label="a typed date, not past, not after the evaluation deadline")),
+        Screen("months", "Date picker (the month)", show_months, back=True, buttons={
+            "month": Action(choose_month, goes=("days",), label="a month", value=Month),
+        }),
+        Screen("days", "Date picker (the day)", show_days, back=True, buttons={
+            "day": Action(choose_day, goes=("summary",), returns=("summary",), label="a day", value=Date),
+        }),
+        Screen("summary", "The summary card", show_summary, cancel=True, buttons={
+            "save": Action(save, goes=FIELDS + (END,), label="Save / Send to the leader (or a field no longer valid)"),
+            "edit": Action(to("fields"), goes=("fields",), label="Change a field"),
+        }),
+        Screen("fields", "Which field to change?", show_fields, back=True, buttons={
+            "field": Action(choose_field, goes=FIELDS, label="a field", value=Choice(FIELD_LABELS)),
+        }),
+    ),
+)
 
 units.register("nm", ("leader",), start)
 units.register("pr", ("safety_rep", "union_rep"), start_proposal)

@@ -1,0 +1,268 @@
+"""Runs a dialog spec in the real Application: presses, typed text, Back, Cancel.
+
+Every answer follows the same order: the person's dialog row is written first
+(state.py), then the screen is sent, so a killed process resumes at the screen
+the person last saw. A press whose token is not the open dialog's is an old
+button and changes nothing; an action the shown screen does not offer, or a
+value that does not parse, shows the screen again.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from typing import Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.dialogs import state
+from bot.dialogs.callbacks import Press, Route
+from bot.dialogs.spec import BACK, CANCEL, END, Action, Btn, DialogSpec, Done, Go, Link, Restart, Return, Screen, Stay
+from bot.guards import members_only
+from bot.i18n import N_
+from bot.identity import BotContext
+from bot.replies import reply
+
+log = logging.getLogger(__name__)
+
+TRAIL = "_trail"  # the screens the person came through, newest last (in the dialog's data)
+L_BACK, L_CANCEL = N_("⬅ Back"), N_("Cancel")
+
+
+class Turn:
+    """One update inside a dialog: who, in which language, and the dialog's data."""
+
+    def __init__(self, update: Update, context: BotContext, spec: DialogSpec, dialog: state.Dialog):
+        self.update, self.context, self.spec, self.dialog = update, context, spec, dialog
+
+    @property
+    def t(self):
+        return self.context.t
+
+    @property
+    def data(self) -> dict:
+        return self.dialog.data
+
+    @property
+    def screen(self) -> str:
+        return self.dialog.step
+
+    def today(self):
+        return self.context.clock.today()
+
+    def came_through(self, screen: str) -> bool:
+        """Whether the person reached this screen by way of `screen` (e.g. the summary card)."""
+        return screen in self.dialog.data.get(TRAIL, [])
+
+    async def say(self, text: str, reply_markup=None) -> None:
+        await reply(self.update, text, reply_markup=reply_markup)
+
+
+async def old_dialog_button(update: Update, context: BotContext) -> None:
+    """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
+    await context.tell(update, context.t._("That button belongs to something you already finished or cancelled."))
+
+
+# --- showing a screen ---
+
+def _keyboard(turn: Turn, screen: Screen, rows) -> InlineKeyboardMarkup | None:
+    t, route = turn.t, turn.spec.route
+    built = []
+    for row in rows:
+        buttons = []
+        for button in row:
+            if isinstance(button, Link):
+                buttons.append(InlineKeyboardButton(button.label, callback_data=button.data))
+                continue
+            action = screen.buttons.get(button.action)
+            assert action is not None or button.action in (BACK, CANCEL), \
+                f"{turn.spec.name}.{screen.name} shows a button for an action it does not accept: {button.action}"
+            value = action.value.dump(button.value) if action and action.value and button.value is not None else None
+            buttons.append(InlineKeyboardButton(button.label, callback_data=route.build(
+                turn.dialog.token, button.action, value)))
+        built.append(buttons)
+    last = []
+    if screen.back and turn.dialog.data.get(TRAIL):
+        last.append(InlineKeyboardButton(t._(L_BACK), callback_data=route.build(turn.dialog.token, BACK)))
+    if screen.cancel:
+        last.append(InlineKeyboardButton(t._(L_CANCEL), callback_data=route.build(turn.dialog.token, CANCEL)))
+    if last:
+        built.append(last)
+    return InlineKeyboardMarkup(built) if built else None
+
+
+async def show(turn: Turn, problem: str = "") -> None:
+    """Send the screen the dialog is on, with `problem` above it."""
+    screen = turn.spec.screen(turn.dialog.step)
+    view = screen.show(turn)
+    if inspect.isawaitable(view):
+        view = await view
+    text = f"{problem}\n\n{view.text}" if problem else view.text
+    await reply(turn.update, text, reply_markup=_keyboard(turn, screen, view.rows))
+
+
+# --- moving between screens ---
+
+TRAIL_LIMIT = 40  # a person going round in circles never grows the row without end
+
+
+def _move(dialog: state.Dialog, target: str, unwind: bool = False) -> None:
+    trail = dialog.data.setdefault(TRAIL, [])
+    if target == dialog.step:
+        return
+    if unwind and target in trail:
+        del trail[len(trail) - 1 - trail[::-1].index(target):]
+    else:
+        trail.append(dialog.step)
+        del trail[:-TRAIL_LIMIT]
+    dialog.step = target
+
+
+def _check(spec: DialogSpec, screen: Screen, action: Action | None, target: str, returning: bool = False) -> None:
+    drawn = action.returns if returning else action.goes if action else ()
+    if action is not None and target not in drawn:
+        raise RuntimeError(f"{spec.name}.{screen.name}: an action led to {target!r}, which its spec does not "
+                           f"draw ({'returns' if returning else 'goes'}={drawn})")
+
+
+async def _apply(turn: Turn, screen: Screen, action: Action | None, outcome, before: str) -> None:
+    context, dialog = turn.context, turn.dialog
+    if isinstance(outcome, Go):
+        _check(turn.spec, screen, action, outcome.screen, outcome.unwind)
+        _move(dialog, outcome.screen, outcome.unwind)
+        await state.save(context, dialog)
+        await show(turn)
+    elif isinstance(outcome, Return):
+        trail = dialog.data.get(TRAIL) or []
+        if trail:
+            dialog.step = trail.pop()
+            await state.save(context, dialog)
+        await show(turn)
+    elif isinstance(outcome, Stay):
+        if json.dumps(dialog.data, sort_keys=True) != before:
+            await state.save(context, dialog)
+        await show(turn, outcome.problem)
+    elif isinstance(outcome, Restart):
+        _check(turn.spec, screen, action, outcome.screen, returning=True)
+        await state.end(context)
+        context.dialog_state = None
+        await begin(turn.update, context, turn.spec, outcome.screen, outcome.data)
+    elif isinstance(outcome, Done):
+        _check(turn.spec, screen, action, END)
+        if outcome.closed:
+            context.dialog_state = None
+        else:
+            await state.end(context)
+    else:
+        raise TypeError(f"{turn.spec.name}.{screen.name}: not an outcome: {outcome!r}")
+
+
+async def _run(turn: Turn, screen: Screen, action: Action, value) -> None:
+    before = json.dumps(turn.dialog.data, sort_keys=True)
+    outcome = await action.run(turn, value)
+    await _apply(turn, screen, action, outcome, before)
+
+
+# --- entering a dialog ---
+
+async def begin(update: Update, context: BotContext, spec: DialogSpec, screen: str, data: dict) -> Turn:
+    """Open a new dialog at `screen` (replacing the open one; a measure draft is set aside)."""
+    dialog = await state.begin(context, spec.name, screen, data)
+    turn = Turn(update, context, spec, dialog)
+    await show(turn)
+    return turn
+
+
+async def visit(update: Update, context: BotContext, spec: DialogSpec, dialog: state.Dialog, screen: str) -> None:
+    """Take the person's open dialog to `screen` from outside it (a command found it open);
+    Back there returns to where they were."""
+    _move(dialog, screen)
+    await state.save(context, dialog)
+    await show(Turn(update, context, spec, dialog))
+
+
+# --- handlers the Application registers (bot/app.py) ---
+
+def press_handler(spec: DialogSpec):
+    """The CallbackQueryHandler callback for every button of `spec`."""
+    route = spec.route
+
+    @members_only
+    async def on_press(update: Update, context: BotContext) -> None:
+        press = route.parse(update.callback_query.data)
+        dialog = state.with_token(context, spec.name, press.token) if press else None
+        if dialog is None or not spec.has_screen(dialog.step):
+            await old_dialog_button(update, context)
+            return
+        await context.answer_press(update)
+        turn = Turn(update, context, spec, dialog)
+        screen = spec.screen(dialog.step)
+        if press.action == BACK and screen.back:
+            await _apply(turn, screen, None, Return(), "")
+        elif press.action == CANCEL and screen.cancel:
+            await state.end(context)
+            await turn.say(context.t._(spec.cancelled))
+        elif (action := screen.buttons.get(press.action)) is None:
+            await show(turn)  # a button of another screen of this dialog: show where they are
+        else:
+            value = press.value
+            if action.value is not None:
+                value = action.value.load(value) if value is not None else None
+                if value is None:
+                    await show(turn)
+                    return
+            await _run(turn, screen, action, value)
+
+    on_press.__name__ = f"{spec.name}_press"
+    return on_press
+
+
+def text_step(spec: DialogSpec):
+    """What typed text does while this dialog is open (the text router calls it)."""
+
+    async def on_text(update: Update, context: BotContext, dialog: state.Dialog) -> None:
+        turn = Turn(update, context, spec, dialog)
+        if not spec.has_screen(dialog.step):
+            await state.end(context)  # a step this version no longer has: start over rather than fail
+            await turn.say(context.t._(spec.cancelled))
+            return
+        screen = spec.screen(dialog.step)
+        if screen.text is None:
+            await show(turn, context.t._("Please use the buttons for this step."))
+            return
+        await _run(turn, screen, screen.text, update.message)
+
+    return on_text
+
+
+def media_step(spec: DialogSpec):
+    """What a photo or document does while this dialog is open; None if no screen takes one."""
+
+    async def on_media(update: Update, context: BotContext, dialog: state.Dialog) -> bool:
+        screen = spec.screen(dialog.step) if spec.has_screen(dialog.step) else None
+        if screen is None or screen.media is None:
+            return False
+        await _run(Turn(update, context, spec, dialog), screen, screen.media, update.message)
+        return True
+
+    return on_media
+
+
+# --- buttons outside dialogs ---
+
+def route_handler(route: Route, handler: Callable[[Update, BotContext, Press], Awaitable[None]]):
+    """A CallbackQueryHandler callback that parses `route`'s data for `handler`; malformed
+    data is refused, logged and changes nothing."""
+
+    async def on_press(update: Update, context: BotContext) -> None:
+        press = route.parse(update.callback_query.data)
+        if press is None:
+            log.warning("refused: user %s sent malformed button data %r", update.effective_user.id,
+                        update.callback_query.data)
+            await context.tell(update, context.t._("You cannot do that for this unit."))
+            return
+        await handler(update, context, press)
+
+    on_press.__name__ = getattr(handler, "__name__", "on_press")
+    return on_press

@@ -1,0 +1,47 @@
+"""Every button outside a dialog, as a typed route: what its callback data holds.
+
+Handlers get the parsed press (`press.unit`, `press.measure`, …) through
+bot.dialogs.engine.route_handler, which refuses malformed data; a button is made
+with `ROUTE.build(...)`, which checks Telegram's 64 bytes. A dialog's own
+buttons use its spec's prefix (bot/dialogs/spec.py). tests/test_dialog_specs.py
+checks that no two prefixes are the same.
+"""
+
+from __future__ import annotations
+
+from bot.dialogs.callbacks import Choice, Int, Optional, Route, Word
+from bot.rules.measures import QUICK_STATUS
+from bot.rules.themes import KINDS, THEMES
+
+UNIT_CHOSEN = Route("u", purpose=Word(), unit=Int)  # conversations/units.py
+
+FOLLOWUP = Route("fu", unit=Int, year=Optional(Int))  # conversations/followup.py
+FOLLOWUP_STEP = Route("fs", unit=Int, step=Word(), year=Optional(Int))
+MARK_STEP = Route("fm", unit=Int, step=Word(), year=Optional(Int))
+CONFIRMATION = Route("cf", confirmation=Int, answer=Word())
+
+NEW_MEASURE = Route("nm", unit=Int)  # conversations/measure_new.py
+MEASURE_LIST = Route("ml", unit=Int)  # conversations/measures.py
+MEASURE = Route("me", measure=Int)
+MEASURE_UPDATE = Route("mu", measure=Int, action=Word(), value=Optional(Word()))
+PROPOSAL_ANSWER = Route("pa", measure=Int, answer=Choice(("accept", "decline")))
+PROPOSE = Route("np", unit=Int)
+
+ADD_AREA = Route("ar", unit=Int, kind=Choice(KINDS), theme=Optional(Choice(THEMES)))  # conversations/areas.py
+REMOVE_AREA = Route("ax", area=Int)
+SCORES = Route("sc", unit=Int)
+
+QUICK_STATUS_PRESS = Route("qs", measure=Int, status=Choice(QUICK_STATUS))  # conversations/reminders.py
+SETTINGS = Route("nz", action=Word(), group=Optional(Word()))
+REMIND_LEADER = Route("ra", unit=Int)
+
+CANCEL_BROADCAST = Route("bx", broadcast=Int)  # conversations/broadcast.py
+
+OVERDUE_PAGE = Route("ov", page=Int)  # conversations/progress.py
+
+PLAN = Route("pl", unit=Int)  # conversations/plan.py
+SUBMIT_PLAN = Route("ps", unit=Int)
+
+
+def all_routes() -> dict[str, Route]:
+    return {name: value for name, value in globals().items() if isinstance(value, Route)}
