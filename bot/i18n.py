@@ -1,8 +1,10 @@
 """Translation and formatting per person.
 
-Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` and are compiled in
-memory when first used, so a fresh clone needs no build step and a compiled
-file can never be stale. There is no global locale: every update gets its own
+Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po`. They are read
+through the `locales` package, so they are found wherever the project is
+installed (from a wheel as from a checkout), and compiled in memory when first
+used, so a fresh clone needs no build step and a compiled file can never be
+stale. There is no global locale: every update gets its own
 `Translator`.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 from babel.core import Locale
 from babel.dates import format_date, format_datetime
@@ -20,7 +22,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = resources.files("locales")
 LANGUAGES = ("nb", "nn", "en")
 # Babel locales used for dates and numbers.
 _BABEL_LOCALE = {"nb": "nb_NO", "nn": "nn_NO", "en": "en_GB"}
@@ -54,8 +56,11 @@ class Translator:
         text = self._catalog.gettext(message)
         return text.format(**values) if values else text
 
-    def ngettext(self, singular: str, plural: str, n: int, **values) -> str:
-        text = self._catalog.ngettext(singular, plural, n)
+    def ngettext(self, singular: str, plural: str, n: float, **values) -> str:
+        """The form for `n`, with `n` written as a number of this language in {n}. A decimal
+        (an average) takes the singular only when it is exactly 1, as in "1 measure per unit"."""
+        form = n if isinstance(n, int) else (1 if n == 1 else 2)
+        text = self._catalog.ngettext(singular, plural, form)
         return text.format(n=self.number(n), **values)
 
     def date(self, value: date) -> str:
