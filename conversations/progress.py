@@ -46,8 +46,13 @@ def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> 
              t._("Units: {n}", n=t.number(total.units))]
     lines += [f"{t._(label)}: {share(t, getattr(total, key), total.units)}" for key, label in FIGURE_LABELS]
     if node.since:
-        lines.append(t._("Updated their measures since {date}: {share}", date=t.date(node.since),
-                         share=share(t, total.updated, total.with_measures)))
+        # Only units whose trust has had a quarterly date owe a status (status_due), each since its own date.
+        updated = share(t, total.updated, total.status_due)
+        if node.since_first in (None, node.since):
+            lines.append(t._("Updated their measures since {date}: {share}", date=t.date(node.since), share=updated))
+        else:
+            lines.append(t._("Updated their measures since their trust's last status date ({first} to {last}): "
+                             "{share}", first=t.date(node.since_first), last=t.date(node.since), share=updated))
     lines.append(t._("Measures per unit: {n}", n=t.number(round(total.measures / total.units, 1) if total.units else 0)))
     lines.append(t._("Overdue measures: {n}", n=t.number(total.overdue)))
     if node.children:

@@ -177,10 +177,13 @@ async def facts_for(session: AsyncSession, followup: UnitFollowup, last_status: 
     open_ = in_plan & Measure.status.in_(("planned", "in_progress"))
     facts.open_measures = (await session.exec(select(func.count()).select_from(Measure).where(open_))).one()
     if last_status is not None:
+        since = datetime.combine(last_status, datetime.min.time(), tz)
         updated = select(MeasureEvent.measure_id).where(
-            MeasureEvent.field.in_(("status", "quarterly")), MeasureEvent.at >= datetime.combine(last_status, datetime.min.time(), tz))
+            MeasureEvent.field.in_(("status", "quarterly")), MeasureEvent.at >= since)
+        # A measure registered after the status date needs no status for it.
         facts.open_updated_since_last_status = (await session.exec(
-            select(func.count()).select_from(Measure).where(open_, Measure.id.in_(updated))
+            select(func.count()).select_from(Measure)
+            .where(open_, Measure.id.in_(updated) | (Measure.created_at >= since))
         )).one()
     not_dropped = in_plan & (Measure.status != "dropped")
     facts.measures_in_plan = (await session.exec(select(func.count()).select_from(Measure).where(not_dropped))).one()

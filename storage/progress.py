@@ -24,7 +24,7 @@ from storage.models import (
 )
 
 FIGURES = ("units", "reviewed", "feedback", "areas", "submitted", "acknowledged", "with_measures",
-           "updated", "measures", "overdue")
+           "updated", "measures", "overdue", "status_due")
 
 
 @dataclass
@@ -41,6 +41,8 @@ class Figures:
     updated: int = 0
     measures: int = 0
     overdue: int = 0
+    # Units with measures whose trust has had a quarterly date: the whole that `updated` is a share of.
+    status_due: int = 0
 
     def add(self, other: "Figures") -> None:
         for name in FIGURES:
@@ -99,10 +101,12 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
     if since is not None:
         # Measures with a status update since the last quarterly date: only the recent events
         # are read (an index on the time), once, and joined onto the measures in one pass.
+        # A measure registered on or after that date needs no status for it: it counts as updated.
         recent = (select(MeasureEvent.measure_id.label("mid"))
                   .where(MeasureEvent.at >= since, MeasureEvent.field.in_(("status", "quarterly")))
                   .distinct().subquery("recent"))
-        fresh = func.sum(case((and_(is_open, recent.c.mid.is_not(None)), 1), else_=0))
+        fresh = func.sum(case((and_(is_open, or_(recent.c.mid.is_not(None), Measure.created_at >= since)), 1),
+                              else_=0))
     else:
         recent, fresh = None, literal(0)
     measures = (select(Measure.unit_id.label("uid"),
@@ -156,13 +160,15 @@ async def rollup(session: AsyncSession, where: Where, group: str, year: int, tod
         f, steps, areas, answers, measures, units = _per_unit(where, year, today, since, trust_ids)
         submitted = f.plan_submitted_at.is_not(None)
         has_measures = func.coalesce(measures.c.measures, 0) > 0
-        updated = (and_(has_measures, measures.c.fresh >= measures.c.open)
-                   if since is not None else literal(False))
+        # Units whose trust has had no quarterly date yet owe no status: they are in neither figure.
+        status_due = has_measures if since is not None else literal(False)
+        updated = and_(has_measures, measures.c.fresh >= measures.c.open) if since is not None else literal(False)
         conditions = [steps.c.reviewed == 1, steps.c.feedback == 1, and_(areas.c.preserve == 1, areas.c.improve == 1),
                       submitted, and_(submitted, answers.c.asked > 0, answers.c.acked == answers.c.asked),
                       has_measures, updated]
         query = (select(key, name, func.count(Unit.id), *[_as_int(c) for c in conditions],
-                        func.sum(func.coalesce(measures.c.measures, 0)), func.sum(func.coalesce(measures.c.overdue, 0)))
+                        func.sum(func.coalesce(measures.c.measures, 0)), func.sum(func.coalesce(measures.c.overdue, 0)),
+                        _as_int(status_due))
                  .select_from(units).where(Unit.trust_id.in_(trust_ids)).group_by(key, name))
         for row in (await session.exec(_filter(query, where))).all():
             figures = Figures(row[0], row[1], *[int(v or 0) for v in row[2:]])
@@ -210,7 +216,7 @@ async def unit_rows(session: AsyncSession, where: Where, year: int, today: date)
 
 async def units_with_stale_measures(session: AsyncSession, where: Where, year: int, since: datetime,
                                     trust_ids: list[int]) -> dict[int, int]:
-    """Per unit of these trusts: open measures with no status update since `since`."""
+    """Per unit of these trusts: open measures registered before `since` with no status update since."""
     recent = (select(MeasureEvent.measure_id.label("mid"))
               .where(MeasureEvent.at >= since, MeasureEvent.field.in_(("status", "quarterly")))
               .distinct().subquery("recent"))
@@ -218,7 +224,8 @@ async def units_with_stale_measures(session: AsyncSession, where: Where, year: i
              .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
              .join(HealthTrust, HealthTrust.id == Unit.trust_id)
              .outerjoin(recent, recent.c.mid == Measure.id)
-             .where(recent.c.mid.is_(None), Measure.year == year, Unit.trust_id.in_(trust_ids),
+             .where(recent.c.mid.is_(None), Measure.created_at < since, Measure.year == year,
+                    Unit.trust_id.in_(trust_ids),
                     or_(Measure.proposal.is_(None), Measure.proposal == "accepted"),
                     Measure.status.in_(("planned", "in_progress")))
              .group_by(Measure.unit_id))

@@ -43,6 +43,11 @@ def text_problem(field: str, text: str) -> tuple[str, int] | None:
     return None
 
 
+def needs_new_deadline(quick_status: str, deadline: date, today: date) -> bool:
+    """A measure past its deadline is not "on track" as it stands: it needs a new deadline first."""
+    return quick_status == "on_track" and deadline < today
+
+
 def deadline_problem(deadline: date, today: date, evaluation_deadline: date) -> str | None:
     if deadline < today:
         return "past"

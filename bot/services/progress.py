@@ -24,9 +24,10 @@ class Node:
     total: Figures
     children: list[Figures]
     child_level: str
-    since: date | None  # the last quarterly date (the latest among the trusts)
+    since: date | None  # the last quarterly date (the latest among the trusts that have had one)
     year: int
     clinics: list[str] = field(default_factory=list)
+    since_first: date | None = None  # the earliest of those dates: the same as `since` when they agree
 
 
 async def union_of(db: Database, wheres: list[Where]) -> Where:
@@ -84,7 +85,8 @@ async def node(db: Database, where: Where, today: date, tz) -> Node:
         total.add(child)
     title = where.clinic or trust_name or region_name or ("" if level == "units" else None)
     dates = [d for d in last.values() if d]
-    return Node(level, where, title or "", total, children, child_level, max(dates) if dates else None, year, clinics)
+    return Node(level, where, title or "", total, children, child_level, max(dates) if dates else None, year, clinics,
+                min(dates) if dates else None)
 
 
 @dataclass

@@ -1,19 +1,18 @@
-"""The reminder sweep: what is due, recorded once, one digest a day per person."""
+"""The reminder sweep: what is due, recorded once, one digest a day per person.
+
+The sweep knows what is due, to whom, about which unit or measure, and which buttons
+are wanted, as plain data (`Digest`); it holds no Telegram. The words, the HTML and the
+buttons' data are the conversations' (conversations/reminder_texts.py), installed by the
+composition root with `use_renderer`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from html import escape
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Callable
 
-from telegram import InlineKeyboardButton as Button
-from telegram import InlineKeyboardMarkup as Keyboard
-
-from bot.i18n import Translator, translator
-from bot.outbox import markup_json
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
-from bot.rules.methods import FORBEDRING
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.workdays import next_reminder_time
 from bot.services.cycles import cycle_for_trust
@@ -38,14 +37,71 @@ def _cycle_of(year: int, row):
     return cycle_from(row) if row is not None else default_cycle(year)
 
 
+# --- what a digest says, as data ---
+
+@dataclass(frozen=True)
+class Action:
+    """A button wanted in a digest: what it does (`kind`), to what (`target`: a unit,
+    measure or confirmation id) and, for some kinds, a value (an answer, a step, a status).
+
+    Kinds: open_measure, measure_title (value: its title), quick_status (value: a QUICK_STATUS
+    key), answer (value: the answer), open_followup, open_step (value: the step), open_plan,
+    remind_leader (value: the unit's name), list_measures, snooze, settings."""
+
+    kind: str
+    target: int = 0
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One reminder of a digest. Which fields are set depends on the reason (a key of
+    nudges.REASONS); `found` is False when what it was about is gone (it then says nothing)."""
+
+    reason: str
+    found: bool = True
+    unit: str = ""  # the unit's name
+    measure: str = ""  # measure_due, measure_overdue: the measure's title
+    on: date | None = None  # the date the reminder names: a deadline, or when a rep was asked
+    about: str = ""  # confirm_pending: "plan" or "step:<key>"
+    more: bool = False  # status: more open measures than one-tap rows
+    rows: tuple[tuple[Action, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A person's reminders of the day, and the buttons below them."""
+
+    person_id: int
+    language: str
+    items: tuple[Item, ...]
+    rows: tuple[tuple[Action, ...], ...] = field(
+        default=((Action("snooze"), Action("settings")),))
+
+
+# The wording of a digest: (text, reply markup as JSON), from conversations/reminder_texts.py.
+Render = Callable[[Digest], tuple[str, "str | None"]]
+_render: Render | None = None
+
+
+def use_renderer(render: Render) -> None:
+    """Set how digests are worded (bot/app.py, the composition root, does it once)."""
+    global _render
+    _render = render
+
+
 @dataclass
 class SweepResult:
     recorded: int
     digests: int
 
 
-async def sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules) -> SweepResult:
+async def sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules,
+                render: Render | None = None) -> SweepResult:
     """Find what is due today, record it (once), and write each person's digest."""
+    render = render or _render
+    if render is None:
+        raise RuntimeError("no digest renderer: bot.app.build_application installs it with use_renderer")
     today = now.astimezone(tz).date()
     due: list[nudges.Due] = []
     async with db.session() as session:
@@ -67,10 +123,10 @@ async def sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules) ->
                 nudges.Due(r.person_id, r.reason, r.subject, r.period, 0), muted, person.snoozed_until, today)]
             if not chosen:
                 continue
-            text, markup = await render_digest(session, translator(person.language), chosen)
+            text, markup = render(await digest_for(session, person, chosen))
             message = OutboxMessage(
                 key=f"digest:{person.id}:{today.isoformat()}", person_id=person.id,
-                chat_id=person.telegram_user_id, kind="reminder", text=text, reply_markup=markup_json(markup),
+                chat_id=person.telegram_user_id, kind="reminder", text=text, reply_markup=markup,
                 not_before=next_reminder_time(now.astimezone(tz)).astimezone(timezone.utc), created_at=now,
             )
             digests += await store.add_digest(session, message, chosen)
@@ -81,88 +137,58 @@ def _id(subject: str) -> int:
     return int(subject.split(":")[1])
 
 
-async def render_digest(session, t: Translator, reminders: list[Reminder]) -> tuple[str, Keyboard]:
+async def digest_for(session, person: Person, reminders: list[Reminder]) -> Digest:
+    """What a person's digest is about, as data: names, dates and the buttons wanted."""
     units, measures, confirmations = await store.names_for_digest(
         session,
         {_id(r.subject) for r in reminders if r.subject.startswith("unit:")},
         {_id(r.subject) for r in reminders if r.subject.startswith("measure:")},
         {_id(r.subject) for r in reminders if r.subject.startswith("confirmation:")},
     )
-    lines = [f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"]
-    rows: list[list[Button]] = []
-    for r in reminders:
-        title = t._(nudges.REASONS[r.reason][1])
-        detail, buttons = await _reminder_detail(session, t, r, units, measures, confirmations)
-        lines += ["", f"<b>{title}</b>", detail]
-        rows += buttons
-    rows.append([Button(t._("Remind me in a week"), callback_data="nz:snooze"),
-                 Button(t._("Reminder settings"), callback_data="nz:settings")])
-    return "\n".join(lines), Keyboard(rows)
+    return Digest(person.id, person.language,
+                  tuple([await _item(session, r, measures, confirmations) for r in reminders]))
 
 
-async def _reminder_detail(session, t: Translator, r: Reminder, units, measures, confirmations):
-
+async def _item(session, r: Reminder, measures, confirmations) -> Item:
     if r.subject.startswith("measure:"):
         m = measures.get(_id(r.subject))
         if m is None:
-            return "", []
-        title, when = escape(m.title), t.date(m.deadline)
-        text = (t._("“{title}” is due {date}.", title=title, date=when) if r.reason == "measure_due" else
-                t._("“{title}” was due {date}. Update its status or its deadline.", title=title, date=when))
-        return text, [[Button(t._("Open the measure"), callback_data=f"me:{m.id}")]]
+            return Item(r.reason, found=False)
+        return Item(r.reason, measure=m.title, on=m.deadline, rows=((Action("open_measure", m.id),),))
     if r.subject.startswith("confirmation:"):
         c = confirmations.get(_id(r.subject))
         if c is None:
-            return "", []
+            return Item(r.reason, found=False)
         followup = await session.get(UnitFollowup, c.followup_id)
         unit = await unit_info(session, followup.unit_id)
-        if c.subject == "plan":
-            what = t._("the action plan")
-            answers = [("Acknowledge", "acknowledged"), ("Object", "objected")]
-        else:
-            step = FORBEDRING.step(c.subject.split(":", 1)[1])
-            what = t._(step.title) if step else c.subject
-            answers = [("I took part", "took_part"), ("I was not involved", "not_involved")]
-        text = t._("You were asked on {date} about “{what}” for {unit}. Please answer:",
-                   date=t.date(c.requested_at.date()), what=what, unit=escape(unit.name))
-        return text, [[Button(t._(label), callback_data=f"cf:{c.id}:{answer}") for label, answer in answers]]
+        answers = ("acknowledged", "objected") if c.subject == "plan" else ("took_part", "not_involved")
+        return Item(r.reason, unit=unit.name, on=c.requested_at.date(), about=c.subject,
+                    rows=(tuple(Action("answer", c.id, answer) for answer in answers),))
 
     unit_id = _id(r.subject)
     unit = await unit_info(session, unit_id)
-    name = escape(unit.name)
     year = int(r.period[:4])
     cycle = await cycle_for_trust(session, unit.trust_id, year)
     if r.reason == "results":
-        return (t._("{unit}: go through the results with the safety rep and the union rep first, before the "
-                    "staff meeting.", unit=name), [[Button(t._("Open the follow-up"), callback_data=f"fu:{unit_id}")]])
+        return Item(r.reason, unit=unit.name, rows=((Action("open_followup", unit_id),),))
     if r.reason in ("review_late", "feedback_late"):
         step = "review" if r.reason == "review_late" else "feedback"
-        return (t._("{unit}: when it is done, mark the step done in the follow-up.", unit=name),
-                [[Button(t._("Open the step"), callback_data=f"fs:{unit_id}:{step}")]])
+        return Item(r.reason, unit=unit.name, rows=((Action("open_step", unit_id, step),),))
     if r.reason in ("plan_14", "plan_3", "plan_overdue"):
-        return (t._("{unit}: the deadline is {date}. It needs a measure to preserve and one to improve, then "
-                    "submit it.", unit=name, date=t.date(cycle.plan_deadline)),
-                [[Button(t._("Open the plan"), callback_data=f"pl:{unit_id}")]])
+        return Item(r.reason, unit=unit.name, on=cycle.plan_deadline, rows=((Action("open_plan", unit_id),),))
     if r.reason == "plan_escalated":
-        return (t._("{unit} has not submitted its action plan (deadline {date}).", unit=name,
-                    date=t.date(cycle.plan_deadline)),
-                [[Button(t._("Remind the leader of {unit}", unit=unit.name[:40]), callback_data=f"ra:{unit_id}")]])
+        return Item(r.reason, unit=unit.name, on=cycle.plan_deadline, rows=((Action("remind_leader", unit_id, unit.name),),))
     if r.reason == "status":
         followup = await followup_for(session, unit_id, year)
         open_ = [m for m in await unit_measures(session, unit_id, followup.year, include_proposals=False)
                  if m.status in ("planned", "in_progress")]
-        rows = []
+        rows: list[tuple[Action, ...]] = []
         for m in open_[:MAX_STATUS_MEASURES]:
-            rows.append([Button(m.title[:60], callback_data=f"me:{m.id}")])
-            rows.append([Button(t._(label), callback_data=f"qs:{m.id}:{key}") for key, label in QUICK_STATUS.items()])
-        text = t._("{unit}: give each open measure a short status – one tap each.", unit=name)
-        if len(open_) > MAX_STATUS_MEASURES:
-            text += " " + t._("The rest are in /measures.")
-        return text, rows
+            rows.append((Action("measure_title", m.id, m.title),))
+            rows.append(tuple(Action("quick_status", m.id, key) for key in QUICK_STATUS))
+        return Item(r.reason, unit=unit.name, more=len(open_) > MAX_STATUS_MEASURES, rows=tuple(rows))
     # evaluation
-    return (t._("{unit}: some measures are not evaluated yet; the deadline is {date}.", unit=name,
-                date=t.date(cycle.evaluation_deadline)),
-            [[Button(t._("The measures"), callback_data=f"ml:{unit_id}")]])
+    return Item(r.reason, unit=unit.name, on=cycle.evaluation_deadline, rows=((Action("list_measures", unit_id),),))
 
 
 async def due_for_catch_up(db: Database, now: datetime, tz, at) -> bool:
