@@ -62,6 +62,8 @@ OFFLINE_TOKEN = "123456789:offline-demo-token-not-for-telegram-use"
 # The dialogs written as specs (bot/dialogs): their buttons, typed text and diagrams come from the spec.
 DIALOGS = (
     measure_new.SPEC,
+    areas.AREA,
+    areas.SCORES,
 )
 
 # Which function gets typed text while a person has a dialog open (bot/dialogs).
@@ -70,8 +72,6 @@ TEXT_STEPS = {
     "mark": followup.mark_text,
     "comment": followup.comment_text,
     "measure_edit": measures.route_edit_text,
-    "area": areas.area_text,
-    "scores": areas.score_text,
     "broadcast": broadcast.on_text,
 }
 
@@ -112,11 +112,12 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(measures.update_button, pattern=r"^mu:"),
         CallbackQueryHandler(measures.proposal_button, pattern=r"^pa:"),
         CallbackQueryHandler(measures.propose_button, pattern=r"^np:"),
-        CallbackQueryHandler(areas.add_area_button, pattern=r"^ar:"),
-        CallbackQueryHandler(areas.theme_button, pattern=r"^ad:"),
-        CallbackQueryHandler(areas.remove_area_button, pattern=r"^ax:"),
-        CallbackQueryHandler(areas.scores_button, pattern=r"^sc:"),
-        CallbackQueryHandler(areas.score_button, pattern=r"^sd:"),
+        CallbackQueryHandler(engine.route_handler(routes.ADD_AREA, areas.add_area_button),
+                             pattern=routes.ADD_AREA.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.REMOVE_AREA, areas.remove_area_button),
+                             pattern=routes.REMOVE_AREA.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.SCORES, areas.scores_button),
+                             pattern=routes.SCORES.pattern),
         CallbackQueryHandler(reminders.quick_status_button, pattern=r"^qs:"),
         CallbackQueryHandler(reminders.settings_button, pattern=r"^nz:"),
         CallbackQueryHandler(reminders.remind_leader_button, pattern=r"^ra:"),

@@ -82,3 +82,45 @@ async def test_leader_removes_an_area_others_cannot(harness, db, leader):
     assert "Leiaråtferd" not in replies[0].plain
     async with db.session() as session:
         assert (await session.exec(select(FocusArea))).all() == []
+
+
+async def test_back_from_the_reason_returns_to_the_themes_a_suggested_area_has_none(harness, db, leader):
+    await open_areas_step(leader)
+    await leader.press("Legg til eit område å forbetre")
+    replies = await leader.press("Leiaråtferd")
+    assert replies[0].plain.startswith("Leiaråtferd: kvifor dette området?")
+    replies = await leader.press("⬅ Tilbake")
+    assert replies[0].plain == "Kva tema gjeld området du vil forbetre?"
+    await leader.press("Samarbeidsklima")
+    await leader.send("Vi treng betre samarbeid.")
+    # From the scores' suggestions the reason is asked at once: there is nowhere to go back to.
+    await leader.press("Sjå steget")
+    await leader.press("Legg inn skårar per tema")
+    for score in ("40", "80"):
+        await leader.send(score)
+    replies = await leader.press("Avbryt")
+    assert replies[0].plain == "Stoppa. Skårane du la inn, er lagra."
+    unit = (await db_unit(db))
+    replies = await leader.press_data(f"ar:{unit}:preserve:teamwork")
+    assert replies[0].plain.startswith("Samarbeidsklima: kvifor dette området?") and not replies[0].buttons
+    async with db.session() as session:
+        areas = {(a.kind, a.theme) for a in (await session.exec(select(FocusArea))).all()}
+        scores = {s.theme: s.score for s in (await session.exec(select(ThemeScore))).all()}
+    assert areas == {("improve", "teamwork")}
+    assert scores == {"engagement": 40, "teamwork": 80}
+
+
+async def test_malformed_area_buttons_are_refused(harness, db, leader):
+    unit = await db_unit(db)
+    for forged in (f"ar:{unit}:bogus", f"ar:{unit}:improve:bogus", "ax:x", "sc:", f"ar:{unit}:improve:teamwork:1"):
+        await leader.press_data(forged)
+        assert leader.callback_answers()[-1]["text"] == "Du kan ikkje gjere det for denne eininga.", forged
+    async with db.session() as session:
+        assert (await session.exec(select(FocusArea))).all() == []
+
+
+async def db_unit(db) -> int:
+    from storage.models import Unit
+
+    async with db.session() as session:
+        return (await session.exec(select(Unit.id).where(Unit.code == "KIRPOL"))).one()

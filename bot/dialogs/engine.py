@@ -15,6 +15,7 @@ import logging
 from typing import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.dialogs import state
 from bot.dialogs.callbacks import Press, Route
@@ -22,7 +23,7 @@ from bot.dialogs.spec import BACK, CANCEL, END, Action, Btn, DialogSpec, Done, G
 from bot.guards import members_only
 from bot.i18n import N_
 from bot.identity import BotContext
-from bot.replies import reply
+from bot.replies import MESSAGE_LIMIT, reply
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +93,25 @@ def _keyboard(turn: Turn, screen: Screen, rows) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(built) if built else None
 
 
-async def show(turn: Turn, problem: str = "") -> None:
-    """Send the screen the dialog is on, with `problem` above it."""
+async def show(turn: Turn, problem: str = "", edit: bool = False) -> None:
+    """Send the screen the dialog is on, with `problem` above it; `edit`: redraw it in the
+    message whose button was pressed (sent anew if that message cannot be edited)."""
     screen = turn.spec.screen(turn.dialog.step)
     view = screen.show(turn)
     if inspect.isawaitable(view):
         view = await view
     text = f"{problem}\n\n{view.text}" if problem else view.text
-    await reply(turn.update, text, reply_markup=_keyboard(turn, screen, view.rows))
+    keyboard = _keyboard(turn, screen, view.rows)
+    query = turn.update.callback_query
+    if edit and query is not None and query.message is not None and len(text) <= MESSAGE_LIMIT:
+        try:
+            await query.edit_message_text(text, reply_markup=keyboard)
+            return
+        except BadRequest as error:
+            if "not modified" in error.message:
+                return
+            log.info("could not redraw a screen in place (%s); sending it anew", error.message)
+    await reply(turn.update, text, reply_markup=keyboard)
 
 
 # --- moving between screens ---
@@ -142,7 +154,7 @@ async def _apply(turn: Turn, screen: Screen, action: Action | None, outcome, bef
     elif isinstance(outcome, Stay):
         if json.dumps(dialog.data, sort_keys=True) != before:
             await state.save(context, dialog)
-        await show(turn, outcome.problem)
+        await show(turn, outcome.problem, outcome.edit)
     elif isinstance(outcome, Restart):
         _check(turn.spec, screen, action, outcome.screen, returning=True)
         await state.end(context)

@@ -10,7 +10,9 @@ action returns an outcome:
   (the summary card after a field was changed): the screens since are
   forgotten, so Back from it goes where it went before.
 - `Return()`: back to the screen the person came from (what ⬅ Back does).
-- `Stay(problem)`: the same screen again, with the problem above it.
+- `Stay(problem)`: the same screen again, with the problem above it;
+  `Stay(edit=True)` redraws it in the message whose button was pressed (a box
+  ticked) instead of sending it anew.
 - `Restart(screen, data)`: the dialog begins again (new buttons) at `screen`.
 - `Done(closed=False)`: the dialog is over; the action has said what happened
   (`closed`: it also closed the dialog itself, in the transaction of its save).
@@ -46,6 +48,7 @@ class Return:
 @dataclass(frozen=True)
 class Stay:
     problem: str = ""
+    edit: bool = False  # redraw the pressed message in place (a ticked box), not a new one
 
 
 @dataclass(frozen=True)
