@@ -90,7 +90,8 @@ async def _with_database(settings: Settings, work):
 
 async def _invite_create(settings: Settings, args) -> int:
     from bot.rules.invites import parse_duration
-    from bot.services.invites import InviteError, create_invite
+    from bot.rules.errors import InviteError
+    from bot.services.invites import create_invite
 
     try:
         expires_in = parse_duration(args.expires)
@@ -132,7 +133,8 @@ async def _invite_list(settings: Settings, args) -> int:
 
 
 async def _invite_revoke(settings: Settings, args) -> int:
-    from bot.services.invites import InviteError, revoke_invite
+    from bot.rules.errors import InviteError
+    from bot.services.invites import revoke_invite
 
     try:
         await _with_database(settings, lambda db: revoke_invite(db, args.id, "cli", datetime.now(timezone.utc)))
@@ -144,7 +146,7 @@ async def _invite_revoke(settings: Settings, args) -> int:
 
 
 async def _org_import(settings: Settings, args) -> int:
-    from bot.rules.org_file import OrgFileError
+    from bot.rules.errors import OrgFileError
     from bot.services.org_import import import_org_file
 
     try:
@@ -161,7 +163,8 @@ async def _org_import(settings: Settings, args) -> int:
 
 
 async def _cycle_set(settings: Settings, args) -> int:
-    from bot.services.cycles import CycleFileError, read_cycle_file, set_cycles
+    from bot.rules.errors import CycleFileError
+    from bot.services.cycles import read_cycle_file, set_cycles
 
     try:
         entries = read_cycle_file(args.file)
@@ -176,7 +179,8 @@ async def _cycle_set(settings: Settings, args) -> int:
 
 
 async def _cycle_copy(settings: Settings, args) -> int:
-    from bot.services.cycles import CycleFileError, copy_year
+    from bot.rules.errors import CycleFileError
+    from bot.services.cycles import copy_year
 
     try:
         copied = await _with_database(settings, lambda db: copy_year(db, args.from_year, args.trust))

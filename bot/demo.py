@@ -18,8 +18,9 @@ from typing import TextIO
 from bot.app import build_application, on_startup
 from bot.jobs import sweep_if_due
 from bot.offline import ChatUser, FakeTelegram, SentMessage
+from bot.rules.errors import InviteError
 from bot.rules.org_file import OrgRow, region_code
-from bot.services.invites import InviteError, create_invite
+from bot.services.invites import create_invite
 from bot.settings import Settings
 from storage import migrate, organisation, people
 from storage.database import Database

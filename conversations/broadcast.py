@@ -28,10 +28,10 @@ from bot.rules.audience import (
     may_broadcast,
 )
 from bot.rules.cycle import current_year
-from bot.rules.dates import DateParseError, parse_date
+from bot.rules.dates import parse_date
+from bot.rules.errors import DateParseError, NotAllowed
 from bot.rules.measures import visible
 from bot.services import broadcasts as service
-from bot.services.followup import NotAllowed
 from conversations.common import callback_int, old_dialog_button, refuse
 from conversations.fallback import unknown_message
 

@@ -18,11 +18,12 @@ from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
-from bot.rules.dates import DateParseError, parse_date
+from bot.rules.dates import parse_date
+from bot.rules.errors import DateParseError, NotAllowed, YearChanged
 from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
-from bot.services.followup import NotAllowed, Overview
-from conversations import routes, units
+from bot.services.followup import Overview
+from conversations import units
 from conversations.common import old_dialog_button, refuse
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
@@ -195,11 +196,10 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
             label = t._("Change date or parties") if state.done else t._("Mark as done")
             rows.append([Button(label, callback_data=f"fm:{unit_id}:{step.key}{year_suffix(ov)}")])
         elif step.completion == "areas":
-            rows.append([Button(t._("Add an area to preserve"), callback_data=routes.ADD_AREA.build(unit_id, "preserve")),
-                         Button(t._("Add an area to improve"), callback_data=routes.ADD_AREA.build(unit_id, "improve"))])
-            rows.append([Button(t._("Enter theme scores"), callback_data=routes.SCORES.build(unit_id))])
-            rows += [[Button(t._("Remove: {theme}", theme=t._(THEMES[area.theme])),
-                             callback_data=routes.REMOVE_AREA.build(area.id))]
+            rows.append([Button(t._("Add an area to preserve"), callback_data=f"ar:{unit_id}:preserve"),
+                         Button(t._("Add an area to improve"), callback_data=f"ar:{unit_id}:improve")])
+            rows.append([Button(t._("Enter theme scores"), callback_data=f"sc:{unit_id}")])
+            rows += [[Button(t._("Remove: {theme}", theme=t._(THEMES[area.theme])), callback_data=f"ax:{area.id}")]
                      for area in ov.areas]
         elif step.completion in ("measures", "status", "evaluation"):
             rows.append([Button(t._("Register a measure"), callback_data=f"nm:{unit_id}"),
@@ -341,7 +341,7 @@ async def save_mark(update: Update, context: BotContext, dialog: dialogs.Dialog)
         to_ask = await service.mark_step(context.db, context.memberships, context.person.id, unit_id, step_key,
                                          day, parties, context.clock.now(), context.clock.today(),
                                          dialog.data.get("year"))
-    except service.YearChanged:
+    except YearChanged:
         await dialogs.end(context)
         await reply(update, t._("A new survey year has begun since you started; nothing was saved. "
                                 "Open /followup to see the new year."))

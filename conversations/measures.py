@@ -17,11 +17,11 @@ from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
-from bot.rules.dates import DateParseError, parse_date
+from bot.rules.dates import parse_date
+from bot.rules.errors import DateParseError, InvalidMeasure, NotAllowed
 from bot.rules.measures import EVALUATIONS, QUICK_STATUS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
-from bot.services.followup import NotAllowed
 from conversations import units
 from conversations.common import callback_int, open_by_id, refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
@@ -214,7 +214,8 @@ async def update_button(update: Update, context: BotContext) -> None:
         await dialogs.begin(context, DIALOG, "responsible", {"measure": measure_id})
         await reply(update, t._("Who is responsible? A name or a role – that person does not need to use the bot."))
     elif action == "deadline":
-        await ask_deadline(update, context, measure_id)
+        await dialogs.begin(context, DIALOG, "deadline", {"measure": measure_id})
+        await reply(update, t._("By when? Write a date (for example 15.03.2027)."))
     elif action == "evaluate":
         await reply(update, t._("Did the measure work?"), reply_markup=Keyboard([[
             Button(t._(label), callback_data=f"mu:{measure_id}:ev:{key}") for key, label in EVALUATIONS.items()]]))
@@ -250,8 +251,8 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
                 return
             try:
                 await service.set_deadline(context.db, context.memberships, context.person.id, measure_id,
-                                           deadline, now, context.clock.today(), dialog.data.get("quarterly"))
-            except service.Invalid as invalid:
+                                           deadline, now, context.clock.today())
+            except InvalidMeasure as invalid:
                 await reply(update, t._("{date} has already passed. Choose a date from today on.",
                                         date=t.date(deadline)) if invalid.problems == ["past"] else
                             t._("That date is after this year's evaluation deadline. Choose an earlier date."))
@@ -261,21 +262,8 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
         await refuse(update, context, f"change measure {measure_id}")
         return
     await dialogs.end(context)
-    if dialog.step == "deadline" and dialog.data.get("quarterly") in QUICK_STATUS:
-        await reply(update, t._("Saved: {status}, with the new deadline {date}.",
-                                status=t._(QUICK_STATUS[dialog.data["quarterly"]]), date=t.date(deadline)))
-    else:
-        await reply(update, t._("Saved."))
+    await reply(update, t._("Saved."))
     await show_detail(update, context, measure_id)
-
-
-async def ask_deadline(update: Update, context: BotContext, measure_id: int, why: str = "",
-                       quarterly: str | None = None) -> None:
-    """The "By when?" text step. With `quarterly`, that one-tap status waits for the new
-    deadline and is saved together with it (see conversations/reminders.py)."""
-    data = {"measure": measure_id} | ({"quarterly": quarterly} if quarterly else {})
-    await dialogs.begin(context, DIALOG, "deadline", data)
-    await reply(update, (why + " " if why else "") + context.t._("By when? Write a date (for example 15.03.2027)."))
 
 
 # --- a rep's proposal: pa:<measure>:accept|decline, the reason typed ---

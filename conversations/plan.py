@@ -15,10 +15,11 @@ from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
+from bot.rules.errors import NotAllowed
 from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services import measures as measure_service
-from bot.services.followup import NotAllowed, Overview
+from bot.services.followup import Overview
 from conversations import units
 from conversations.common import callback_int, open_by_id, refuse
 from conversations.followup import answer_lines

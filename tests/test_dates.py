@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.rules.dates import DateParseError, month_days, months_between, parse_date
+from bot.rules.dates import month_days, months_between, parse_date
+from bot.rules.errors import DateParseError
 
 TODAY = date(2026, 11, 27)
 MARCH_15 = date(2027, 3, 15)

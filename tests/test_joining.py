@@ -148,7 +148,7 @@ async def test_one_person_can_hold_several_memberships(harness, db):
 
 
 async def test_unit_code_shared_by_two_trusts_needs_the_trust(harness):
-    from bot.services.invites import InviteError
+    from bot.rules.errors import InviteError
 
     with pytest.raises(InviteError, match="several trusts"):
         await harness.invite("leader", place="MED1")

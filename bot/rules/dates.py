@@ -6,13 +6,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-
-class DateParseError(ValueError):
-    """reason is "format" (not a date at all) or "no_such_day" (e.g. 31.02)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+from bot.rules.errors import DateParseError
 
 
 _MONTH_NAMES = [

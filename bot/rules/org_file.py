@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.rules.errors import OrgFileError, RowError
+
 REQUIRED_COLUMNS = ("region", "trust_code", "trust_name", "unit_code", "unit_name")
 OPTIONAL_COLUMNS = ("clinic", "department")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
@@ -29,21 +31,6 @@ class OrgRow:
     unit_name: str
     clinic: str | None
     department: str | None
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-class OrgFileError(Exception):
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 def region_code(name: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.rules.access import is_national_admin
 from bot.rules.audience import Audience, covers, may_broadcast
-from bot.services.followup import NotAllowed
+from bot.rules.errors import NotAllowed
 from storage import audit
 from storage import broadcasts as store
 from storage.database import Database

@@ -18,14 +18,9 @@ from bot.rules.cycle import (
     default_cycle,
     shifted_one_year,
 )
+from bot.rules.errors import CycleFileError
 from storage import audit, cycles, organisation
 from storage.database import Database
-
-
-class CycleFileError(Exception):
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass

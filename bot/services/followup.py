@@ -8,6 +8,7 @@ from datetime import date, datetime
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, preparing_next_year, year_open
+from bot.rules.errors import NotAllowed, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
@@ -15,14 +16,6 @@ from storage import followup as store
 from storage.database import Database
 from storage.followup import UnitInfo
 from storage.models import Confirmation, FocusArea, Person, StepRecord
-
-
-class NotAllowed(Exception):
-    """The person may not do this to this unit or object; logged by the caller."""
-
-
-class YearChanged(NotAllowed):
-    """A dialog begun in one survey year was finished after the next one began."""
 
 
 @dataclass

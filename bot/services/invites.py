@@ -7,13 +7,10 @@ from datetime import datetime, timedelta
 
 from bot.rules import invites as rules
 from bot.rules.access import ALLOWED_SCOPES
+from bot.rules.errors import InviteError
 from storage import audit, invites, organisation
 from storage.database import Database
 from storage.models import Invite, Role, Scope
-
-
-class InviteError(Exception):
-    """A clear reason why the invite cannot be made."""
 
 
 @dataclass

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from bot.rules import measures as rules
 from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
+from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
-from bot.services.followup import NotAllowed
 from storage import audit
 from storage import dialogs as dialog_store
 from storage import followup as followup_store
@@ -16,14 +16,6 @@ from storage import measures as store
 from storage.database import Database
 from storage.followup import UnitInfo
 from storage.models import Measure, MeasureEvent
-
-
-class Invalid(Exception):
-    """The draft is not complete or not valid any more (e.g. its deadline passed)."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__(", ".join(problems))
 
 
 async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
@@ -50,7 +42,7 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
         cycle = await cycle_for_trust(session, unit.trust_id, year)
         problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
         if problems:
-            raise Invalid(problems)
+            raise InvalidMeasure(problems)
         followup = await followup_store.followup_for(session, unit_id, year)
         measure = Measure(
             followup_id=followup.id, unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
@@ -63,10 +55,6 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
         audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
                      f"measure:{measure.id}")
         return measure
-
-
-class DraftGone(Exception):
-    """The draft was saved or cancelled already."""
 
 
 @dataclass
@@ -120,7 +108,7 @@ async def add_comment(db: Database, memberships, person_id: int, measure_id: int
                       now: datetime) -> None:
     """A comment on the latest status change."""
     if rules.text_problem("comment", comment):
-        raise Invalid(["comment"])
+        raise InvalidMeasure(["comment"])
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
         await store.change(session, measure, person_id, "comment", None, now, comment.strip())
@@ -129,27 +117,22 @@ async def add_comment(db: Database, memberships, person_id: int, measure_id: int
 async def set_responsible(db: Database, memberships, person_id: int, measure_id: int, text: str,
                           now: datetime) -> None:
     if rules.text_problem("responsible", text):
-        raise Invalid(["responsible"])
+        raise InvalidMeasure(["responsible"])
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
         await store.change(session, measure, person_id, "responsible", text.strip(), now)
 
 
 async def set_deadline(db: Database, memberships, person_id: int, measure_id: int, deadline: date,
-                       now: datetime, today: date, quarterly: str | None = None) -> None:
-    """A new deadline; with `quarterly`, the one-tap status that waited for it is saved with it."""
-    if quarterly is not None and quarterly not in QUARTERLY:
-        raise NotAllowed(f"quarterly status {quarterly!r}")
+                       now: datetime, today: date) -> None:
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
         unit = await followup_store.unit_info(session, measure.unit_id)
         cycle = await cycle_for_trust(session, unit.trust_id, measure.year)
         problem = rules.deadline_problem(deadline, today, cycle.evaluation_deadline)
         if problem:
-            raise Invalid([problem])
+            raise InvalidMeasure([problem])
         await store.change(session, measure, person_id, "deadline", deadline, now)
-        if quarterly is not None:
-            await _record_quarterly(session, measure, person_id, quarterly, now)
 
 
 async def evaluate(db: Database, memberships, person_id: int, measure_id: int, result: str, why: str,
@@ -157,7 +140,7 @@ async def evaluate(db: Database, memberships, person_id: int, measure_id: int, r
     if result not in rules.EVALUATIONS:
         raise NotAllowed(f"evaluation {result!r}")
     if rules.text_problem("why", why):
-        raise Invalid(["why"])
+        raise InvalidMeasure(["why"])
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
         await store.change(session, measure, person_id, "evaluation", result, now)
@@ -171,7 +154,7 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
         if measure is None or measure.proposal != "pending" or not is_leader_of(memberships, measure.unit_id):
             raise NotAllowed(f"decide proposal {measure_id}")
         if not accept and (reason is None or rules.text_problem("why", reason)):
-            raise Invalid(["reason"])
+            raise InvalidMeasure(["reason"])
         await store.change(session, measure, person_id, "proposal", "accepted" if accept else "declined", now,
                            None if accept else reason.strip())
         if not accept:
@@ -182,29 +165,16 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
 QUARTERLY = {"done": "done", "on_track": "in_progress", "stuck": None, "dropped": "dropped"}
 
 
-@dataclass
-class QuickStatus:
-    measure: Measure
-    saved: bool  # False: "on track" past the deadline waits for a new deadline (rules.needs_new_deadline)
-
-
 async def quarterly_status(db: Database, memberships, person_id: int, measure_id: int, choice: str,
-                           now: datetime, today: date) -> QuickStatus:
+                           now: datetime) -> Measure:
     """The one-tap status from a quarterly reminder: kept as history, and the
-    measure's status follows (stuck leaves it as it is). "On track" for a measure
-    whose deadline has passed is not saved: it is saved with the new deadline (set_deadline)."""
+    measure's status follows (stuck leaves it as it is)."""
     if choice not in QUARTERLY:
         raise NotAllowed(f"quarterly status {choice!r}")
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
-        if rules.needs_new_deadline(choice, measure.deadline, today):
-            return QuickStatus(measure, saved=False)
-        await _record_quarterly(session, measure, person_id, choice, now)
-        return QuickStatus(measure, saved=True)
-
-
-async def _record_quarterly(session, measure: Measure, person_id: int, choice: str, now: datetime) -> None:
-    await store.change(session, measure, person_id, "quarterly", choice, now)
-    status = QUARTERLY[choice]
-    if status and status != measure.status:
-        await store.change(session, measure, person_id, "status", status, now)
+        await store.change(session, measure, person_id, "quarterly", choice, now)
+        status = QUARTERLY[choice]
+        if status and status != measure.status:
+            await store.change(session, measure, person_id, "status", status, now)
+        return measure

@@ -1,0 +1,70 @@
+"""The domain's errors, in one place: what a rule or a use case refuses, and why.
+
+Plain exceptions with no Telegram and no storage, so rules, services, conversations
+and the command line can all raise and catch them. Each is a business case the
+caller answers in its own words; none is used for a programming error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NotAllowed(Exception):
+    """The person may not do this to this unit or object; logged by the caller."""
+
+
+class YearChanged(NotAllowed):
+    """A dialog begun in one survey year was finished after the next one began."""
+
+
+class InvalidMeasure(Exception):
+    """A measure's draft or change is not complete or not valid any more (e.g. its deadline
+    passed); `problems` names the fields (see bot/rules/measures.py draft_problems)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(", ".join(problems))
+
+
+class DraftGone(Exception):
+    """The draft was saved or cancelled already."""
+
+
+class DateParseError(ValueError):
+    """reason is "format" (not a date at all) or "no_such_day" (e.g. 31.02)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InviteError(Exception):
+    """A clear reason why the invite cannot be made."""
+
+
+class CycleFileError(Exception):
+    """A cycle file (the survey year's dates per trust) that cannot be used; `errors` lists why."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an organisation file, at a line."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class OrgFileError(Exception):
+    """An organisation file that cannot be imported; nothing was written."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
