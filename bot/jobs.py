@@ -48,9 +48,10 @@ async def broadcasts_tick(application: Application, now: datetime | None = None)
         if author is None:
             continue
         await notify_from(application, author, lambda t, b=broadcast, c=counts: t._(
-            "Your announcement #{id} is delivered: {sent} sent, {failed} failed, {blocked} blocked the bot.",
-            id=b.id, sent=t.number(c.get("sent", 0)), failed=t.number(c.get("failed", 0)),
-            blocked=t.number(c.get("blocked", 0))))
+            "Your announcement #{id} is delivered: {sent}, {failed}, {blocked}.", id=b.id,
+            sent=t.ngettext("{n} sent", "{n} sent", c.get("sent", 0)),
+            failed=t.ngettext("{n} failed", "{n} failed", c.get("failed", 0)),
+            blocked=t.ngettext("{n} blocked the bot", "{n} blocked the bot", c.get("blocked", 0))))
 
 
 async def _broadcasts_job(context: ContextTypes.DEFAULT_TYPE) -> None:

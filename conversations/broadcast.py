@@ -139,8 +139,9 @@ def text_problem(t: Translator, plain: str, attachment: dict | None) -> str | No
     if not visible(plain):
         return t._("That was empty. Please write something.")
     if len(plain) > limit:
-        return t._("That is {length} characters; the limit is {limit}. Please shorten it – nothing was cut.",
-                   length=t.number(len(plain)), limit=t.number(limit))
+        return t.ngettext("That is {n} character; the limit is {limit}. Please shorten it – nothing was cut.",
+                          "That is {n} characters; the limit is {limit}. Please shorten it – nothing was cut.",
+                          len(plain), limit=t.number(limit))
     return None
 
 
@@ -291,12 +292,13 @@ async def list_command(update: Update, context: BotContext) -> None:
         return await reply(update, t._("No announcements yet. /broadcast writes one."))
     lines, rows = [f"<b>{t._(ANNOUNCEMENTS)}</b>"], []
     for b, counts in items:
-        lines.append(t._("#{id} · {when} · {state} · {recipients} recipients: {sent} sent, {pending} pending, "
-                         "{failed} failed, {blocked} blocked",
-                         id=b.id, when=t.datetime(b.send_at, tz), state=t._(STATES[b.state]),
-                         recipients=t.number(b.recipients), sent=t.number(counts.get("sent", 0)),
-                         pending=t.number(counts.get("pending", 0) + counts.get("sending", 0)),
-                         failed=t.number(counts.get("failed", 0)), blocked=t.number(counts.get("blocked", 0))))
+        delivery = ", ".join([
+            t.ngettext("{n} sent", "{n} sent", counts.get("sent", 0)),
+            t.ngettext("{n} pending", "{n} pending", counts.get("pending", 0) + counts.get("sending", 0)),
+            t.ngettext("{n} failed", "{n} failed", counts.get("failed", 0)),
+            t.ngettext("{n} blocked", "{n} blocked", counts.get("blocked", 0))])
+        recipients = t.ngettext("{n} recipient", "{n} recipients", b.recipients)
+        lines.append(f"#{b.id} · {t.datetime(b.send_at, tz)} · {t._(STATES[b.state])} · {recipients}: {delivery}")
         if b.state == "scheduled":
             rows.append([Button(t._("Cancel #{id}", id=b.id), callback_data=f"bx:{b.id}")])
     await reply(update, "\n".join(lines), reply_markup=Keyboard(rows) if rows else None)

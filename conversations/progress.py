@@ -43,7 +43,7 @@ def share(t: Translator, part: int, whole: int) -> str:
 def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> str:
     total = node.total
     lines = [f"<b>{t._(L_PROGRESS, year=node.year)} · {escape(node.title) or t._(L_EVERYONE)}</b>",
-             t._("Units: {n}", n=t.number(total.units))]
+             t.ngettext("{n} unit", "{n} units", total.units)]
     lines += [f"{t._(label)}: {share(t, getattr(total, key), total.units)}" for key, label in FIGURE_LABELS]
     if node.since:
         # Only units whose trust has had a quarterly date owe a status (status_due), each since its own date.
@@ -53,8 +53,9 @@ def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> 
         else:
             lines.append(t._("Updated their measures since their trust's last status date ({first} to {last}): "
                              "{share}", first=t.date(node.since_first), last=t.date(node.since), share=updated))
-    lines.append(t._("Measures per unit: {n}", n=t.number(round(total.measures / total.units, 1) if total.units else 0)))
-    lines.append(t._("Overdue measures: {n}", n=t.number(total.overdue)))
+    lines.append(t.ngettext("{n} measure per unit on average", "{n} measures per unit on average",
+                            round(total.measures / total.units, 1) if total.units else 0))
+    lines.append(overdue_measures(t, total.overdue))
     if node.children:
         lines.append("")
         children = node.children
@@ -63,10 +64,14 @@ def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> 
             if pages > 1:
                 lines.append(t._(L_PAGE, page=page + 1, pages=pages))
         for child in children:
-            lines.append(t._("{name}: {units} units, plan submitted {plan}, overdue measures {overdue}",
-                             name=escape(str(child.name) or "–"), units=t.number(child.units),
-                             plan=share(t, child.submitted, child.units), overdue=t.number(child.overdue)))
+            lines.append(t._("{name}: {units}, plan submitted {plan}, {overdue}", name=escape(str(child.name) or "–"),
+                             units=t.ngettext("{n} unit", "{n} units", child.units),
+                             plan=share(t, child.submitted, child.units), overdue=overdue_measures(t, child.overdue)))
     return "\n".join(lines)
+
+
+def overdue_measures(t: Translator, n: int) -> str:
+    return t.ngettext("{n} measure past its deadline", "{n} measures past their deadline", n)
 
 
 DRILL_PAGE = 30  # buttons a page; a trust can have hundreds of units

@@ -118,14 +118,14 @@ async def test_drill_down_in_chat_to_a_units_plan(harness, db, known):
     admin, _ = known
     replies = await admin.send("/progress")
     text = replies[0].plain
-    assert text.startswith("Progress 2026 · all units\nUnits: 4\nReviewed the results with the parties: 75%")
+    assert text.startswith("Progress 2026 · all units\n4 units\nReviewed the results with the parties: 75%")
     assert "Submitted the plan: 50%" in text and "Plan acknowledged by the reps: 25%" in text
     assert "Updated their measures since 15 September 2026: 67%" in text
-    assert "Measures per unit: 1\nOverdue measures: 2" in text
+    assert "1 measure per unit on average\n2 measures past their deadline" in text
     await admin.press("Helse Vest (67%)")
     await admin.press("Helse Bergen (100%)")
     replies = await admin.press("Medisinsk klinikk (100%)")
-    assert replies[0].plain.startswith("Progress 2026 · Medisinsk klinikk\nUnits: 1")
+    assert replies[0].plain.startswith("Progress 2026 · Medisinsk klinikk\n1 unit\n")
     replies = await admin.press("Medisinsk sengepost 1 (100%)")
     assert replies[0].plain.startswith("Action plan 2026 · Medisinsk sengepost 1 (Helse Bergen)")
 
@@ -185,7 +185,7 @@ async def test_leaders_and_reps_see_only_their_unit(harness, db, known):
     leader = await harness.member(952, "leader", "Kari", place="KIRPOL")
     rep = await harness.member(953, "union_rep", "Siri", place="AKUTT")
     replies = await leader.send("/progress")
-    assert "Units: 1" in replies[0].plain
+    assert "\n1 unit\n" in replies[0].plain
     async with db.session() as session:
         vest = (await session.exec(select(Region.id).where(Region.code == "helse-vest"))).one()
         hb = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HB"))).one()
@@ -223,7 +223,7 @@ async def test_programme_staff_see_the_figures_but_not_the_units_plans(harness, 
     await staff.press("Helse Vest (67%)")
     await staff.press("Helse Bergen (100%)")
     replies = await staff.press("Medisinsk klinikk (100%)")
-    assert "Medisinsk sengepost 1: 1 units, plan submitted 100%" in replies[0].plain
+    assert "Medisinsk sengepost 1: 1 unit, plan submitted 100%" in replies[0].plain
     assert not any(b["callback_data"].startswith("pl:") for b in (replies[0].buttons or []))
     # A forged plan button is refused too.
     async with db.session() as session:
@@ -238,7 +238,7 @@ async def test_a_trust_with_many_units_is_paged(harness, db, tmp_path):
     await harness.import_org(tmp_path, "region;trust_code;trust_name;unit_code;unit_name;clinic\n" + rows + "\n")
     leader_group = await harness.member(953, "leader", "Nina", scope="trust", place="UNN")
     replies = await leader_group.send("/progress")
-    assert "Units: 35" in replies[0].plain and "page 1 of 2" in replies[0].plain
+    assert "\n35 units\n" in replies[0].plain and "page 1 of 2" in replies[0].plain
     assert "Enhet 30" in replies[0].plain and "Enhet 31" not in replies[0].plain
     assert len([b for b in replies[0].buttons if b["callback_data"].startswith("pl:")]) == 30
     replies = await leader_group.press("Next ➡")
@@ -255,7 +255,7 @@ async def test_a_leader_group_member_of_two_trusts_sees_both(harness, db, known)
     assert replies[0].plain == "Which health trust or region?"
     assert [b["text"] for b in replies[0].buttons] == ["Helse Bergen", "Oslo universitetssykehus"]
     replies = await nina.press("Oslo universitetssykehus")
-    assert replies[0].plain.startswith("Progress 2026 · Oslo universitetssykehus\nUnits: 1")
+    assert replies[0].plain.startswith("Progress 2026 · Oslo universitetssykehus\n1 unit\n")
     async with db.session() as session:
         forde = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HFD"))).one()
     await nina.press_data(f"pg:t:{forde}")
