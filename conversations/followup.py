@@ -23,7 +23,7 @@ from bot.rules.errors import DateParseError, NotAllowed, YearChanged
 from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services.followup import Overview
-from conversations import units
+from conversations import routes, units
 from conversations.common import old_dialog_button, refuse
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
@@ -196,10 +196,11 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
             label = t._("Change date or parties") if state.done else t._("Mark as done")
             rows.append([Button(label, callback_data=f"fm:{unit_id}:{step.key}{year_suffix(ov)}")])
         elif step.completion == "areas":
-            rows.append([Button(t._("Add an area to preserve"), callback_data=f"ar:{unit_id}:preserve"),
-                         Button(t._("Add an area to improve"), callback_data=f"ar:{unit_id}:improve")])
-            rows.append([Button(t._("Enter theme scores"), callback_data=f"sc:{unit_id}")])
-            rows += [[Button(t._("Remove: {theme}", theme=t._(THEMES[area.theme])), callback_data=f"ax:{area.id}")]
+            rows.append([Button(t._("Add an area to preserve"), callback_data=routes.ADD_AREA.build(unit_id, "preserve")),
+                         Button(t._("Add an area to improve"), callback_data=routes.ADD_AREA.build(unit_id, "improve"))])
+            rows.append([Button(t._("Enter theme scores"), callback_data=routes.SCORES.build(unit_id))])
+            rows += [[Button(t._("Remove: {theme}", theme=t._(THEMES[area.theme])),
+                             callback_data=routes.REMOVE_AREA.build(area.id))]
                      for area in ov.areas]
         elif step.completion in ("measures", "status", "evaluation"):
             rows.append([Button(t._("Register a measure"), callback_data=f"nm:{unit_id}"),

@@ -214,8 +214,7 @@ async def update_button(update: Update, context: BotContext) -> None:
         await dialogs.begin(context, DIALOG, "responsible", {"measure": measure_id})
         await reply(update, t._("Who is responsible? A name or a role – that person does not need to use the bot."))
     elif action == "deadline":
-        await dialogs.begin(context, DIALOG, "deadline", {"measure": measure_id})
-        await reply(update, t._("By when? Write a date (for example 15.03.2027)."))
+        await ask_deadline(update, context, measure_id)
     elif action == "evaluate":
         await reply(update, t._("Did the measure work?"), reply_markup=Keyboard([[
             Button(t._(label), callback_data=f"mu:{measure_id}:ev:{key}") for key, label in EVALUATIONS.items()]]))
@@ -251,7 +250,7 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
                 return
             try:
                 await service.set_deadline(context.db, context.memberships, context.person.id, measure_id,
-                                           deadline, now, context.clock.today())
+                                           deadline, now, context.clock.today(), dialog.data.get("quarterly"))
             except InvalidMeasure as invalid:
                 await reply(update, t._("{date} has already passed. Choose a date from today on.",
                                         date=t.date(deadline)) if invalid.problems == ["past"] else
@@ -262,8 +261,21 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
         await refuse(update, context, f"change measure {measure_id}")
         return
     await dialogs.end(context)
-    await reply(update, t._("Saved."))
+    if dialog.step == "deadline" and dialog.data.get("quarterly") in QUICK_STATUS:
+        await reply(update, t._("Saved: {status}, with the new deadline {date}.",
+                                status=t._(QUICK_STATUS[dialog.data["quarterly"]]), date=t.date(deadline)))
+    else:
+        await reply(update, t._("Saved."))
     await show_detail(update, context, measure_id)
+
+
+async def ask_deadline(update: Update, context: BotContext, measure_id: int, why: str = "",
+                       quarterly: str | None = None) -> None:
+    """The "By when?" text step. With `quarterly`, that one-tap status waits for the new
+    deadline and is saved together with it (see conversations/reminders.py)."""
+    data = {"measure": measure_id} | ({"quarterly": quarterly} if quarterly else {})
+    await dialogs.begin(context, DIALOG, "deadline", data)
+    await reply(update, (why + " " if why else "") + context.t._("By when? Write a date (for example 15.03.2027)."))
 
 
 # --- a rep's proposal: pa:<measure>:accept|decline, the reason typed ---

@@ -22,6 +22,7 @@ from bot.services import measures as measure_service
 from bot.services import profile
 from bot.services import reminders as service
 from conversations.common import callback_int, refuse
+from conversations.measures import ask_deadline
 
 SNOOZE_DAYS = 7
 
@@ -35,13 +36,21 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
     try:
         if measure_id is None or len(parts) != 3:
             raise NotAllowed(query.data)
-        measure = await measure_service.quarterly_status(context.db, context.memberships, context.person.id,
-                                                         measure_id, parts[2], context.clock.now())
+        outcome = await measure_service.quarterly_status(context.db, context.memberships, context.person.id,
+                                                         measure_id, parts[2], context.clock.now(),
+                                                         context.clock.today())
     except NotAllowed:
         await refuse(update, context, f"give a status with {query.data!r}")
         return
-    t = context.t
+    t, measure = context.t, outcome.measure
     label = t._(QUICK_STATUS[parts[2]])
+    if not outcome.saved:
+        # On track past its deadline: it is saved with a new deadline (the step /measures uses), the buttons stay.
+        await context.answer_press(update)
+        await ask_deadline(update, context, measure_id, quarterly=parts[2], why=t._(
+            "“{title}” was due {date}. To be on track it needs a new deadline.",
+            title=escape(measure.title), date=t.date(measure.deadline)))
+        return
     await context.answer_press(update, t._("Saved: {status}", status=label))
     # Replace that measure's four buttons by what was chosen; the others stay.
     rows = []

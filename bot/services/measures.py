@@ -124,7 +124,10 @@ async def set_responsible(db: Database, memberships, person_id: int, measure_id:
 
 
 async def set_deadline(db: Database, memberships, person_id: int, measure_id: int, deadline: date,
-                       now: datetime, today: date) -> None:
+                       now: datetime, today: date, quarterly: str | None = None) -> None:
+    """A new deadline; with `quarterly`, the one-tap status that waited for it is saved with it."""
+    if quarterly is not None and quarterly not in QUARTERLY:
+        raise NotAllowed(f"quarterly status {quarterly!r}")
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
         unit = await followup_store.unit_info(session, measure.unit_id)
@@ -133,6 +136,8 @@ async def set_deadline(db: Database, memberships, person_id: int, measure_id: in
         if problem:
             raise InvalidMeasure([problem])
         await store.change(session, measure, person_id, "deadline", deadline, now)
+        if quarterly is not None:
+            await _record_quarterly(session, measure, person_id, quarterly, now)
 
 
 async def evaluate(db: Database, memberships, person_id: int, measure_id: int, result: str, why: str,
@@ -165,16 +170,29 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
 QUARTERLY = {"done": "done", "on_track": "in_progress", "stuck": None, "dropped": "dropped"}
 
 
+@dataclass
+class QuickStatus:
+    measure: Measure
+    saved: bool  # False: "on track" past the deadline waits for a new deadline (rules.needs_new_deadline)
+
+
 async def quarterly_status(db: Database, memberships, person_id: int, measure_id: int, choice: str,
-                           now: datetime) -> Measure:
+                           now: datetime, today: date) -> QuickStatus:
     """The one-tap status from a quarterly reminder: kept as history, and the
-    measure's status follows (stuck leaves it as it is)."""
+    measure's status follows (stuck leaves it as it is). "On track" for a measure
+    whose deadline has passed is not saved: it is saved with the new deadline (set_deadline)."""
     if choice not in QUARTERLY:
         raise NotAllowed(f"quarterly status {choice!r}")
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id)
-        await store.change(session, measure, person_id, "quarterly", choice, now)
-        status = QUARTERLY[choice]
-        if status and status != measure.status:
-            await store.change(session, measure, person_id, "status", status, now)
-        return measure
+        if rules.needs_new_deadline(choice, measure.deadline, today):
+            return QuickStatus(measure, saved=False)
+        await _record_quarterly(session, measure, person_id, choice, now)
+        return QuickStatus(measure, saved=True)
+
+
+async def _record_quarterly(session, measure: Measure, person_id: int, choice: str, now: datetime) -> None:
+    await store.change(session, measure, person_id, "quarterly", choice, now)
+    status = QUARTERLY[choice]
+    if status and status != measure.status:
+        await store.change(session, measure, person_id, "status", status, now)
