@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def _bot_commands(specs: list[CommandSpec], language: str) -> list[BotCommand]:
     t = translator(language)
-    return [BotCommand(spec.name, t._(spec.description)) for spec in specs]
+    return [BotCommand(spec.name_in(language), t._(spec.description)) for spec in specs]
 
 
 async def set_default_menus(bot: Bot, default_language: str) -> None:

@@ -33,7 +33,7 @@ def memberships_text(context: BotContext) -> str:
 def commands_text(context: BotContext) -> str:
     t = context.t
     specs = commands_for(context.memberships) if context.is_member else default_commands()
-    return "\n".join([t._("What you can do:")] + [f"/{s.name} – {t._(s.description)}" for s in specs])
+    return "\n".join([t._("What you can do:")] + [f"/{s.name_in(t.language)} – {t._(s.description)}" for s in specs])
 
 
 def menu_text(context: BotContext) -> str:

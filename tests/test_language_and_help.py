@@ -17,7 +17,7 @@ async def test_language_choice_survives_a_restart(harness, db):
     await harness.restart()
     replies = await ola.send("/help")
     assert "• leiar: Kirurgisk poliklinikk" in replies[0].plain
-    assert "/language – Byt språk" in replies[0].plain
+    assert "/sprak – Byt språk" in replies[0].plain
 
     await ola.send("/language")
     replies = await ola.press("English")
@@ -40,19 +40,20 @@ async def test_changing_language_later_shows_no_privacy_notice_again(harness):
 
 async def test_help_lists_what_the_role_can_do_in_three_languages(harness):
     for user_id, language, expected in [
-        (803, "Bokmål", "Dette kan du gjøre:\n/start – Menyen din\n/followup – Hvor enheten din står i året\n"
-                        "/measures – Enhetens tiltak\n/propose – Foreslå et tiltak\n/plan – Enhetens handlingsplan\n"
-                        "/progress – Hvordan enhetene ligger an\n/overdue – Enheter med forsinkede steg eller tiltak\n"
-                        "/export – Eksporter tiltak og framdrift (XLSX; /export csv)\n"
-                        "/chart – Diagram over stegene (/chart weeks)\n"
-                        "/settings – Påminnelsene dine\n/cancel – Avbryt det du holder på med\n/help – Hva du kan gjøre\n/language – Bytt språk"),
-        (804, "Nynorsk", "Dette kan du gjere:\n/start – Menyen din\n/followup – Kvar eininga di står i året\n"
-                         "/measures – Tiltaka til eininga\n/propose – Føreslå eit tiltak\n"
-                         "/plan – Handlingsplanen til eininga\n/progress – Korleis einingane ligg an\n"
-                         "/overdue – Einingar med forseinka steg eller tiltak\n"
-                         "/export – Eksporter tiltak og framdrift (XLSX; /export csv)\n"
-                         "/chart – Diagram over stega (/chart weeks)\n/settings – Påminningane dine\n/cancel – Avbryt det du held på med\n"
-                         "/help – Kva du kan gjere\n/language – Byt språk"),
+        (803, "Bokmål", "Dette kan du gjøre:\n/start – Menyen din\n/oppfolging – Hvor enheten din står i året\n"
+                        "/tiltak – Enhetens tiltak\n/foresla – Foreslå et tiltak\n/handlingsplan – Enhetens handlingsplan\n"
+                        "/framdrift – Hvordan enhetene ligger an\n/forsinket – Enheter med forsinkede steg eller tiltak\n"
+                        "/eksport – Eksporter tiltak og framdrift (XLSX; /eksport csv)\n"
+                        "/diagram – Diagram over stegene (/diagram uker)\n"
+                        "/innstillinger – Påminnelsene dine\n/avbryt – Avbryt det du holder på med\n"
+                        "/hjelp – Hva du kan gjøre\n/sprak – Bytt språk"),
+        (804, "Nynorsk", "Dette kan du gjere:\n/start – Menyen din\n/oppfolging – Kvar eininga di står i året\n"
+                         "/tiltak – Tiltaka til eininga\n/foresla – Føreslå eit tiltak\n"
+                         "/handlingsplan – Handlingsplanen til eininga\n/framdrift – Korleis einingane ligg an\n"
+                         "/forseinka – Einingar med forseinka steg eller tiltak\n"
+                         "/eksport – Eksporter tiltak og framdrift (XLSX; /eksport csv)\n"
+                         "/diagram – Diagram over stega (/diagram veker)\n/innstillingar – Påminningane dine\n"
+                         "/avbryt – Avbryt det du held på med\n/hjelp – Kva du kan gjere\n/sprak – Byt språk"),
         (805, "English", "What you can do:\n/start – Your menu\n/followup – Where your unit stands in the year\n"
                          "/measures – The unit's measures\n/propose – Propose a measure\n/plan – The unit's action plan\n"
                          "/progress – How the units are doing\n/overdue – Units with overdue steps or measures\n"

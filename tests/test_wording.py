@@ -114,3 +114,64 @@ def test_ngettext_picks_the_form_by_the_count_in_each_language():
         "Dette går til 1 person."
     assert Translator("nn").ngettext("This goes to {n} person.", "This goes to {n} people.", 2) == \
         "Dette går til 2 personar."
+
+
+# --- commands under their Norwegian names ---
+
+def registered_commands(application) -> set[str]:
+    from telegram.ext import CommandHandler
+
+    return {name for handlers in application.handlers.values() for h in handlers
+            if isinstance(h, CommandHandler) for name in h.commands}
+
+
+async def test_every_name_a_menu_shows_is_a_registered_command(harness):
+    from bot.i18n import LANGUAGES
+    from bot.rules.access import COMMANDS
+
+    registered = registered_commands(harness.application)
+    shown = {spec.name_in(language) for spec in COMMANDS for language in LANGUAGES}
+    assert shown - registered == set()
+    assert {spec.name for spec in COMMANDS} <= registered  # the English names work for everyone
+
+
+def person_menus(harness, user_id) -> list[list[str]]:
+    return [[c["command"] for c in call.params["commands"]] for call in harness.telegram.calls_to("setMyCommands")
+            if call.params.get("scope", {}).get("chat_id") == user_id]
+
+
+async def test_menus_show_nb_and_nn_users_the_norwegian_names(harness):
+    menus = {c.params.get("language_code"): [(m["command"], m["description"]) for m in c.params["commands"]]
+             for c in harness.telegram.calls_to("setMyCommands") if "scope" not in c.params}
+    assert menus["nb"] == menus["no"] == [("start", "Menyen din"), ("hjelp", "Hva du kan gjøre")]
+    assert menus["nn"] == [("start", "Menyen din"), ("hjelp", "Kva du kan gjere")]
+    assert menus["en"] == [("start", "Your menu"), ("help", "What you can do")]
+
+    await harness.member(821, "leader", "Kari", language="Bokmål")
+    await harness.member(822, "leader", "Ola", language="Nynorsk")
+    await harness.member(823, "leader", "Ann", language="English")
+    assert person_menus(harness, 821)[-1] == [
+        "start", "oppfolging", "tiltak", "nyttiltak", "handlingsplan", "framdrift", "forsinket", "eksport",
+        "diagram", "innstillinger", "avbryt", "hjelp", "sprak"]
+    assert person_menus(harness, 822)[-1] == [
+        "start", "oppfolging", "tiltak", "nyttiltak", "handlingsplan", "framdrift", "forseinka", "eksport",
+        "diagram", "innstillingar", "avbryt", "hjelp", "sprak"]
+    assert person_menus(harness, 823)[-1] == [
+        "start", "followup", "measures", "newmeasure", "plan", "progress", "overdue", "export", "chart",
+        "settings", "cancel", "help", "language"]
+
+
+async def test_help_names_the_commands_the_menu_shows_and_both_names_work(harness):
+    kari = await harness.member(824, "leader", "Kari", language="Bokmål")
+    help_text = (await kari.send("/hjelp"))[0].plain
+    shown = person_menus(harness, 824)[-1]
+    assert [line.split(" – ")[0] for line in help_text.split("\n") if line.startswith("/")] == \
+        [f"/{c}" for c in shown]
+    assert (await kari.send("/tiltak"))[0].plain == (await kari.send("/measures"))[0].plain
+    assert (await kari.send("/oppfolging"))[0].plain == (await kari.send("/followup"))[0].plain
+    assert (await kari.send("/innstillinger"))[0].plain.startswith("Påminnelser")
+
+    ola = await harness.member(825, "union_rep", "Ola", language="Nynorsk")
+    assert "/forseinka – Einingar med forseinka steg eller tiltak" in (await ola.send("/help"))[0].plain
+    assert (await ola.send("/innstillingar"))[0].plain.startswith("Påminningar")
+    assert (await ola.send("/avbryt"))[0].plain == "Det var ingenting å avbryte."

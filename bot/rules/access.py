@@ -43,9 +43,17 @@ ALLOWED_SCOPES = {
 
 @dataclass(frozen=True)
 class CommandSpec:
-    name: str
+    name: str  # the English name, which works whatever the person's language
     description: str  # lazily translated
     roles: frozenset[Role] | None  # None: every member
+    nb: str = ""  # the name Bokmål menus and /help show ("": the English name)
+    nn: str = ""  # the name Nynorsk menus and /help show ("": the Bokmål name)
+
+    def name_in(self, language: str) -> str:
+        """The name this language's menu shows; bot/app.py registers it beside the English one."""
+        if language == "nn":
+            return self.nn or self.nb or self.name
+        return (self.nb or self.name) if language == "nb" else self.name
 
 
 UNIT_PARTIES = frozenset({Role.LEADER, Role.SAFETY_REP, Role.UNION_REP})
@@ -53,21 +61,23 @@ UNIT_PARTIES = frozenset({Role.LEADER, Role.SAFETY_REP, Role.UNION_REP})
 # The bot's commands, in menu order. Later features add their commands here.
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", N_("Your menu"), None),
-    CommandSpec("followup", N_("Where your unit stands in the year"), UNIT_PARTIES),
-    CommandSpec("measures", N_("The unit's measures"), UNIT_PARTIES),
-    CommandSpec("newmeasure", N_("Register a measure"), frozenset({Role.LEADER})),
-    CommandSpec("propose", N_("Propose a measure"), frozenset({Role.SAFETY_REP, Role.UNION_REP})),
-    CommandSpec("plan", N_("The unit's action plan"), UNIT_PARTIES | {Role.ADMIN}),
-    CommandSpec("broadcast", N_("Send an announcement"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN})),
-    CommandSpec("broadcasts", N_("Announcements and their delivery"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN})),
-    CommandSpec("progress", N_("How the units are doing"), frozenset(Role)),
-    CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role)),
-    CommandSpec("export", N_("Export measures and progress (XLSX; /export csv)"), frozenset(Role)),
-    CommandSpec("chart", N_("Chart of step completion (/chart weeks)"), frozenset(Role)),
-    CommandSpec("settings", N_("Your reminders"), None),
-    CommandSpec("cancel", N_("Stop what you are doing"), None),
-    CommandSpec("help", N_("What you can do"), None),
-    CommandSpec("language", N_("Change language"), None),
+    CommandSpec("followup", N_("Where your unit stands in the year"), UNIT_PARTIES, nb="oppfolging"),
+    CommandSpec("measures", N_("The unit's measures"), UNIT_PARTIES, nb="tiltak"),
+    CommandSpec("newmeasure", N_("Register a measure"), frozenset({Role.LEADER}), nb="nyttiltak"),
+    CommandSpec("propose", N_("Propose a measure"), frozenset({Role.SAFETY_REP, Role.UNION_REP}), nb="foresla"),
+    CommandSpec("plan", N_("The unit's action plan"), UNIT_PARTIES | {Role.ADMIN}, nb="handlingsplan"),
+    CommandSpec("broadcast", N_("Send an announcement"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN}),
+                nb="kunngjoring", nn="kunngjering"),
+    CommandSpec("broadcasts", N_("Announcements and their delivery"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN}),
+                nb="kunngjoringer", nn="kunngjeringar"),
+    CommandSpec("progress", N_("How the units are doing"), frozenset(Role), nb="framdrift"),
+    CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role), nb="forsinket", nn="forseinka"),
+    CommandSpec("export", N_("Export measures and progress (XLSX; /export csv)"), frozenset(Role), nb="eksport"),
+    CommandSpec("chart", N_("Chart of step completion (/chart weeks)"), frozenset(Role), nb="diagram"),
+    CommandSpec("settings", N_("Your reminders"), None, nb="innstillinger", nn="innstillingar"),
+    CommandSpec("cancel", N_("Stop what you are doing"), None, nb="avbryt"),
+    CommandSpec("help", N_("What you can do"), None, nb="hjelp"),
+    CommandSpec("language", N_("Change language"), None, nb="sprak"),
 )
 
 
