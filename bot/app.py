@@ -62,6 +62,7 @@ OFFLINE_TOKEN = "123456789:offline-demo-token-not-for-telegram-use"
 # The dialogs written as specs (bot/dialogs): their buttons, typed text and diagrams come from the spec.
 DIALOGS = (
     measure_new.SPEC,
+    measures.SPEC,
     areas.AREA,
     areas.SCORES,
 )
@@ -71,7 +72,6 @@ TEXT_STEPS = {
     **{spec.name: engine.text_step(spec) for spec in DIALOGS},
     "mark": followup.mark_text,
     "comment": followup.comment_text,
-    "measure_edit": measures.route_edit_text,
     "broadcast": broadcast.on_text,
 }
 
@@ -107,11 +107,20 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(followup.comment_button, pattern=r"^cc:"),
         CallbackQueryHandler(engine.route_handler(routes.NEW_MEASURE, measure_new.new_measure_button),
                              pattern=routes.NEW_MEASURE.pattern),
-        CallbackQueryHandler(measures.list_button, pattern=r"^ml:"),
-        CallbackQueryHandler(measures.detail_button, pattern=r"^me:"),
-        CallbackQueryHandler(measures.update_button, pattern=r"^mu:"),
-        CallbackQueryHandler(measures.proposal_button, pattern=r"^pa:"),
-        CallbackQueryHandler(measures.propose_button, pattern=r"^np:"),
+        CallbackQueryHandler(engine.route_handler(routes.MEASURE_LIST, measures.list_button),
+                             pattern=routes.MEASURE_LIST.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.MEASURE, measures.detail_button),
+                             pattern=routes.MEASURE.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.MEASURE_HISTORY, measures.history_button),
+                             pattern=routes.MEASURE_HISTORY.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.MEASURE_STATUS, measures.status_button),
+                             pattern=routes.MEASURE_STATUS.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.MEASURE_UPDATE, measures.change_button),
+                             pattern=routes.MEASURE_UPDATE.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.PROPOSAL_ANSWER, measures.proposal_button),
+                             pattern=routes.PROPOSAL_ANSWER.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.PROPOSE, measures.propose_button),
+                             pattern=routes.PROPOSE.pattern),
         CallbackQueryHandler(engine.route_handler(routes.ADD_AREA, areas.add_area_button),
                              pattern=routes.ADD_AREA.pattern),
         CallbackQueryHandler(engine.route_handler(routes.REMOVE_AREA, areas.remove_area_button),
@@ -125,8 +134,9 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(broadcast.cancel_button, pattern=r"^bx:"),
         CallbackQueryHandler(progress.drill_button, pattern=r"^pg:"),
         CallbackQueryHandler(progress.overdue_button, pattern=r"^ov:"),
-        CallbackQueryHandler(plan.plan_button, pattern=r"^pl:"),
-        CallbackQueryHandler(plan.submit_button, pattern=r"^ps:"),
+        CallbackQueryHandler(engine.route_handler(routes.PLAN, plan.plan_button), pattern=routes.PLAN.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.SUBMIT_PLAN, plan.submit_button),
+                             pattern=routes.SUBMIT_PLAN.pattern),
         *[CallbackQueryHandler(engine.press_handler(spec), pattern=spec.route.pattern) for spec in DIALOGS],
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,

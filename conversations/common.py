@@ -33,13 +33,3 @@ def callback_int(data: str, index: int = 1) -> int | None:
 async def old_dialog_button(update: Update, context: BotContext) -> None:
     """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
     await context.tell(update, context.t._("That button belongs to something you already finished or cancelled."))
-
-
-async def open_by_id(update: Update, context: BotContext, show) -> None:
-    """A button like 'ml:<id>': a malformed id is refused; otherwise `show(update, context, id)`
-    runs, and the press is answered once, after it showed something (a refusal answers itself)."""
-    object_id = callback_int(update.callback_query.data)
-    if object_id is None:
-        await refuse(update, context, f"use {update.callback_query.data!r}")
-    elif await show(update, context, object_id):
-        await context.answer_press(update)

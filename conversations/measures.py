@@ -1,5 +1,7 @@
-"""/measures: the unit's measures; updating status, responsible and deadline,
-evaluating, and the leader's answer to a rep's proposal. See measures.mmd."""
+"""/measures: the unit's measures and a measure's card (plain buttons, typed routes in
+conversations/routes.py), and the measure_edit dialog (bot/dialogs): a new status's comment,
+the responsible person, a new deadline, the evaluation and its why, and a leader's reason for
+declining a rep's proposal. See measures.mmd (drawn from SPEC)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
+from bot.dialogs import engine
+from bot.dialogs.callbacks import Choice
+from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Screen, Stay, View
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
@@ -19,11 +24,11 @@ from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
 from bot.rules.dates import parse_date
 from bot.rules.errors import DateParseError, InvalidMeasure, NotAllowed
-from bot.rules.measures import EVALUATIONS, QUICK_STATUS, STATUS_ICONS, STATUSES
+from bot.rules.measures import EVALUATIONS, LIMITS, QUICK_STATUS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
-from conversations import units
-from conversations.common import callback_int, open_by_id, refuse
+from conversations import measure_new, routes, units
+from conversations.common import refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
 from storage.models import Measure
 
@@ -48,6 +53,8 @@ L_HISTORY = N_("History")
 DIALOG = "measure_edit"
 
 
+# --- the list and a measure's card (plain buttons) ---
+
 def measure_line(t: Translator, m: Measure) -> str:
     line = (f"{STATUS_ICONS[m.status]} <b>{escape(m.title)}</b> – {t._(KINDS[m.kind])}, "
             f"{t._(THEMES[m.theme])}; {t._(L_BY_DATE, date=t.date(m.deadline))}")
@@ -69,11 +76,12 @@ async def show_list(update: Update, context: BotContext, unit_id: int) -> bool:
         return False
     lines = [f"<b>{t._(L_MEASURES)} · {escape(unit.name)}</b>"]
     lines += [measure_line(t, m) for m in measures] or [t._("No measures yet.")]
-    rows = [[Button(f"{STATUS_ICONS[m.status]} {m.title[:50]}", callback_data=f"me:{m.id}")] for m in measures]
+    rows = [[Button(f"{STATUS_ICONS[m.status]} {m.title[:50]}", callback_data=routes.MEASURE.build(m.id))]
+            for m in measures]
     if is_leader_of(context.memberships, unit_id):
-        rows.append([Button(t._("Register a measure"), callback_data=f"nm:{unit_id}")])
+        rows.append([Button(t._("Register a measure"), callback_data=routes.NEW_MEASURE.build(unit_id))])
     elif rep_role_at(context.memberships, unit_id):
-        rows.append([Button(t._("Propose a measure"), callback_data=f"np:{unit_id}")])
+        rows.append([Button(t._("Propose a measure"), callback_data=routes.PROPOSE.build(unit_id))])
     await reply(update, "\n".join(lines), reply_markup=Keyboard(rows))
     return True
 
@@ -133,18 +141,19 @@ def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
 
 def detail_keyboard(t: Translator, view: service.MeasureView) -> Keyboard:
     m, rows = view.measure, []
+    history = Button(t._("History"), callback_data=routes.MEASURE_HISTORY.build(m.id))
     if view.can_edit and m.proposal == "pending":
-        rows.append([Button(t._("Accept"), callback_data=f"pa:{m.id}:accept"),
-                     Button(t._("Decline"), callback_data=f"pa:{m.id}:decline")])
+        rows.append([Button(t._("Accept"), callback_data=routes.PROPOSAL_ANSWER.build(m.id, "accept")),
+                     Button(t._("Decline"), callback_data=routes.PROPOSAL_ANSWER.build(m.id, "decline"))])
     elif view.can_edit and m.proposal != "declined":
-        rows.append([Button(t._(STATUSES[s]), callback_data=f"mu:{m.id}:s:{s}") for s in STATUSES if s != m.status])
-        rows.append([Button(t._("Responsible"), callback_data=f"mu:{m.id}:responsible"),
-                     Button(t._("Deadline"), callback_data=f"mu:{m.id}:deadline")])
-        rows.append([Button(t._("Evaluate"), callback_data=f"mu:{m.id}:evaluate"),
-                     Button(t._("History"), callback_data=f"mu:{m.id}:history")])
+        rows.append([Button(t._(label), callback_data=routes.MEASURE_STATUS.build(m.id, s))
+                     for s, label in STATUSES.items() if s != m.status])
+        rows.append([Button(t._("Responsible"), callback_data=routes.MEASURE_UPDATE.build(m.id, "responsible")),
+                     Button(t._("Deadline"), callback_data=routes.MEASURE_UPDATE.build(m.id, "deadline"))])
+        rows.append([Button(t._("Evaluate"), callback_data=routes.MEASURE_UPDATE.build(m.id, "evaluate")), history])
     else:
-        rows.append([Button(t._("History"), callback_data=f"mu:{m.id}:history")])
-    rows.append([Button(t._("⬅ Back"), callback_data=f"ml:{view.unit.id}")])
+        rows.append([history])
+    rows.append([Button(t._(engine.L_BACK), callback_data=routes.MEASURE_LIST.build(view.unit.id))])
     return Keyboard(rows)
 
 
@@ -162,167 +171,100 @@ async def show_detail(update: Update, context: BotContext, measure_id: int, hist
 
 
 @members_only
-async def list_button(update: Update, context: BotContext) -> None:
-    """ml:<unit>"""
-    await open_by_id(update, context, show_list)
+async def list_button(update: Update, context: BotContext, press) -> None:
+    """The measure list of a unit (routes.MEASURE_LIST)."""
+    if await show_list(update, context, press.unit):
+        await context.answer_press(update)
 
 
 @members_only
-async def detail_button(update: Update, context: BotContext) -> None:
-    """me:<measure>"""
-    await open_by_id(update, context, show_detail)
+async def detail_button(update: Update, context: BotContext, press) -> None:
+    """A measure's card (routes.MEASURE)."""
+    if await show_detail(update, context, press.measure):
+        await context.answer_press(update)
 
 
 @members_only
-async def update_button(update: Update, context: BotContext) -> None:
-    """mu:<measure>:s:<status> | responsible | deadline | evaluate | ev:<result> | history | skip"""
-    query = update.callback_query
-    parts = query.data.split(":")
-    measure_id = callback_int(query.data)
-    t, now = context.t, context.clock.now()
-    if measure_id is None or len(parts) < 3:
-        await refuse(update, context, f"use {query.data!r}")
-        return
-    action = parts[2]
-    if action == "history":
-        if await show_detail(update, context, measure_id, history=True):
-            await context.answer_press(update)
-        return
-    try:
-        # Every change is checked against the database in the service, whatever the button says.
-        if action == "s" and len(parts) == 4:
-            await service.set_status(context.db, context.memberships, context.person.id, measure_id, parts[3], now)
-            await context.answer_press(update)
-            await dialogs.begin(context, DIALOG, "comment", {"measure": measure_id})
-            await reply(update, t._("Status saved: {status}. Add a comment if you like, or press Skip.",
-                                    status=t._(STATUSES[parts[3]])),
-                        reply_markup=Keyboard([[Button(t._("Skip"), callback_data=f"mu:{measure_id}:skip")]]))
-            return
-        if not (await service.view(context.db, context.memberships, measure_id)).can_edit:
-            raise NotAllowed(f"change measure {measure_id}")
+async def history_button(update: Update, context: BotContext, press) -> None:
+    """A measure's card with its history (routes.MEASURE_HISTORY)."""
+    if await show_detail(update, context, press.measure, history=True):
+        await context.answer_press(update)
+
+
+@members_only
+async def status_button(update: Update, context: BotContext, press) -> None:
+    """A new status from the card (routes.MEASURE_STATUS): saved, then a comment is asked for."""
+    try:  # checked against the database in the service, whatever the button says
+        await service.set_status(context.db, context.memberships, context.person.id, press.measure, press.status,
+                                 context.clock.now())
     except NotAllowed:
-        await refuse(update, context, f"change measure {measure_id} with {query.data!r}")
+        await refuse(update, context, f"change measure {press.measure} with {update.callback_query.data!r}")
         return
     await context.answer_press(update)
-    if action == "skip":
-        # Only the comment question about this measure ends; any other open dialog (a draft) is kept.
-        open_dialog = dialogs.current(context, DIALOG)
-        if open_dialog is not None and open_dialog.data.get("measure") == measure_id:
-            await dialogs.end(context)
-        await show_detail(update, context, measure_id)
-    elif action == "responsible":
-        await dialogs.begin(context, DIALOG, "responsible", {"measure": measure_id})
-        await reply(update, t._("Who is responsible? A name or a role – that person does not need to use the bot."))
-    elif action == "deadline":
-        await ask_deadline(update, context, measure_id)
-    elif action == "evaluate":
-        await reply(update, t._("Did the measure work?"), reply_markup=Keyboard([[
-            Button(t._(label), callback_data=f"mu:{measure_id}:ev:{key}") for key, label in EVALUATIONS.items()]]))
-    elif action == "ev" and len(parts) == 4 and parts[3] in EVALUATIONS:
-        await dialogs.begin(context, DIALOG, "why", {"measure": measure_id, "result": parts[3]})
-        await reply(update, t._("Why? Write a few words about what you learned."))
-    else:
-        await show_detail(update, context, measure_id)
+    await engine.begin(update, context, SPEC, "comment", {"measure": press.measure, "status": press.status})
 
 
-async def on_text(update: Update, context: BotContext, dialog) -> None:
-    """Typed text for a change started from a measure's buttons."""
-    t, text, now = context.t, update.message.text, context.clock.now()
-    measure_id = dialog.data["measure"]
-    field = {"comment": "comment", "responsible": "responsible", "why": "why"}.get(dialog.step)
-    if field and (refusal := text_refusal(t, field, text)):
-        await reply(update, refusal)
-        return
+async def may_change(context: BotContext, measure_id: int) -> bool:
     try:
-        if dialog.step == "comment":
-            await service.add_comment(context.db, context.memberships, context.person.id, measure_id, text, now)
-        elif dialog.step == "responsible":
-            await service.set_responsible(context.db, context.memberships, context.person.id, measure_id, text, now)
-        elif dialog.step == "why":
-            await service.evaluate(context.db, context.memberships, context.person.id, measure_id,
-                                   dialog.data["result"], text, now)
-        elif dialog.step == "deadline":
-            try:
-                deadline = parse_date(text, context.clock.today())
-            except DateParseError:
-                await reply(update, t._("I could not read that as a date.") + " " +
-                            t._("By when? Write a date (for example 15.03.2027)."))
-                return
-            try:
-                await service.set_deadline(context.db, context.memberships, context.person.id, measure_id,
-                                           deadline, now, context.clock.today(), dialog.data.get("quarterly"))
-            except InvalidMeasure as invalid:
-                await reply(update, t._("{date} has already passed. Choose a date from today on.",
-                                        date=t.date(deadline)) if invalid.problems == ["past"] else
-                            t._("That date is after this year's evaluation deadline. Choose an earlier date."))
-                return
+        view = await service.view(context.db, context.memberships, measure_id)
     except NotAllowed:
-        await dialogs.end(context)
-        await refuse(update, context, f"change measure {measure_id}")
+        return False
+    return view.can_edit and view.measure.proposal not in ("pending", "declined")
+
+
+@members_only
+async def change_button(update: Update, context: BotContext, press) -> None:
+    """Responsible, Deadline or Evaluate on the card (routes.MEASURE_UPDATE): that screen of the dialog."""
+    if not await may_change(context, press.measure):
+        await refuse(update, context, f"change measure {press.measure} with {update.callback_query.data!r}")
         return
-    await dialogs.end(context)
-    if dialog.step == "deadline" and dialog.data.get("quarterly") in QUICK_STATUS:
-        await reply(update, t._("Saved: {status}, with the new deadline {date}.",
-                                status=t._(QUICK_STATUS[dialog.data["quarterly"]]), date=t.date(deadline)))
-    else:
-        await reply(update, t._("Saved."))
-    await show_detail(update, context, measure_id)
+    await context.answer_press(update)
+    await engine.begin(update, context, SPEC, press.change, {"measure": press.measure})
 
 
 async def ask_deadline(update: Update, context: BotContext, measure_id: int, why: str = "",
                        quarterly: str | None = None) -> None:
-    """The "By when?" text step. With `quarterly`, that one-tap status waits for the new
-    deadline and is saved together with it (see conversations/reminders.py)."""
-    data = {"measure": measure_id} | ({"quarterly": quarterly} if quarterly else {})
-    await dialogs.begin(context, DIALOG, "deadline", data)
-    await reply(update, (why + " " if why else "") + context.t._("By when? Write a date (for example 15.03.2027)."))
+    """The dialog's "By when?" screen, opened from elsewhere, `why` above the question. With
+    `quarterly`, that one-tap status waits for the new deadline and is saved together with it
+    (conversations/reminders.py: "on track" for a measure past its deadline). The caller has
+    checked that the person may change the measure; the service checks it again on saving."""
+    data = {"measure": measure_id} | ({"quarterly": quarterly} if quarterly else {}) | ({"intro": why} if why else {})
+    await engine.begin(update, context, SPEC, "deadline", data)
 
 
-# --- a rep's proposal: pa:<measure>:accept|decline, the reason typed ---
+# --- a rep's proposal: the leader accepts it, or declines it with a reason (the dialog) ---
 
-@members_only
-async def proposal_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    parts = query.data.split(":")
-    measure_id, t = callback_int(query.data), context.t
-    if measure_id is None or len(parts) != 3 or parts[2] not in ("accept", "decline"):
-        await refuse(update, context, f"use {query.data!r}")
-        return
+async def accept_proposal(update: Update, context: BotContext, measure_id: int) -> None:
     try:
-        if parts[2] == "accept":
-            measure = await service.decide_proposal(context.db, context.memberships, context.person.id, measure_id,
-                                                    True, context.clock.now())
-        else:
-            view = await service.view(context.db, context.memberships, measure_id)
-            if not view.can_edit or view.measure.proposal != "pending":
-                raise NotAllowed(f"decline proposal {measure_id}")
+        measure = await service.decide_proposal(context.db, context.memberships, context.person.id, measure_id,
+                                                True, context.clock.now())
     except NotAllowed:
         await refuse(update, context, f"decide proposal {measure_id}")
         return
     await context.answer_press(update)
-    if parts[2] == "accept":
-        await reply(update, t._("Accepted: “{title}” is now in the plan.", title=escape(measure.title)))
-        await tell_proposer(context, measure)
-    else:
-        await dialogs.begin(context, DIALOG, "decline", {"measure": measure_id})
-        await reply(update, t._("Why do you decline it? The representative will see your answer."))
-
-
-async def decline_text(update: Update, context: BotContext, dialog) -> None:
-    t, text = context.t, update.message.text
-    if refusal := text_refusal(t, "why", text):
-        await reply(update, refusal)
-        return
-    try:
-        measure = await service.decide_proposal(context.db, context.memberships, context.person.id,
-                                                dialog.data["measure"], False, context.clock.now(), text)
-    except NotAllowed:
-        await dialogs.end(context)
-        await refuse(update, context, f"decline proposal {dialog.data['measure']}")
-        return
-    await dialogs.end(context)
-    await reply(update, t._("Declined. The representative is told why."))
+    await reply(update, context.t._("Accepted: “{title}” is now in the plan.", title=escape(measure.title)))
     await tell_proposer(context, measure)
+
+
+async def ask_decline_reason(update: Update, context: BotContext, measure_id: int) -> None:
+    try:
+        view = await service.view(context.db, context.memberships, measure_id)
+        if not view.can_edit or view.measure.proposal != "pending":
+            raise NotAllowed(f"decline proposal {measure_id}")
+    except NotAllowed:
+        await refuse(update, context, f"decide proposal {measure_id}")
+        return
+    await context.answer_press(update)
+    await engine.begin(update, context, SPEC, "decline", {"measure": measure_id})
+
+
+PROPOSAL_ANSWERS = {"accept": accept_proposal, "decline": ask_decline_reason}
+
+
+@members_only
+async def proposal_button(update: Update, context: BotContext, press) -> None:
+    """Accept or Decline under a rep's proposal (routes.PROPOSAL_ANSWER)."""
+    await PROPOSAL_ANSWERS[press.answer](update, context, press.measure)
 
 
 async def tell_proposer(context: BotContext, measure: Measure) -> None:
@@ -341,21 +283,185 @@ async def tell_proposer(context: BotContext, measure: Measure) -> None:
                 "Your proposal “{title}” was declined: {reason}", title=title, reason=reason))
 
 
-async def route_edit_text(update: Update, context: BotContext, dialog) -> None:
-    await (decline_text if dialog.step == "decline" else on_text)(update, context, dialog)
-
-
 @members_only
-async def propose_button(update: Update, context: BotContext) -> None:
-    """np:<unit> from the measure list of a rep."""
-    from conversations.measure_new import start
-
-    unit_id = callback_int(update.callback_query.data)
-    if unit_id is None or not rep_role_at(context.memberships, unit_id):
+async def propose_button(update: Update, context: BotContext, press) -> None:
+    """Propose a measure, under a rep's measure list (routes.PROPOSE)."""
+    if not rep_role_at(context.memberships, press.unit):
         await refuse(update, context, f"propose with {update.callback_query.data!r}")
         return
     await context.answer_press(update)
-    await start(update, context, unit_id, proposal=True)
+    await measure_new.start(update, context, press.unit, proposal=True)
 
+
+# --- the measure_edit dialog: what each screen shows ---
+
+def show_comment(turn):
+    t, status = turn.t, turn.data.get("status")
+    text = (t._("Status saved: {status}. Add a comment if you like, or press Skip.", status=t._(STATUSES[status]))
+            if status in STATUSES else t._("Add a comment if you like, or press Skip."))
+    return View(text, [[Btn(t._("Skip"), "skip")]])
+
+
+def show_responsible(turn):
+    return View(turn.t._("Who is responsible? A name or a role – that person does not need to use the bot."))
+
+
+def show_deadline(turn):
+    question = turn.t._("By when? Write a date (for example 15.03.2027).")
+    intro = turn.data.get("intro")
+    return View(f"{intro} {question}" if intro else question)
+
+
+def show_evaluate(turn):
+    t = turn.t
+    return View(t._("Did the measure work?"), [[Btn(t._(label), "result", key) for key, label in EVALUATIONS.items()]])
+
+
+def show_why(turn):
+    return View(turn.t._("Why? Write a few words about what you learned."))
+
+
+def show_decline(turn):
+    return View(turn.t._("Why do you decline it? The representative will see your answer."))
+
+
+# --- what each screen accepts ---
+
+async def finish(turn, said: str | None = None) -> Done:
+    """The change is saved (or skipped): the dialog ends before the answer, then the card again.
+    (A measure draft the dialog held aside is open again.)"""
+    await dialogs.end(turn.context)
+    if said:
+        await turn.say(said)
+    await show_detail(turn.update, turn.context, turn.data["measure"])
+    return Done(closed=True)
+
+
+async def refused(turn, what: str) -> Done:
+    """The service refused the change (the person is no longer the unit's leader, the measure
+    became something else): the dialog ends, nothing changed."""
+    await dialogs.end(turn.context)
+    await refuse(turn.update, turn.context, what)
+    return Done(closed=True)
+
+
+async def skip(turn, _):
+    return await finish(turn)
+
+
+def typed(field: str, save):
+    """A typed text for `field` (its length checked), saved by `save(turn, text)`."""
+
+    async def take(turn, message):
+        if refusal := text_refusal(turn.t, field, message.text):
+            return Stay(refusal)
+        try:
+            await save(turn, message.text)
+        except NotAllowed:
+            return await refused(turn, f"change measure {turn.data['measure']}")
+        return await finish(turn, turn.t._("Saved."))
+
+    return take
+
+
+async def save_comment(turn, text: str) -> None:
+    context = turn.context
+    await service.add_comment(context.db, context.memberships, context.person.id, turn.data["measure"], text,
+                              context.clock.now())
+
+
+async def save_responsible(turn, text: str) -> None:
+    context = turn.context
+    await service.set_responsible(context.db, context.memberships, context.person.id, turn.data["measure"], text,
+                                  context.clock.now())
+
+
+async def save_evaluation(turn, text: str) -> None:
+    context = turn.context
+    await service.evaluate(context.db, context.memberships, context.person.id, turn.data["measure"],
+                           turn.data.get("result"), text, context.clock.now())
+
+
+async def take_deadline(turn, message):
+    t, context, today = turn.t, turn.context, turn.today()
+    try:
+        deadline = parse_date(message.text, today)
+    except DateParseError as error:
+        return Stay(t._("There is no such day.") if error.reason == "no_such_day"
+                    else t._("I could not read that as a date."))
+    quarterly = turn.data.get("quarterly")
+    try:
+        await service.set_deadline(context.db, context.memberships, context.person.id, turn.data["measure"],
+                                   deadline, context.clock.now(), today, quarterly)
+    except InvalidMeasure as invalid:
+        return Stay(t._("{date} has already passed. Choose a date from today on.", date=t.date(deadline))
+                    if invalid.problems == ["past"] else
+                    t._("That date is after this year's evaluation deadline. Choose an earlier date."))
+    except NotAllowed:
+        return await refused(turn, f"change measure {turn.data['measure']}")
+    if quarterly in QUICK_STATUS:
+        return await finish(turn, t._("Saved: {status}, with the new deadline {date}.",
+                                      status=t._(QUICK_STATUS[quarterly]), date=t.date(deadline)))
+    return await finish(turn, t._("Saved."))
+
+
+async def choose_result(turn, result):
+    turn.data["result"] = result
+    return Go("why")
+
+
+async def take_decline_reason(turn, message):
+    t, context, measure_id = turn.t, turn.context, turn.data["measure"]
+    if refusal := text_refusal(t, "why", message.text):
+        return Stay(refusal)
+    try:
+        measure = await service.decide_proposal(context.db, context.memberships, context.person.id, measure_id,
+                                                False, context.clock.now(), message.text)
+    except NotAllowed:
+        return await refused(turn, f"decline proposal {measure_id}")
+    await dialogs.end(context)
+    await turn.say(t._("Declined. The representative is told why."))
+    await tell_proposer(context, measure)
+    return Done(closed=True)
+
+
+# --- the dialog as data ---
+
+SPEC = DialogSpec(
+    name=DIALOG, prefix="mx", module="measures",
+    title="Changing a measure (/measures), and declining a rep's proposal",
+    cancelled=N_("Cancelled. Nothing was changed."),
+    entries=(
+        ("a new status on the measure's card (leader)", "comment"),
+        ("Responsible on the card (leader)", "responsible"),
+        ("Deadline on the card (leader)", "deadline"),
+        ("On track in a quarterly reminder, for a measure past its deadline", "deadline"),
+        ("Evaluate on the card (leader)", "evaluate"),
+        ("Decline under a rep's proposal (leader)", "decline"),
+    ),
+    screens=(
+        Screen("comment", "Status saved: a comment?", show_comment, buttons={
+            "skip": Action(skip, goes=(END,), label="Skip (the measure's card again)"),
+        }, text=Action(typed("comment", save_comment), goes=(END,),
+                       label=f"typed comment (≤ {LIMITS['comment']}), the card again")),
+        Screen("responsible", "Who is responsible?", show_responsible,
+               text=Action(typed("responsible", save_responsible), goes=(END,),
+                           label=f"typed (≤ {LIMITS['responsible']}), the card again")),
+        Screen("deadline", "By when?", show_deadline,
+               note="From a quarterly reminder, 'on track' is saved with the new deadline",
+               text=Action(take_deadline, goes=(END,),
+                           label="a typed date, not past, not after the evaluation deadline; the card again")),
+        Screen("evaluate", "Did the measure work?", show_evaluate, buttons={
+            "result": Action(choose_result, goes=("why",), label="it worked / partly / it did not",
+                             value=Choice(EVALUATIONS)),
+        }),
+        Screen("why", "Why? (what was learned)", show_why, back=True,
+               text=Action(typed("why", save_evaluation), goes=(END,),
+                           label=f"typed (≤ {LIMITS['why']}), the card again")),
+        Screen("decline", "Why decline the proposal?", show_decline,
+               text=Action(take_decline_reason, goes=(END,),
+                           label=f"typed reason (≤ {LIMITS['why']}); the rep is told")),
+    ),
+)
 
 units.register("ml", tuple(r.value for r in UNIT_PARTIES), show_list)

@@ -20,8 +20,8 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services import measures as measure_service
 from bot.services.followup import Overview
-from conversations import units
-from conversations.common import callback_int, open_by_id, refuse
+from conversations import routes, units
+from conversations.common import refuse
 from conversations.followup import answer_lines
 from conversations.measures import measure_line
 from storage.models import Role
@@ -73,7 +73,7 @@ async def show_plan(update: Update, context: BotContext, unit_id: int) -> bool:
     rows = []
     if is_leader_of(context.memberships, unit_id):
         label = t._("Submit again (asks the reps again)") if ov.plan_submitted_at else t._("Submit the plan")
-        rows.append([Button(label, callback_data=f"ps:{unit_id}")])
+        rows.append([Button(label, callback_data=routes.SUBMIT_PLAN.build(unit_id))])
     await reply(update, plan_text(t, ov, [m for m in measures if m.proposal in (None, "accepted")], last_updates, tz),
                 reply_markup=Keyboard(rows) if rows else None)
     return True
@@ -95,19 +95,17 @@ async def plan_command(update: Update, context: BotContext) -> None:
 
 
 @members_only
-async def plan_button(update: Update, context: BotContext) -> None:
-    """pl:<unit>"""
-    await open_by_id(update, context, show_plan)
+async def plan_button(update: Update, context: BotContext, press) -> None:
+    """A unit's plan (routes.PLAN); the press is answered once the plan is shown."""
+    if await show_plan(update, context, press.unit):
+        await context.answer_press(update)
 
 
 @members_only
-async def submit_button(update: Update, context: BotContext) -> None:
-    """ps:<unit>"""
-    t = context.t
-    unit_id = callback_int(update.callback_query.data)
+async def submit_button(update: Update, context: BotContext, press) -> None:
+    """Submit the plan (routes.SUBMIT_PLAN), leader only (checked in the service)."""
+    t, unit_id = context.t, press.unit
     try:
-        if unit_id is None:
-            raise NotAllowed(f"use {update.callback_query.data!r}")
         to_ask = await service.submit_plan(context.db, context.memberships, context.person.id, unit_id,
                                            context.clock.now(), context.clock.today())
     except NotAllowed:
@@ -126,8 +124,8 @@ async def submit_button(update: Update, context: BotContext) -> None:
             lambda rt: rt._("{leader} has submitted the action plan. Please read it (/plan) and acknowledge it, "
                             "or object with a comment.", leader=leader),
             lambda rt, cid=confirmation_id: Keyboard([[
-                Button(rt._("Acknowledge"), callback_data=f"cf:{cid}:acknowledged"),
-                Button(rt._("Object"), callback_data=f"cf:{cid}:objected"),
+                Button(rt._("Acknowledge"), callback_data=routes.CONFIRMATION.build(cid, "acknowledged")),
+                Button(rt._("Object"), callback_data=routes.CONFIRMATION.build(cid, "objected")),
             ]]),
         )
     await reply(update, t._("The plan is submitted.") + " " + t.ngettext(

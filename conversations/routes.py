@@ -10,7 +10,7 @@ checks that no two prefixes are the same.
 from __future__ import annotations
 
 from bot.dialogs.callbacks import Choice, Int, Optional, Route, Word
-from bot.rules.measures import QUICK_STATUS
+from bot.rules.measures import QUICK_STATUS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 
 UNIT_CHOSEN = Route("u", purpose=Word(), unit=Int)  # conversations/units.py
@@ -23,7 +23,9 @@ CONFIRMATION = Route("cf", confirmation=Int, answer=Word())
 NEW_MEASURE = Route("nm", unit=Int)  # conversations/measure_new.py
 MEASURE_LIST = Route("ml", unit=Int)  # conversations/measures.py
 MEASURE = Route("me", measure=Int)
-MEASURE_UPDATE = Route("mu", measure=Int, action=Word(), value=Optional(Word()))
+MEASURE_STATUS = Route("mt", measure=Int, status=Choice(STATUSES))  # then its comment (measure_edit)
+MEASURE_UPDATE = Route("mu", measure=Int, change=Choice(("responsible", "deadline", "evaluate")))  # that screen
+MEASURE_HISTORY = Route("mh", measure=Int)
 PROPOSAL_ANSWER = Route("pa", measure=Int, answer=Choice(("accept", "decline")))
 PROPOSE = Route("np", unit=Int)
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from conversations import routes
 from storage.models import Measure, MeasureEvent
 
 
@@ -69,8 +70,8 @@ async def test_rep_sees_but_cannot_change(harness, db, team):
     replies = await rep.send("/measures")
     assert "Tavlemøte" in replies[0].plain
     m = await the_measure(db)
-    await rep.press_data(f"mu:{m.id}:s:done")
-    await rep.press_data(f"mu:{m.id}:responsible")
+    await rep.press_data(routes.MEASURE_STATUS.build(m.id, "done"))
+    await rep.press_data(routes.MEASURE_UPDATE.build(m.id, "responsible"))
     assert [a["text"] for a in rep.callback_answers()[-2:]] == ["Du kan ikkje gjere det for denne eininga."] * 2
     assert (await the_measure(db)).status == "planned"
 
@@ -81,14 +82,17 @@ async def test_other_leaders_and_strangers_are_refused_and_nothing_changes(harne
     stranger = harness.user(305, "Eve", language_code="en")
     m = await the_measure(db)
     for user in (other, other_rep):
-        for forged in (f"me:{m.id}", f"mu:{m.id}:s:dropped", f"mu:{m.id}:ev:yes", f"pa:{m.id}:accept",
-                       f"ml:{m.unit_id}", f"np:{m.unit_id}", f"nm:{m.unit_id}"):
+        for forged in (routes.MEASURE.build(m.id), routes.MEASURE_STATUS.build(m.id, "dropped"),
+                       routes.MEASURE_UPDATE.build(m.id, "evaluate"), routes.MEASURE_HISTORY.build(m.id),
+                       routes.PROPOSAL_ANSWER.build(m.id, "accept"), routes.PROPOSAL_ANSWER.build(m.id, "decline"),
+                       routes.MEASURE_LIST.build(m.unit_id), routes.PROPOSE.build(m.unit_id),
+                       routes.NEW_MEASURE.build(m.unit_id)):
             await user.press_data(forged)
             assert user.callback_answers()[-1]["text"] == "You cannot do that for this unit.", forged
-    await stranger.press_data(f"mu:{m.id}:s:dropped")
+    await stranger.press_data(routes.MEASURE_STATUS.build(m.id, "dropped"))
     assert "I don't know you yet" in stranger.callback_answers()[-1]["text"]
     refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused")]
-    assert "refused: user 303 tried to change measure 1 with 'mu:1:s:dropped'" in refusals
+    assert "refused: user 303 tried to change measure 1 with 'mt:1:dropped'" in refusals
     assert "refused: user 304 tried to decide proposal 1" in refusals
     assert (await the_measure(db)).status == "planned"
     async with db.session() as session:
@@ -154,3 +158,50 @@ async def test_the_year_is_followed_up_until_its_evaluation_deadline(harness, db
     assert replies[0].plain.startswith("ForBedring 2027")
     replies = await leader.send("/measures")
     assert "Tavlemøte" not in replies[0].plain
+
+
+async def test_back_on_why_returns_to_the_evaluation_choice(harness, db, team):
+    leader, _ = team
+    await leader.send("/measures")
+    await leader.press("Tavlemøte")
+    await leader.press("Evaluate")
+    replies = await leader.send("Det virket")  # the choice is made with the buttons
+    assert replies[0].plain == "Please use the buttons for this step.\n\nDid the measure work?"
+    await leader.press("it did not work")
+    replies = await leader.press("⬅ Back")
+    assert replies[0].plain == "Did the measure work?"
+    await leader.press("it worked")
+    await leader.send("Alle møter opp.")
+    assert ((await the_measure(db)).evaluation, (await the_measure(db)).evaluation_why) == ("yes", "Alle møter opp.")
+
+
+async def test_an_old_skip_button_changes_nothing_and_the_open_question_stays(harness, db, team):
+    leader, _ = team
+    await leader.send("/measures")
+    await leader.press("Tavlemøte")
+    first = (await leader.press("in progress"))[0]
+    await leader.press("Skip")
+    await leader.press("done")  # a new question about a comment
+    await leader.press("Skip", first)
+    assert leader.callback_answers()[-1]["text"] == (
+        "That button belongs to something you already finished or cancelled.")
+    await leader.send("Ferdig i uke 30")
+    async with db.session() as session:
+        events = (await session.exec(select(MeasureEvent.field, MeasureEvent.comment)
+                                     .order_by(MeasureEvent.id))).all()
+    assert events[1:] == [("status", None), ("status", None), ("comment", "Ferdig i uke 30")]
+
+
+async def test_a_draft_waits_while_the_leader_changes_a_measure(harness, db, team):
+    leader, _ = team
+    await leader.send("/newmeasure")
+    await leader.press("Engagement")
+    await leader.press("Preserve")
+    await leader.send("Fagdager")
+    await leader.send("/measures")
+    await leader.press("Tavlemøte")
+    await leader.press("Deadline")
+    replies = await leader.send("1.12.2026")
+    assert replies[0].plain == "Saved."
+    replies = await leader.send("Vi holder fram med fagdagene.")  # the draft is open again, at its step
+    assert replies[0].plain.startswith("Who is responsible?")
