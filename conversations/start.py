@@ -16,9 +16,11 @@ from bot.identity import BotContext, load_identity
 from bot.menus import set_person_menu
 from bot.replies import reply
 from bot.rules.access import ROLE_NAMES
+from bot.rules.language import told_language
+from bot.services import profile
 from bot.services.joining import JoinOutcome, redeem
 from conversations.help import access_text, show_menu
-from conversations.language import ask_language
+from conversations.language import ask_language, change_language_keyboard, privacy_text
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +68,28 @@ async def join(update: Update, context: BotContext, code: str) -> None:
 
     # Joined. Reload who they are now, so menus and answers include the new role.
     await load_identity(update, context)
-    welcome = t._("Welcome! You are now registered as {role}: {place}.", role=role, place=place)
-    if not context.person.language_chosen:
-        await ask_language(update, context, greeting=welcome)
+    if context.person.language_chosen:
+        await reply(update, welcome_text(context, result.role, result.place))
+        await set_person_menu(context.bot, update.effective_chat.id, context.memberships, context.t.language)
+        await show_menu(update, context)
         return
-    await reply(update, welcome)
-    await set_person_menu(context.bot, update.effective_chat.id, context.memberships, context.t.language)
+    told = told_language(user.language_code)
+    if told is None:
+        await ask_language(update, context, greeting=welcome_text(context, result.role, result.place))
+        return
+    # Telegram told the language: take it as the choice and welcome them in it at once,
+    # with a button to change it.
+    await profile.choose_language(context.db, context.person.id, told)
+    context.person.language, context.person.language_chosen = told, True
+    context.use_language(told)
+    await reply(update, welcome_text(context, result.role, result.place),
+                reply_markup=change_language_keyboard(context))
+    await set_person_menu(context.bot, update.effective_chat.id, context.memberships, told)
+    await reply(update, privacy_text(context))
     await show_menu(update, context)
+
+
+def welcome_text(context: BotContext, role: str, place: str | None) -> str:
+    t = context.t
+    return t._("Welcome! You are now registered as {role}: {place}.", role=t._(ROLE_NAMES[role]),
+               place=escape(place) if place else t._("the whole country"))

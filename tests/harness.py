@@ -24,6 +24,8 @@ Helse Sør-Øst;OUS;Oslo universitetssykehus;AKUTT;Akuttmottaket;Akuttklinikken;
 
 
 TEST_TIME_OF_DAY = time(9, 30)
+# The Telegram client language of a person who uses the bot in this language.
+TELEGRAM_LANGUAGE_CODES = {"Bokmål": "nb", "Nynorsk": "nn", "English": "en"}
 
 
 class Harness:
@@ -78,10 +80,9 @@ class Harness:
 
     async def member(self, user_id: int, role: str, first_name: str = "Test", language: str = "English",
                      place: str | None = "KIRPOL", scope: str = "unit", trust: str | None = None) -> ChatUser:
-        """A person who has joined with an invite and chosen a language."""
-        user = self.user(user_id, first_name)
+        """A person who has joined with an invite, in one step: Telegram tells their language."""
+        user = self.user(user_id, first_name, language_code=TELEGRAM_LANGUAGE_CODES[language])
         await user.send(f"/start {await self.invite(role, scope=scope, place=place, trust=trust)}")
-        await user.press(language)
         return user
 
     def user(self, user_id: int, first_name: str = "Test", language_code: str | None = "nb",

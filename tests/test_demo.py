@@ -27,8 +27,7 @@ def assert_in_order(out: str, steps: list[str]) -> None:
 SCRIPT = """!as newcomer
 !invite leader
 /start $INVITE
-!2
-/language
+!1
 !3
 /help
 !as 2
@@ -42,12 +41,16 @@ def test_scripted_demo_joins_a_leader_and_switches_language(tmp_path):
     out = run_demo(tmp_path, SCRIPT)
     steps = [
         "── you are now Nils Ny (newcomer) ──",
+        # Telegram tells Nils's language (nn): welcomed in it at once, with a button to change it.
         "bot> Velkomen! No er du registrert som leiar: Medisinsk sengepost 1, Helse Bergen.",
-        "[1] Bokmål  [2] ✓ Nynorsk  [3] English",
-        "bot> Språk: Nynorsk",
+        "[1] 🌐 Byt språk",
         "bot> Personvern",
         "bot> Hei, Nils Ny!",
+        "Nils> [🌐 Byt språk]",
+        "[1] Bokmål  [2] ✓ Nynorsk  [3] English",
         "bot> Language: English",
+        "bot> Privacy",
+        "bot> Hello, Nils Ny!",
         "     • leader: Medisinsk sengepost 1, Helse Bergen",
         "── you are now Ola Vik (safety_rep) ──",
         "     • verneombod: Medisinsk sengepost 1, Helse Bergen",

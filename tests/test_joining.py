@@ -27,27 +27,78 @@ async def member_roles(db, user_id):
     ("leader", "trust", "HB", "leder", "Helse Bergen"),
     ("admin", "region", "Helse Vest", "administrator", "Helse Vest"),
 ])
-async def test_each_role_joins_and_picks_a_language(harness, db, role, scope, place, label_nb, expected_place):
+async def test_each_role_joins_in_one_step_in_the_language_telegram_tells(harness, db, role, scope, place,
+                                                                          label_nb, expected_place):
     code = await harness.invite(role, scope=scope, place=place)
     kari = harness.user(501, "Kari", language_code="no")
 
     replies = await kari.send(f"/start {code}")
 
-    # Telegram's "no" is guessed as Bokmål; the welcome names the role and place.
-    assert len(replies) == 1
-    assert f"Velkommen! Du er nå registrert som {label_nb}" in replies[0].plain
-    assert [b["text"] for b in replies[0].buttons] == ["✓ Bokmål", "Nynorsk", "English"]
+    # Telegram's "no" is Bokmål: the welcome comes at once in Bokmål, naming the role and
+    # place, with a button to change the language; then the privacy notice and the menu.
+    texts = [m.plain for m in replies]
+    assert len(replies) == 3
+    assert texts[0].startswith(f"Velkommen! Du er nå registrert som {label_nb}")
+    assert "språk vil du" not in texts[0]
+    assert [b["text"] for b in replies[0].buttons] == ["🌐 Bytt språk"]
+    assert "Personvern" in texts[1] and "Ikke skriv navn eller helseopplysninger" in texts[1]
+    assert texts[2].startswith("Hei, Kari!") and "Du er registrert som:" in texts[2]
     assert await member_roles(db, 501) == [(role, expected_place)]
+    # A personal command menu in that language was set for this chat.
+    menu = harness.telegram.calls_to("setMyCommands")[-1].params
+    assert menu["scope"] == {"type": "chat", "chat_id": 501}
+    assert "Bytt språk" in [c["description"] for c in menu["commands"]]
+    # The language is kept: nothing asks for it later, also after a restart.
+    async with db.session() as session:
+        person = await people.person_by_telegram_id(session, 501)
+    assert (person.language, person.language_chosen) == ("nb", True)
+    await harness.restart()
+    replies = await kari.send("/start")
+    assert len(replies) == 1 and replies[0].plain.startswith("Hei, Kari!")
 
+
+async def test_the_welcome_button_changes_the_language(harness, db):
+    kari = harness.user(503, "Kari", language_code="nb")  # Telegram has no Nynorsk: she arrives as nb
+    welcome, *_ = await kari.send(f"/start {await harness.invite('leader')}")
+
+    replies = await kari.press("Bytt språk", welcome)
+    assert [m.plain for m in replies] == ["Hvilket språk vil du at jeg skal bruke?"]
+    assert [b["text"] for b in replies[0].buttons] == ["✓ Bokmål", "Nynorsk", "English"]
+
+    # Chosen from the welcome: the privacy notice and the menu come again, in Nynorsk.
     replies = await kari.press("Nynorsk")
     texts = [m.plain for m in replies]
     assert texts[0] == "Språk: Nynorsk"
     assert "Personvern" in texts[1] and "Ikkje skriv namn eller helseopplysningar" in texts[1]
-    assert texts[2].startswith("Hei, Kari!") and "Du er registrert som:" in texts[2]
-    # A personal command menu in the chosen language was set for this chat.
-    menu = harness.telegram.calls_to("setMyCommands")[-1].params
-    assert menu["scope"] == {"type": "chat", "chat_id": 501}
-    assert {"command": "language", "description": "Byt språk"} in menu["commands"]
+    assert texts[2].startswith("Hei, Kari!") and "• leiar: Kirurgisk poliklinikk" in texts[2]
+    assert "Byt språk" in [c["description"] for c in harness.telegram.calls_to("setMyCommands")[-1].params["commands"]]
+    async with db.session() as session:
+        assert (await people.person_by_telegram_id(session, 503)).language == "nn"
+    replies = await kari.send("/help")
+    assert "Dette kan du gjere:" in replies[0].plain
+
+
+@pytest.mark.parametrize("telegram_language, expected_welcome, question", [
+    (None, "Velkommen! Du er nå registrert som leder", "Hvilket språk vil du at jeg skal bruke?"),
+    ("de", "Welcome! You are now registered as leader", "Which language do you want me to use?"),
+])
+async def test_the_language_is_asked_first_when_telegram_does_not_tell_it(harness, db, telegram_language,
+                                                                           expected_welcome, question):
+    # No language from Telegram: the default (Bokmål); one we do not speak: English.
+    ola = harness.user(504, "Ola", language_code=telegram_language)
+    replies = await ola.send(f"/start {await harness.invite('leader')}")
+
+    assert len(replies) == 1
+    assert replies[0].plain.startswith(expected_welcome) and replies[0].plain.endswith(question)
+    assert [b["text"].removeprefix("✓ ") for b in replies[0].buttons] == ["Bokmål", "Nynorsk", "English"]
+    replies = await ola.press("Nynorsk")
+    texts = [m.plain for m in replies]
+    assert texts[0] == "Språk: Nynorsk"
+    assert "Personvern" in texts[1]
+    assert texts[2].startswith("Hei, Ola!")
+    async with db.session() as session:
+        person = await people.person_by_telegram_id(session, 504)
+    assert (person.language, person.language_chosen) == ("nn", True)
 
 
 async def test_english_speaker_is_answered_in_english(harness):
@@ -55,6 +106,8 @@ async def test_english_speaker_is_answered_in_english(harness):
     sam = harness.user(502, "Sam", language_code="en-GB")
     replies = await sam.send(f"/start {code}")
     assert "Welcome! You are now registered as safety representative: Kirurgisk poliklinikk" in replies[0].plain
+    assert [b["text"] for b in replies[0].buttons] == ["🌐 Change language"]
+    assert replies[1].plain.startswith("Privacy") and replies[2].plain.startswith("Hello, Sam!")
 
 
 @pytest.mark.parametrize("problem, expected", [
@@ -129,17 +182,15 @@ async def test_known_person_gets_the_menu(harness):
     code = await harness.invite("leader")
     kari = harness.user(640, "Kari")
     await kari.send(f"/start {code}")
-    await kari.press("Bokmål")
     replies = await kari.send("/start")
     assert replies[0].plain.startswith("Hei, Kari!")
     assert "• leder: Kirurgisk poliklinikk, Helse Bergen" in replies[0].plain
-    assert "/language – Bytt språk" in replies[0].plain
+    assert "/sprak – Bytt språk" in replies[0].plain
 
 
 async def test_one_person_can_hold_several_memberships(harness, db):
     kari = harness.user(650, "Kari")
     await kari.send(f"/start {await harness.invite('leader', place='KIRPOL')}")
-    await kari.press("Bokmål")
     replies = await kari.send(f"/start {await harness.invite('safety_rep', place='AKUTT')}")
     assert replies[0].plain == "Velkommen! Du er nå registrert som verneombud: Akuttmottaket, Oslo universitetssykehus."
     menu = replies[-1].plain

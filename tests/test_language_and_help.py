@@ -5,11 +5,9 @@ from __future__ import annotations
 from storage import people
 
 
-async def joined(harness, user_id, role="leader", language="Bokmål", **kw):
-    user = harness.user(user_id, **kw)
-    await user.send(f"/start {await harness.invite(role)}")
-    await user.press(language)
-    return user
+async def joined(harness, user_id, role="leader", language="Bokmål", first_name="Test"):
+    """Joined in one step: Telegram told the language."""
+    return await harness.member(user_id, role, first_name, language=language)
 
 
 async def test_language_choice_survives_a_restart(harness, db):
@@ -94,6 +92,8 @@ async def test_forged_language_value_is_refused(harness, db):
     await kari.send("/language")
     await kari.press_data("lang:de")
     assert kari.callback_answers()[-1]["text"] == "Det valget finnes ikke."
+    await kari.press_data("lang:nn:elsewhere")
+    assert kari.callback_answers()[-1]["text"] == "Det valget finnes ikke."
     async with db.session() as session:
         assert (await people.person_by_telegram_id(session, 808)).language == "nb"
 
@@ -112,8 +112,7 @@ async def test_member_typing_free_text_gets_pointed_to_help(harness):
 
 async def test_names_with_markup_are_shown_safely(harness):
     user = harness.user(811, first_name="<b>Bob & 'Ærlig' Øyvind 😀</b>")
-    await user.send(f"/start {await harness.invite('leader')}")
-    replies = await user.press("Nynorsk")
+    replies = await user.send(f"/start {await harness.invite('leader')}")
     assert replies[-1].plain.startswith("Hei, <b>Bob & 'Ærlig' Øyvind 😀</b>!")
 
 

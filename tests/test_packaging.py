@@ -133,8 +133,8 @@ def test_the_installed_bot_answers_in_each_language(venv, tmp_path):
     nb, rest = answers.split("── you are now Ola", 1)
     nn, rest = rest.split("── you are now Priya", 1)
     en, joining = rest.split("── you are now Nils", 1)
-    assert "Dette kan du gjøre:" in nb and "/help – Hva du kan gjøre" in nb
-    assert "Dette kan du gjere:" in nn and "/help – Kva du kan gjere" in nn
-    assert "What you can do:" in en and "/help – What you can do" in en
+    assert "Dette kan du gjøre:" in nb and " – Hva du kan gjøre" in nb
+    assert "Dette kan du gjere:" in nn and " – Kva du kan gjere" in nn
+    assert "What you can do:" in en and " – What you can do" in en
     assert "Velkomen! No er du registrert som leiar" in joining
     assert (tmp_path / "data" / "demo.db").exists()
