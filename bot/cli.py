@@ -95,7 +95,7 @@ async def _invite_create(settings: Settings, args) -> int:
 
     try:
         expires_in = parse_duration(args.expires)
-    except ValueError as exc:
+    except InviteError as exc:
         print(f"error: --expires: {exc}", file=sys.stderr)
         return EXIT_FAILED
     scope, code = next((s, getattr(args, s)) for s in ("unit", "trust", "region", "national") if getattr(args, s))

@@ -4,8 +4,7 @@ them with their delivery. See broadcast.mmd."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, time
+from datetime import datetime
 from html import escape
 
 from telegram import InlineKeyboardButton as Button
@@ -28,7 +27,7 @@ from bot.rules.audience import (
     may_broadcast,
 )
 from bot.rules.cycle import current_year
-from bot.rules.dates import parse_date
+from bot.rules.dates import parse_date_time
 from bot.rules.errors import DateParseError, NotAllowed
 from bot.rules.measures import visible
 from bot.services import broadcasts as service
@@ -38,7 +37,6 @@ from conversations.fallback import unknown_message
 DIALOG = "broadcast"
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 ROLES = ("leader", "safety_rep", "union_rep", "programme_staff", "admin")
-_TIME = re.compile(r"^(.*\S)\s+(\d{1,2})[:.](\d{2})$")
 ANNOUNCEMENTS = N_("Announcements")
 STATES = {"scheduled": N_("scheduled"), "fanout": N_("being queued"), "queued": N_("sending"),
           "done": N_("delivered"), "cancelled": N_("cancelled")}
@@ -162,14 +160,11 @@ async def on_text(update: Update, context: BotContext, dialog) -> None:
         data["place_region"], data["place_trust"] = place.region_id, place.trust_id
         dialog.step = "progress"
     elif dialog.step == "schedule":
-        match = _TIME.match(message.text.strip())
         try:
-            if not match or not 0 <= int(match[2]) <= 23:
-                raise DateParseError("format")
-            day = parse_date(match[1], context.clock.today())
-            when = datetime.combine(day, time(int(match[2]), int(match[3])), context.settings.bot_timezone)
-        except (DateParseError, ValueError):
+            day, at = parse_date_time(message.text, context.clock.today())
+        except DateParseError:
             return await ask(update, context, dialog, t._("I could not read that as a date and time."))
+        when = datetime.combine(day, at, context.settings.bot_timezone)
         if when <= context.clock.now():
             return await ask(update, context, dialog, t._("That time has passed. Choose a later time."))
         return await create(update, context, dialog, when)

@@ -15,7 +15,7 @@ from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
-from bot.rules.errors import NotAllowed
+from bot.rules.errors import NotAllowed, PlanIncomplete
 from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services import measures as measure_service
@@ -111,7 +111,7 @@ async def submit_button(update: Update, context: BotContext, press) -> None:
     except NotAllowed:
         await refuse(update, context, f"submit the plan with {update.callback_query.data!r}")
         return
-    except ValueError:
+    except PlanIncomplete:
         await context.answer_press(update, t._(
             "The plan needs at least one measure to preserve and one to improve before it can be submitted."),
             show_alert=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.rules.dates import month_days, months_between, parse_date
+from bot.rules.dates import month_days, months_between, parse_date, parse_date_time
 from bot.rules.errors import DateParseError
 
 TODAY = date(2026, 11, 27)
@@ -154,3 +154,11 @@ def test_any_text_gives_a_date_or_a_date_parse_error(text):
 ])
 def test_past_dates_without_a_year_are_the_last_occurrence(text, expected):
     assert parse_date(text, date(2026, 11, 27), past=True) == expected
+
+
+def test_a_date_and_a_time_of_day():
+    assert parse_date_time("15.03 14:30", TODAY) == (parse_date("15.03", TODAY), time(14, 30))
+    assert parse_date_time(" i morgen 9.00 ", TODAY) == (TODAY + timedelta(days=1), time(9, 0))
+    for text in ("15.03", "15.03 24:00", "15.03 12:60", "31.02 12:00", "14:30"):
+        with pytest.raises(DateParseError):
+            parse_date_time(text, TODAY)

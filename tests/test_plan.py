@@ -7,6 +7,9 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from bot.rules.errors import PlanIncomplete
+from bot.services import followup as followup_service
+from storage import people
 from storage.models import Confirmation, Unit, UnitFollowup
 from tests.test_measures import register
 
@@ -18,6 +21,21 @@ async def team(harness):
     safety = await harness.member(402, "safety_rep", "Ola")
     union = await harness.member(403, "union_rep", "Siri")
     return leader, safety, union
+
+
+async def test_submitting_a_plan_without_both_kinds_says_which_is_missing(harness, db, team):
+    leader = team[0]
+    async with db.session() as session:
+        person = await people.person_by_telegram_id(session, 401)
+        memberships = await people.memberships_of(session, person.id)
+    unit_id, now, today = memberships[0].unit_id, harness.clock.now(), harness.clock.today()
+    with pytest.raises(PlanIncomplete) as caught:
+        await followup_service.submit_plan(db, memberships, person.id, unit_id, now, today)
+    assert caught.value.missing == ["preserve", "improve"]
+    await register(leader, "Tavlemøte", kind="Improve")
+    with pytest.raises(PlanIncomplete) as caught:
+        await followup_service.submit_plan(db, memberships, person.id, unit_id, now, today)
+    assert caught.value.missing == ["preserve"]
 
 
 async def test_submit_needs_both_kinds_then_reps_acknowledge_or_object(harness, db, team):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from bot.rules.errors import DateParseError
 
@@ -38,6 +38,7 @@ _MONTH_DAY = re.compile(rf"([a-z]+)\.? (\d{{1,2}}){_SUFFIX}(?:,? (\d{{4}}))?", r
 
 # Longer than any real date: refuse before running regexes over pasted essays.
 _MAX_LENGTH = 40
+_DATE_TIME = re.compile(r"^(.*\S)\s+(\d{1,2})[:.](\d{2})$")
 
 
 def parse_date(text: str, today: date, past: bool = False) -> date:
@@ -100,6 +101,15 @@ def _make(month: int, day: int, year: int | None, today: date, past: bool = Fals
         if (candidate <= today) if past else (candidate >= today):
             return candidate
     raise DateParseError("no_such_day")
+
+
+def parse_date_time(text: str, today: date) -> tuple[date, time]:
+    """A date and then a time of day ("15.03 14:30", "i morgen 9.00"), the date as parse_date
+    reads it. Raises DateParseError."""
+    match = _DATE_TIME.match(text.strip())
+    if not match or not (0 <= int(match[2]) <= 23 and 0 <= int(match[3]) <= 59):
+        raise DateParseError("format")
+    return parse_date(match[1], today), time(int(match[2]), int(match[3]))
 
 
 def month_days(year: int, month: int) -> int:

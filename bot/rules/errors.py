@@ -31,6 +31,15 @@ class DraftGone(Exception):
     """The draft was saved or cancelled already."""
 
 
+class PlanIncomplete(Exception):
+    """The action plan cannot be submitted yet: `missing` names the kinds of measure it
+    still needs ("preserve", "improve")."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(f"the plan needs a measure to {' and to '.join(missing)}")
+
+
 class DateParseError(ValueError):
     """reason is "format" (not a date at all) or "no_such_day" (e.g. 31.02)."""
 
@@ -40,7 +49,7 @@ class DateParseError(ValueError):
 
 
 class InviteError(Exception):
-    """A clear reason why the invite cannot be made."""
+    """A clear reason why the invite cannot be made (also a malformed --expires)."""
 
 
 class CycleFileError(Exception):

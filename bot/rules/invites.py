@@ -8,6 +8,8 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.rules.errors import InviteError
+
 # 24 random bytes = 192 bits, 32 URL-safe characters: well inside Telegram's
 # 64-character deep-link limit of [A-Za-z0-9_-].
 CODE_BYTES = 24
@@ -60,9 +62,9 @@ _DURATION_RE = re.compile(r"^(\d{1,4})([hdw])$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """'14d', '12h', '2w' -> timedelta. Raises ValueError with the reason."""
+    """'14d', '12h', '2w' -> timedelta. Raises InviteError with the reason."""
     match = _DURATION_RE.match(text.strip().lower())
     if not match or int(match.group(1)) == 0:
-        raise ValueError(f"'{text}' is not a duration like 12h, 14d or 2w")
+        raise InviteError(f"'{text}' is not a duration like 12h, 14d or 2w")
     amount, unit = int(match.group(1)), match.group(2)
     return {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]

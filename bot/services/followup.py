@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, preparing_next_year, year_open
-from bot.rules.errors import NotAllowed, YearChanged
+from bot.rules.errors import NotAllowed, PlanIncomplete, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
@@ -196,14 +196,15 @@ async def unit_by_codes(db: Database, trust_code: str, unit_code: str) -> int | 
 async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, now: datetime,
                       today: date) -> list[tuple[Person, str, int]]:
     """Submit the unit's plan; returns the reps to ask: (person, role, confirmation id).
-    Raises ValueError('measures') when a preserve or an improve measure is missing."""
+    Raises PlanIncomplete when a preserve or an improve measure is missing."""
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"submit the plan of unit {unit_id}")
     async with db.session() as session:
         followup = await _followup_now(session, unit_id, today)
         facts = await store.facts_for(session, followup, None, now.tzinfo)
-        if set(facts.measure_kinds) != {"preserve", "improve"}:
-            raise ValueError("measures")
+        missing = [kind for kind in ("preserve", "improve") if kind not in facts.measure_kinds]
+        if missing:
+            raise PlanIncomplete(missing)
         await store.submit_plan(session, followup, person_id, now)
         audit.record(session, f"person:{person_id}", "plan.submit", f"followup:{followup.id}")
         to_ask = []
