@@ -65,6 +65,7 @@ DIALOGS = (
     measures.SPEC,
     areas.AREA,
     areas.SCORES,
+    broadcast.SPEC,
 )
 
 # Which function gets typed text while a person has a dialog open (bot/dialogs).
@@ -72,8 +73,10 @@ TEXT_STEPS = {
     **{spec.name: engine.text_step(spec) for spec in DIALOGS},
     "mark": followup.mark_text,
     "comment": followup.comment_text,
-    "broadcast": broadcast.on_text,
 }
+
+# Which function gets a photo or a document while a person has a dialog open (Screen.media).
+MEDIA_STEPS = {spec.name: engine.media_step(spec) for spec in DIALOGS}
 
 
 def register_handlers(application: Application) -> None:
@@ -130,8 +133,8 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(reminders.quick_status_button, pattern=r"^qs:"),
         CallbackQueryHandler(reminders.settings_button, pattern=r"^nz:"),
         CallbackQueryHandler(reminders.remind_leader_button, pattern=r"^ra:"),
-        CallbackQueryHandler(broadcast.on_button, pattern=r"^bc:"),
-        CallbackQueryHandler(broadcast.cancel_button, pattern=r"^bx:"),
+        CallbackQueryHandler(engine.route_handler(routes.CANCEL_BROADCAST, broadcast.cancel_button),
+                             pattern=routes.CANCEL_BROADCAST.pattern),
         CallbackQueryHandler(progress.drill_button, pattern=r"^pg:"),
         CallbackQueryHandler(progress.overdue_button, pattern=r"^ov:"),
         CallbackQueryHandler(engine.route_handler(routes.PLAN, plan.plan_button), pattern=routes.PLAN.pattern),
@@ -142,7 +145,7 @@ def register_handlers(application: Application) -> None:
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,
                        fallback.text_router(TEXT_STEPS)),
         MessageHandler(private & (filters.PHOTO | filters.Document.ALL) & ~filters.UpdateType.EDITED,
-                       broadcast.on_attachment),
+                       fallback.media_router(MEDIA_STEPS)),
         MessageHandler(private & ~filters.UpdateType.EDITED, fallback.unknown_message),
         CallbackQueryHandler(fallback.stale_button),
     ])

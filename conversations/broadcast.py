@@ -1,6 +1,10 @@
-"""/broadcast: programme staff and admins write an announcement, choose who gets
-it, see how many and a preview, then send now or schedule it. /broadcasts lists
-them with their delivery. See broadcast.mmd."""
+"""/broadcast: programme staff and admins write an announcement (a PDF or an
+image may come with it), choose who gets it, see how many and a preview, then
+send now or schedule it, as a dialog spec (bot/dialogs): ⬅ Back returns to the
+screen the person came from (from the summary to the filter they came from), the
+dialog is written before every answer. /broadcasts lists the announcements with
+their delivery; Cancel #id is a plain button (routes.CANCEL_BROADCAST). See
+broadcast.mmd (drawn from SPEC)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ from html import escape
 
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
-from telegram import Update
+from telegram import Message, Update
 
 from bot import dialogs
+from bot.dialogs import engine
+from bot.dialogs.callbacks import Choice
+from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Screen, Stay, View
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
@@ -31,16 +38,22 @@ from bot.rules.dates import parse_date_time
 from bot.rules.errors import DateParseError, NotAllowed
 from bot.rules.measures import visible
 from bot.services import broadcasts as service
-from conversations.common import callback_int, old_dialog_button, refuse
-from conversations.fallback import unknown_message
+from conversations import routes
+from conversations.common import refuse
 
 DIALOG = "broadcast"
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+VERSIONS = ("nn", "en")  # the versions that may follow the Bokmål one
 ROLES = ("leader", "safety_rep", "union_rep", "programme_staff", "admin")
+PLACES = tuple(key for key in SCOPES if key != "all")  # the scopes asked for by name
+FILTERS = {key or "all": key for key in PROGRESS}  # a button's value -> Audience.progress
+ATTACHABLE = ("application/pdf", "image/png", "image/jpeg")
 ANNOUNCEMENTS = N_("Announcements")
 STATES = {"scheduled": N_("scheduled"), "fanout": N_("being queued"), "queued": N_("sending"),
           "done": N_("delivered"), "cancelled": N_("cancelled")}
 
+
+# --- entry points ---
 
 async def refuse_non_broadcaster(update: Update, context: BotContext) -> bool:
     if may_broadcast(context.memberships):
@@ -53,74 +66,78 @@ async def refuse_non_broadcaster(update: Update, context: BotContext) -> bool:
 async def broadcast_command(update: Update, context: BotContext) -> None:
     if await refuse_non_broadcaster(update, context):
         return
-    dialog = await dialogs.begin(context, DIALOG, "text", {"texts": {}, "roles": []})
-    await ask(update, context, dialog)
+    await engine.begin(update, context, SPEC, "text", {"texts": {}, "roles": []})
 
 
-def keyboard(t: Translator, dialog, rows: list[list[Button]]) -> Keyboard:
-    return Keyboard(rows + [[Button(t._("Cancel"), callback_data=f"bc:{dialog.token}:cancel")]])
+# --- the screens: what each shows ---
+
+def show_text(turn):
+    return View(turn.t._("Write the announcement in Bokmål. Bold, italics and links are kept. You may send a PDF "
+                         "or an image with the text as its caption."))
 
 
-async def ask(update: Update, context: BotContext, dialog, problem: str = "") -> None:
-    t, token, data = context.t, dialog.token, dialog.data
-    rows: list[list[Button]] = []
-    if dialog.step == "text":
-        text = t._("Write the announcement in Bokmål. Bold, italics and links are kept. You may send a PDF or "
-                   "an image with the text as its caption.")
-    elif dialog.step in ("text_nn", "text_en"):
-        text = t._("Write the {language} version.", language=LANGUAGE_NAMES[dialog.step[-2:]])
-    elif dialog.step == "languages":
-        text = t._("Recipients get their own language, Bokmål when theirs is missing. Add another version?")
-        rows = [[Button(("✓ " if lang in data["texts"] else "+ ") + LANGUAGE_NAMES[lang],
-                        callback_data=f"bc:{token}:lang:{lang}") for lang in ("nn", "en")],
-                [Button(t._("Next"), callback_data=f"bc:{token}:next")]]
-    elif dialog.step == "roles":
-        text = t._("Who should get it? Choose one or more roles, then Next.")
-        rows = [[Button(("☑ " if role in data["roles"] else "☐ ") + t._(ROLE_NAMES[role]),
-                        callback_data=f"bc:{token}:role:{role}")] for role in ROLES]
-        rows.append([Button(t._("Next"), callback_data=f"bc:{token}:next")])
-    elif dialog.step == "scope":
-        text = t._("Where?")
-        rows = [[Button(t._(label), callback_data=f"bc:{token}:scope:{key}")] for key, label in SCOPES.items()]
-    elif dialog.step == "place":
-        text = {"region": t._("Write the region's name or code, e.g. Helse Vest."),
-                "trust": t._("Write the health trust's code, e.g. HB."),
-                "unit": t._("Write the trust code and the unit code, e.g. HB MED1.")}[data["scope"]]
-    elif dialog.step == "progress":
-        text = t._("Only units at a certain point of the year?")
-        rows = [[Button(t._(label), callback_data=f"bc:{token}:progress:{key or 'all'}")]
-                for key, label in PROGRESS.items()]
-    elif dialog.step == "schedule":
-        text = t._("When should it go out? Write the date and time, e.g. 15.03.2027 09:00.")
-    else:
-        return await show_summary(update, context, dialog, problem)
-    await reply(update, f"{problem}\n\n{text}" if problem else text, reply_markup=keyboard(t, dialog, rows))
+def show_version(language: str):
+    def show(turn):
+        return View(turn.t._("Write the {language} version.", language=LANGUAGE_NAMES[language]))
+    return show
 
 
-def audience_of(dialog, today) -> Audience:
-    data = dialog.data
-    return Audience(roles=data["roles"], scope=data.get("scope", "all"), place_id=data.get("place_id"),
-                    progress=data.get("progress", ""), year=current_year(today))
+def show_languages(turn):
+    t, texts = turn.t, turn.data["texts"]
+    return View(t._("Recipients get their own language, Bokmål when theirs is missing. Add another version?"),
+                [[Btn(("✓ " if lang in texts else "+ ") + LANGUAGE_NAMES[lang], "lang", lang) for lang in VERSIONS],
+                 [Btn(t._("Next"), "next")]])
 
 
-async def show_summary(update: Update, context: BotContext, dialog, problem: str = "") -> None:
-    """The count, then a preview of each version exactly as recipients get it."""
-    t, data = context.t, dialog.data
-    audience = audience_of(dialog, context.clock.today())
-    count = await service.count(context.db, audience)
+def show_roles(turn):
+    t, chosen = turn.t, turn.data["roles"]
+    return View(t._("Who should get it? Choose one or more roles, then Next."),
+                [[Btn(("☑ " if role in chosen else "☐ ") + t._(ROLE_NAMES[role]), "role", role)] for role in ROLES]
+                + [[Btn(t._("Next"), "next")]])
+
+
+def show_scope(turn):
+    t = turn.t
+    return View(t._("Where?"), [[Btn(t._(SCOPES["all"]), "everyone")]]
+                + [[Btn(t._(SCOPES[key]), "scope", key)] for key in PLACES])
+
+
+def show_place(turn):
+    t = turn.t
+    asks = {"region": t._("Write the region's name or code, e.g. Helse Vest."),
+            "trust": t._("Write the health trust's code, e.g. HB."),
+            "unit": t._("Write the trust code and the unit code, e.g. HB MED1.")}
+    return View(asks[turn.data["scope"]])
+
+
+def show_filter(turn):
+    t = turn.t
+    return View(t._("Only units at a certain point of the year?"),
+                [[Btn(t._(PROGRESS[key]), "progress", value)] for value, key in FILTERS.items()])
+
+
+async def show_summary(turn):
+    """A preview of each version exactly as recipients get it, then the count."""
+    t, data, context = turn.t, turn.data, turn.context
+    count = await service.count(context.db, audience_of(data, turn.today()))
     for lang, text in data["texts"].items():
-        await reply(update, t._("Preview – {language}:", language=LANGUAGE_NAMES[lang]))
-        await send_as_recipients_get_it(context, update.effective_chat.id, text, data.get("attachment"))
+        await turn.say(t._("Preview – {language}:", language=LANGUAGE_NAMES[lang]))
+        await send_as_recipients_get_it(context, turn.update.effective_chat.id, text, data.get("attachment"))
     roles = ", ".join(t._(ROLE_NAMES[r]) for r in data["roles"])
     where = escape(data.get("place_name") or t._(SCOPES["all"]))
     lines = [t.ngettext("This goes to {n} person.", "This goes to {n} people.", count),
              t._("Roles: {roles}", roles=roles), t._("Where: {where}", where=where),
              t._("Units: {progress}", progress=t._(PROGRESS[data.get("progress", "")]))]
-    if problem:
-        lines.insert(0, problem)
-    await reply(update, "\n".join(lines), reply_markup=keyboard(t, dialog, [[
-        Button(t._("Send now"), callback_data=f"bc:{dialog.token}:now"),
-        Button(t._("Schedule"), callback_data=f"bc:{dialog.token}:schedule")]]))
+    return View("\n".join(lines), [[Btn(t._("Send now"), "now"), Btn(t._("Schedule"), "schedule")]])
+
+
+def show_schedule(turn):
+    return View(turn.t._("When should it go out? Write the date and time, e.g. 15.03.2027 09:00."))
+
+
+def audience_of(data: dict, today) -> Audience:
+    return Audience(roles=data["roles"], scope=data.get("scope", "all"), place_id=data.get("place_id"),
+                    progress=data.get("progress", ""), year=current_year(today))
 
 
 async def send_as_recipients_get_it(context: BotContext, chat_id: int, text: str, attachment: dict | None) -> None:
@@ -131,6 +148,8 @@ async def send_as_recipients_get_it(context: BotContext, chat_id: int, text: str
     else:
         await context.bot.send_message(chat_id, text)
 
+
+# --- what each screen accepts ---
 
 def text_problem(t: Translator, plain: str, attachment: dict | None) -> str | None:
     limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
@@ -143,138 +162,203 @@ def text_problem(t: Translator, plain: str, attachment: dict | None) -> str | No
     return None
 
 
-async def on_text(update: Update, context: BotContext, dialog) -> None:
-    t, message, data = context.t, update.message, dialog.data
-    if dialog.step in ("text", "text_nn", "text_en"):
-        if problem := text_problem(t, message.text, data.get("attachment")):
-            return await ask(update, context, dialog, problem)
-        data["texts"]["nb" if dialog.step == "text" else dialog.step[-2:]] = message.text_html
-        dialog.step = "languages"
-    elif dialog.step == "place":
-        place = await service.find_place(context.db, data["scope"], message.text)
-        if place is None:
-            return await ask(update, context, dialog, t._("I cannot find that. Check the spelling."))
-        if not covers(context.memberships, place.region_id, place.trust_id):
-            return await ask(update, context, dialog, t._("You can only send announcements within your own area."))
-        data["place_id"], data["place_name"] = place.id, place.name
-        data["place_region"], data["place_trust"] = place.region_id, place.trust_id
-        dialog.step = "progress"
-    elif dialog.step == "schedule":
-        try:
-            day, at = parse_date_time(message.text, context.clock.today())
-        except DateParseError:
-            return await ask(update, context, dialog, t._("I could not read that as a date and time."))
-        when = datetime.combine(day, at, context.settings.bot_timezone)
-        if when <= context.clock.now():
-            return await ask(update, context, dialog, t._("That time has passed. Choose a later time."))
-        return await create(update, context, dialog, when)
-    else:
-        return await ask(update, context, dialog, t._("Please use the buttons for this step."))
-    await dialogs.save(context, dialog)
-    await ask(update, context, dialog)
+async def take_text(turn, message: Message):
+    """The Bokmål text, formatting kept (the caption's limit if a file came before it)."""
+    if problem := text_problem(turn.t, message.text, turn.data.get("attachment")):
+        return Stay(problem)
+    turn.data["texts"]["nb"] = message.text_html
+    return Go("languages")
 
 
-@members_only
-async def on_attachment(update: Update, context: BotContext) -> None:
-    """A PDF or an image while writing the announcement; anything else is refused."""
-    dialog = dialogs.current(context, DIALOG)
-    t, message = context.t, update.message
-    if dialog is None or dialog.step != "text":
-        return await unknown_message(update, context)
+def take_version(language: str):
+    async def take(turn, message: Message):
+        if problem := text_problem(turn.t, message.text, turn.data.get("attachment")):
+            return Stay(problem)
+        turn.data["texts"][language] = message.text_html
+        return Go("languages", unwind=True)
+    return take
+
+
+def attachment_of(message: Message) -> dict | None:
     if message.photo:
-        attachment = {"kind": "photo", "file_id": message.photo[-1].file_id}
-    elif message.document and (message.document.mime_type or "") in ("application/pdf", "image/png", "image/jpeg"):
-        attachment = {"kind": "document", "file_id": message.document.file_id}
-    else:
-        return await ask(update, context, dialog, t._("Only a PDF or an image can be attached."))
-    caption = message.caption or ""
-    if problem := text_problem(t, caption, attachment):
-        return await ask(update, context, dialog, problem)
-    dialog.data["attachment"] = attachment
-    dialog.data["texts"]["nb"] = message.caption_html
-    dialog.step = "languages"
-    await dialogs.save(context, dialog)
-    await ask(update, context, dialog)
+        return {"kind": "photo", "file_id": message.photo[-1].file_id}
+    if message.document and (message.document.mime_type or "") in ATTACHABLE:
+        return {"kind": "document", "file_id": message.document.file_id}
+    return None
 
 
-@members_only
-async def on_button(update: Update, context: BotContext) -> None:
-    """bc:<token>:<action>[:<value>]"""
-    query = update.callback_query
-    parts = query.data.split(":")
-    dialog = dialogs.with_token(context, DIALOG, parts[1]) if len(parts) >= 3 else None
-    if dialog is None:
-        return await old_dialog_button(update, context)
-    if not may_broadcast(context.memberships):
-        return await refuse(update, context, "use announcements")
-    await context.answer_press(update)
-    t, data, action, value = context.t, dialog.data, parts[2], parts[3] if len(parts) > 3 else ""
-    if action == "cancel":
-        await dialogs.end(context)
-        return await reply(update, t._("Cancelled. Nothing was sent."))
-    if action == "lang" and value in ("nn", "en") and dialog.step == "languages":
-        dialog.step = f"text_{value}"
-    elif action == "next" and dialog.step == "languages":
-        dialog.step = "roles"
-    elif action == "role" and value in ROLES and dialog.step == "roles":
-        data["roles"].remove(value) if value in data["roles"] else data["roles"].append(value)
-        await dialogs.save(context, dialog)
-        return await query.edit_message_reply_markup(ask_roles_keyboard(t, dialog))
-    elif action == "next" and dialog.step == "roles":
-        if not data["roles"]:
-            return await ask(update, context, dialog, t._("Choose at least one role."))
-        dialog.step = "scope"
-    elif action == "scope" and value in SCOPES and dialog.step == "scope":
-        data["scope"] = value
-        if value == "all":
-            if not covers(context.memberships, None, None):
-                return await ask(update, context, dialog, t._("You can only send announcements within your own area."))
-            data.update(place_id=None, place_name=None)
-            dialog.step = "progress"
-        else:
-            dialog.step = "place"
-    elif action == "progress" and dialog.step == "progress" and value in ("all", "plan_not_submitted",
-                                                                          "feedback_not_held"):
-        data["progress"] = "" if value == "all" else value
-        dialog.step = "summary"
-    elif action == "schedule" and dialog.step == "summary":
-        dialog.step = "schedule"
-    elif action == "now" and dialog.step == "summary":
-        return await create(update, context, dialog, context.clock.now())
-    await dialogs.save(context, dialog)
-    await ask(update, context, dialog)
+async def take_attachment(turn, message: Message):
+    """A PDF or an image with the Bokmål text as its caption; any other file is refused."""
+    t = turn.t
+    attachment = attachment_of(message)
+    if attachment is None:
+        return Stay(t._("Only a PDF or an image can be attached."))
+    if problem := text_problem(t, message.caption or "", attachment):
+        return Stay(problem)
+    turn.data["attachment"] = attachment
+    turn.data["texts"]["nb"] = message.caption_html
+    return Go("languages")
 
 
-def ask_roles_keyboard(t: Translator, dialog) -> Keyboard:
-    rows = [[Button(("☑ " if role in dialog.data["roles"] else "☐ ") + t._(ROLE_NAMES[role]),
-                    callback_data=f"bc:{dialog.token}:role:{role}")] for role in ROLES]
-    rows.append([Button(t._("Next"), callback_data=f"bc:{dialog.token}:next")])
-    return keyboard(t, dialog, rows)
+async def choose_version(turn, language):
+    return Go(f"text_{language}")
 
 
-async def create(update: Update, context: BotContext, dialog, send_at: datetime) -> None:
-    t, data, now = context.t, dialog.data, context.clock.now()
+async def languages_done(turn, _):
+    return Go("roles")
+
+
+async def toggle_role(turn, role):
+    chosen = turn.data["roles"]
+    chosen.remove(role) if role in chosen else chosen.append(role)
+    return Stay(edit=True)
+
+
+async def roles_done(turn, _):
+    if not turn.data["roles"]:
+        return Stay(turn.t._("Choose at least one role."))
+    return Go("scope")
+
+
+def outside_own_area(t: Translator) -> Stay:
+    return Stay(t._("You can only send announcements within your own area."))
+
+
+async def choose_everyone(turn, _):
+    if not covers(turn.context.memberships, None, None):
+        return outside_own_area(turn.t)
+    turn.data.update(scope="all", place_id=None, place_name=None)
+    return Go("progress")
+
+
+async def choose_scope(turn, scope):
+    turn.data["scope"] = scope
+    return Go("place")
+
+
+async def take_place(turn, message: Message):
+    t, data = turn.t, turn.data
+    place = await service.find_place(turn.context.db, data["scope"], message.text)
+    if place is None:
+        return Stay(t._("I cannot find that. Check the spelling."))
+    if not covers(turn.context.memberships, place.region_id, place.trust_id):
+        return outside_own_area(t)
+    data["place_id"], data["place_name"] = place.id, place.name
+    data["place_region"], data["place_trust"] = place.region_id, place.trust_id
+    return Go("progress")
+
+
+async def choose_filter(turn, value):
+    turn.data["progress"] = FILTERS[value]
+    return Go("summary")
+
+
+async def to_schedule(turn, _):
+    return Go("schedule")
+
+
+async def send_now(turn, _):
+    return await create(turn, turn.context.clock.now())
+
+
+async def take_time(turn, message: Message):
+    t, context = turn.t, turn.context
+    try:
+        day, at = parse_date_time(message.text, turn.today())
+    except DateParseError:
+        return Stay(t._("I could not read that as a date and time."))
+    when = datetime.combine(day, at, context.settings.bot_timezone)
+    if when <= context.clock.now():
+        return Stay(t._("That time has passed. Choose a later time."))
+    return await create(turn, when)
+
+
+async def create(turn, send_at: datetime):
+    """The announcement is made (and fanned out when it goes now); the dialog ends before the answer."""
+    t, data, context, update = turn.t, turn.data, turn.context, turn.update
+    now = context.clock.now()
     place = None
     if data.get("place_id") is not None:
         place = service.Place(data["place_id"], data.get("place_region"), data.get("place_trust"), data["place_name"])
     try:
         broadcast = await service.create(context.db, context.memberships, context.person.id, data["texts"],
-                                         data.get("attachment"), audience_of(dialog, context.clock.today()),
+                                         data.get("attachment"), audience_of(data, turn.today()),
                                          place, send_at, now)
     except NotAllowed:
         await dialogs.end(context)
-        return await refuse(update, context, "create this announcement")
+        await refuse(update, context, "create this announcement")
+        return Done(closed=True)
     await dialogs.end(context)
     if send_at <= now:
         count = await service.fan_out(context.db, broadcast.id, now)
-        await reply(update, t.ngettext(
+        await turn.say(t.ngettext(
             "Announcement #{id} is on its way to {n} person. You get a summary when it is delivered.",
             "Announcement #{id} is on its way to {n} people. You get a summary when it is delivered.",
             count, id=broadcast.id))
     else:
-        await reply(update, t._("Announcement #{id} is scheduled for {when}. /broadcasts can cancel it.",
-                                id=broadcast.id, when=t.datetime(send_at, context.settings.bot_timezone)))
+        await turn.say(t._("Announcement #{id} is scheduled for {when}. /broadcasts can cancel it.",
+                           id=broadcast.id, when=t.datetime(send_at, context.settings.bot_timezone)))
+    return Done(closed=True)
 
+
+# --- the dialog as data ---
+
+def version_screen(language: str) -> Screen:
+    return Screen(f"text_{language}", f"The {LANGUAGE_NAMES[language]} version", show_version(language),
+                  back=True, cancel=True,
+                  text=Action(take_version(language), returns=("languages",),
+                              label=f"the {LANGUAGE_NAMES[language]} text (formatting kept)"))
+
+
+SPEC = DialogSpec(
+    name=DIALOG, prefix="bc", module="broadcast",
+    title="Writing and sending an announcement; programme staff and admins only, checked at every answer",
+    cancelled=N_("Cancelled. Nothing was sent."),
+    allowed=may_broadcast,
+    entries=(("/broadcast (/kunngjoring)", "text"),),
+    screens=(
+        Screen("text", "The Bokmål text", show_text, cancel=True,
+               text=Action(take_text, goes=("languages",), label="the text (formatting kept)"),
+               media=Action(take_attachment, goes=("languages",),
+                            label="a PDF or an image with the text as its caption (any other file is refused)")),
+        Screen("languages", "Other versions?", show_languages, back=True, cancel=True, buttons={
+            "lang": Action(choose_version, goes=tuple(f"text_{lang}" for lang in VERSIONS),
+                           label="+ Nynorsk / + English", value=Choice(VERSIONS)),
+            "next": Action(languages_done, goes=("roles",), label="Next"),
+        }),
+        *(version_screen(lang) for lang in VERSIONS),
+        Screen("roles", "Which roles?", show_roles, back=True, cancel=True,
+               note="ticking a role redraws the list in place", buttons={
+            "role": Action(toggle_role, label="tick / untick a role", value=Choice(ROLES)),
+            "next": Action(roles_done, goes=("scope",), label="Next (at least one role)"),
+        }),
+        Screen("scope", "Where?", show_scope, back=True, cancel=True, buttons={
+            "everyone": Action(choose_everyone, goes=("progress",), label="everyone (national broadcasters only)"),
+            "scope": Action(choose_scope, goes=("place",), label="a region / a health trust / a unit",
+                            value=Choice(PLACES)),
+        }),
+        Screen("place", "Which region, trust or unit?", show_place, back=True, cancel=True,
+               text=Action(take_place, goes=("progress",), label="found, and within the author's own area")),
+        Screen("progress", "Units at a point of the year?", show_filter, back=True, cancel=True, buttons={
+            "progress": Action(choose_filter, goes=("summary",),
+                               label="all units / plan not submitted / feedback meeting not held",
+                               value=Choice(FILTERS)),
+        }),
+        Screen("summary", "Previews and the count", show_summary, back=True, cancel=True,
+               note="Send now fans out into the outbox; the author gets a summary once every message is "
+                    "sent, failed or blocked", buttons={
+            "now": Action(send_now, goes=(END,), label="Send now"),
+            "schedule": Action(to_schedule, goes=("schedule",), label="Schedule"),
+        }),
+        Screen("schedule", "When?", show_schedule, back=True, cancel=True,
+               note="the announcements job sends it at that time; /broadcasts → Cancel #id (the author or a "
+                    "national admin) cancels it before",
+               text=Action(take_time, goes=(END,), label="a future date and time (scheduled)")),
+    ),
+)
+
+
+# --- /broadcasts and its Cancel #id buttons ---
 
 @members_only
 async def list_command(update: Update, context: BotContext) -> None:
@@ -295,20 +379,16 @@ async def list_command(update: Update, context: BotContext) -> None:
         recipients = t.ngettext("{n} recipient", "{n} recipients", b.recipients)
         lines.append(f"#{b.id} · {t.datetime(b.send_at, tz)} · {t._(STATES[b.state])} · {recipients}: {delivery}")
         if b.state == "scheduled":
-            rows.append([Button(t._("Cancel #{id}", id=b.id), callback_data=f"bx:{b.id}")])
+            rows.append([Button(t._("Cancel #{id}", id=b.id), callback_data=routes.CANCEL_BROADCAST.build(b.id))])
     await reply(update, "\n".join(lines), reply_markup=Keyboard(rows) if rows else None)
 
 
 @members_only
-async def cancel_button(update: Update, context: BotContext) -> None:
-    """bx:<broadcast>"""
-    broadcast_id = callback_int(update.callback_query.data)
+async def cancel_button(update: Update, context: BotContext, press) -> None:
+    """Cancel #id (routes.CANCEL_BROADCAST): the service checks who may."""
     try:
-        if broadcast_id is None:
-            raise NotAllowed(update.callback_query.data)
-        await service.cancel(context.db, context.memberships, context.person.id, broadcast_id)
+        await service.cancel(context.db, context.memberships, context.person.id, press.broadcast)
     except NotAllowed:
         return await refuse(update, context, f"cancel announcement {update.callback_query.data!r}")
-    await context.answer_press(update, context.t._("Announcement #{id} is cancelled.", id=broadcast_id),
-                                       show_alert=True)
-
+    await context.answer_press(update, context.t._("Announcement #{id} is cancelled.", id=press.broadcast),
+                               show_alert=True)

@@ -45,6 +45,21 @@ def text_router(steps: dict):
     return route_text
 
 
+def media_router(steps: dict):
+    """A photo or a document goes to the open dialog if the screen it is on takes one
+    (Screen.media; `steps` maps a dialog's name to engine.media_step); otherwise it gets
+    the answer any unwanted message gets."""
+
+    @members_only
+    async def route_media(update: Update, context: BotContext) -> None:
+        dialog = dialogs.current(context)
+        handler = steps.get(dialog.name) if dialog else None
+        if handler is None or not await handler(update, context, dialog):
+            await unknown_message(update, context)
+
+    return route_media
+
+
 @members_only
 async def cancel_command(update: Update, context: BotContext) -> None:
     had_dialog = await dialogs.end(context)

@@ -161,6 +161,68 @@ async def test_only_programme_staff_and_admins(harness, db, org):
         assert (await session.exec(select(Broadcast))).all() == []
 
 
+async def test_back_returns_to_the_screen_the_person_came_from(harness, db, org):
+    staff = org["staff"]
+    await staff.send("/broadcast")
+    await staff.send("Hei")
+    await staff.press("+ English")
+    replies = await staff.press("Back")
+    assert replies[0].plain.startswith("Recipients get their own language")
+    await staff.press("Next")
+    await staff.press("leader")
+    await staff.press("Next")
+    await staff.press("everyone")
+    await staff.press("all units")
+    replies = await staff.press("Back")  # from the summary to the filter
+    assert replies[0].plain.startswith("Only units at a certain point of the year?")
+    replies = await staff.press("Back")  # everyone was chosen: no place was asked for
+    assert replies[0].plain.startswith("Where?")
+    await staff.press("a health trust")
+    await staff.send("HB")
+    await staff.press("units whose plan is not submitted")
+    await staff.press("Schedule")
+    replies = await staff.press("Back")
+    assert "This goes to 1 person." in replies[-1].plain  # Kari: the leader in Helse Bergen
+    await staff.press("Back")
+    replies = await staff.press("Back")  # a trust was chosen: back to its name
+    assert replies[0].plain.startswith("Write the health trust's code")
+    await staff.send("HB")
+    await staff.press("all units")
+    replies = await staff.press("Send now")
+    assert replies[0].plain.startswith("Announcement #1 is on its way to 1 person.")
+
+
+async def test_a_file_anywhere_else_gets_the_usual_answer(harness, db, org):
+    staff = org["staff"]
+    replies = await staff.send_file("photo", "PHOTO-1", "Hei")
+    assert replies[0].plain == "I didn't understand that. /help shows what you can do."
+    await staff.send("/broadcast")
+    await staff.send("Hei")
+    await staff.press("Next")
+    replies = await staff.send_file("document", "FILE-pdf", "Hei")
+    assert replies[0].plain == "I didn't understand that. /help shows what you can do."
+    async with db.session() as session:
+        staff_id = (await session.exec(select(Person.id).where(Person.telegram_user_id == 900))).one()
+        assert (await session.get(DialogState, staff_id)).step == "roles"
+    stranger = harness.user(990, "Stranger", language_code="en")
+    replies = await stranger.send_file("photo", "PHOTO-2")
+    assert replies[0].plain.startswith("I don't know you yet.")
+
+
+async def test_someone_who_may_no_longer_send_is_refused_mid_dialog(harness, db, org):
+    staff = org["staff"]
+    await staff.send("/broadcast")
+    await staff.send("Hei")
+    async with db.session() as session:
+        staff_id = (await session.exec(select(Person.id).where(Person.telegram_user_id == 900))).one()
+        membership = (await session.exec(select(Membership).where(Membership.person_id == staff_id))).one()
+        membership.role = "leader"
+    await staff.press("Next")
+    assert staff.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    async with db.session() as session:
+        assert (await session.get(DialogState, staff_id)).step == "languages"
+
+
 # --- audience filters over a seeded organisation ---
 
 AUDIENCES = [

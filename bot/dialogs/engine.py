@@ -65,6 +65,18 @@ async def old_dialog_button(update: Update, context: BotContext) -> None:
     await context.tell(update, context.t._("That button belongs to something you already finished or cancelled."))
 
 
+L_REFUSED = N_("You cannot do that for this unit.")
+
+
+async def refused(update: Update, context: BotContext, spec: DialogSpec) -> bool:
+    """Whether the spec's `allowed` refuses this person now (said, logged; nothing changes)."""
+    if spec.allowed is None or spec.allowed(context.memberships):
+        return False
+    log.warning("refused: user %s may no longer answer the %s dialog", update.effective_user.id, spec.name)
+    await context.tell(update, context.t._(L_REFUSED))
+    return True
+
+
 # --- showing a screen ---
 
 def _keyboard(turn: Turn, screen: Screen, rows) -> InlineKeyboardMarkup | None:
@@ -207,6 +219,8 @@ def press_handler(spec: DialogSpec):
         if dialog is None or not spec.has_screen(dialog.step):
             await old_dialog_button(update, context)
             return
+        if await refused(update, context, spec):
+            return
         await context.answer_press(update)
         turn = Turn(update, context, spec, dialog)
         screen = spec.screen(dialog.step)
@@ -239,6 +253,8 @@ def text_step(spec: DialogSpec):
             await state.end(context)  # a step this version no longer has: start over rather than fail
             await turn.say(context.t._(spec.cancelled))
             return
+        if await refused(update, context, spec):
+            return
         screen = spec.screen(dialog.step)
         if screen.text is None:
             await show(turn, context.t._("Please use the buttons for this step."))
@@ -255,6 +271,8 @@ def media_step(spec: DialogSpec):
         screen = spec.screen(dialog.step) if spec.has_screen(dialog.step) else None
         if screen is None or screen.media is None:
             return False
+        if await refused(update, context, spec):
+            return True
         await _run(Turn(update, context, spec, dialog), screen, screen.media, update.message)
         return True
 
@@ -263,16 +281,17 @@ def media_step(spec: DialogSpec):
 
 # --- buttons outside dialogs ---
 
-def route_handler(route: Route, handler: Callable[[Update, BotContext, Press], Awaitable[None]]):
+def route_handler(route: Route, handler: Callable[[Update, BotContext, Press], Awaitable[None]],
+                  refusal: str = L_REFUSED):
     """A CallbackQueryHandler callback that parses `route`'s data for `handler`; malformed
-    data is refused, logged and changes nothing."""
+    data is refused (`refusal`, an msgid), logged and changes nothing."""
 
     async def on_press(update: Update, context: BotContext) -> None:
         press = route.parse(update.callback_query.data)
         if press is None:
             log.warning("refused: user %s sent malformed button data %r", update.effective_user.id,
                         update.callback_query.data)
-            await context.tell(update, context.t._("You cannot do that for this unit."))
+            await context.tell(update, context.t._(refusal))
             return
         await handler(update, context, press)
 

@@ -118,6 +118,9 @@ class DialogSpec:
     entries: tuple[tuple[str, str], ...]  # (how it is opened, the first screen) for the diagram
     cancelled: str  # what Cancel and /cancel say (an msgid)
     diagram: str = ""  # the .mmd file's name when a module has several dialogs (else the module's)
+    # Who may answer it, (memberships) -> bool: checked before every press, text and attachment,
+    # as rights can change while a dialog is open; None: any member (the actions' services check).
+    allowed: Callable[[Any], bool] | None = None
 
     def __post_init__(self):
         names = [s.name for s in self.screens]
