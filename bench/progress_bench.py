@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, text
 from sqlmodel import select
 
+from bot.rules.places import Where
 from bot.services import export, progress
 from storage import migrate
 from storage.database import Database
@@ -42,7 +43,6 @@ from storage.models import (
     Unit,
     UnitFollowup,
 )
-from storage.progress import Where
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # bulk inserts use session.execute on purpose
 

@@ -222,7 +222,7 @@ async def _export(settings: Settings, args) -> int:
     from bot.rules.cycle import current_year
     from bot.services import export
     from storage import organisation
-    from storage.progress import Where
+    from bot.rules.places import Where
 
     today = dt.now(settings.bot_timezone).date()
 

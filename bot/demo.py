@@ -20,11 +20,12 @@ from bot.jobs import sweep_if_due
 from bot.offline import ChatUser, FakeTelegram, SentMessage
 from bot.rules.errors import InviteError
 from bot.rules.org_file import OrgRow, region_code
+from bot.rules.vocabulary import Role, Scope
 from bot.services.invites import create_invite
 from bot.settings import Settings
 from storage import migrate, organisation, people
 from storage.database import Database
-from storage.models import Membership, Role, Scope
+from storage.models import Membership
 
 DEMO_HELP = """Demo commands:
   !who                 list the demo people

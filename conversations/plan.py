@@ -17,6 +17,7 @@ from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
 from bot.rules.errors import NotAllowed, PlanIncomplete
 from bot.rules.themes import KINDS, THEMES
+from bot.rules.vocabulary import Role
 from bot.services import followup as service
 from bot.services import measures as measure_service
 from bot.services.followup import Overview
@@ -24,7 +25,6 @@ from conversations import routes, units
 from conversations.common import refuse
 from conversations.followup import answer_lines
 from conversations.measures import measure_line
-from storage.models import Role
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_ACTION_PLAN_YEAR = N_("Action plan {year}")

@@ -15,12 +15,12 @@ from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.replies import reply
 from bot.rules.access import may_view_unit
+from bot.rules.places import Where
 from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export
 from bot.services import progress as service
 from bot.services.progress import Node
 from conversations.common import page_of, refuse
-from storage.progress import Where
 
 PAGE = 10
 L_PROGRESS = N_("Progress {year}")

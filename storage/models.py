@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
@@ -37,21 +36,6 @@ class UTCDateTime(TypeDecorator):
 
 def _utc_column(nullable: bool = False) -> Column:
     return Column(UTCDateTime(), nullable=nullable)
-
-
-class Role(StrEnum):
-    LEADER = "leader"
-    SAFETY_REP = "safety_rep"
-    UNION_REP = "union_rep"
-    PROGRAMME_STAFF = "programme_staff"
-    ADMIN = "admin"
-
-
-class Scope(StrEnum):
-    UNIT = "unit"
-    TRUST = "trust"
-    REGION = "region"
-    NATIONAL = "national"
 
 
 # --- the organisation: region -> health trust -> (clinic, department) -> unit ---
@@ -105,7 +89,7 @@ class Membership(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    role: str = Field(max_length=20)  # a Role value
+    role: str = Field(max_length=20)  # a Role value (bot/rules/vocabulary.py)
     scope: str = Field(max_length=10)  # a Scope value
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     trust_id: int | None = Field(default=None, foreign_key="health_trust.id", index=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.places import Where
 from storage.models import (
     Confirmation,
     FocusArea,
@@ -47,16 +48,6 @@ class Figures:
     def add(self, other: "Figures") -> None:
         for name in FIGURES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass(frozen=True)
-class Where:
-    """A place in the organisation: everything, a region, a trust, a clinic in a trust, or some units."""
-
-    region_id: int | None = None
-    trust_id: int | None = None
-    clinic: str | None = None
-    unit_ids: tuple[int, ...] | None = None
 
 
 def _filter(query, where: Where):

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlmodel import select
 
+from bot.rules.places import Where
 from bot.services import progress as service
 from storage.models import (
     Confirmation,
@@ -24,7 +25,6 @@ from storage.models import (
     Unit,
     UnitFollowup,
 )
-from storage.progress import Where
 
 TODAY = date(2026, 10, 1)  # the last quarterly date (default cycle) was 15 September
 

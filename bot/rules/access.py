@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable, Protocol
 
 from bot.i18n import N_
-from storage.models import Role, Scope
+from bot.rules.vocabulary import Role, Scope
 
 
 class MembershipLike(Protocol):

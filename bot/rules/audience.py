@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from bot.i18n import N_
-from storage.models import Role, Scope
+from bot.rules.vocabulary import Role, Scope
 
 BROADCASTERS = {Role.PROGRAMME_STAFF.value, Role.ADMIN.value}
 SCOPES = {

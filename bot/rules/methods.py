@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.i18n import N_
-from storage.models import Role
+from bot.rules.vocabulary import Role
 
 REPS = (Role.SAFETY_REP.value, Role.UNION_REP.value)
 

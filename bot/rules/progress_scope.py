@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from storage.models import Role, Scope
-from storage.progress import Where
+from bot.rules.places import Where
+from bot.rules.vocabulary import Role, Scope
 
 # Roles that see roll-ups for the place their membership covers.
 OVERSEERS = {Role.ADMIN.value, Role.PROGRAMME_STAFF.value, Role.LEADER.value}

@@ -10,9 +10,9 @@ from datetime import date
 
 from openpyxl import Workbook
 
+from bot.rules.places import Where
 from bot.services.progress import export_batches
 from storage.database import Database
-from storage.progress import Where
 
 UNIT_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "clinic", "reviewed_with_parties",
                 "feedback_meeting_held", "areas_chosen", "plan_submitted", "plan_acknowledged", "measures",

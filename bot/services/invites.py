@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from bot.rules import invites as rules
 from bot.rules.access import ALLOWED_SCOPES
 from bot.rules.errors import InviteError
+from bot.rules.vocabulary import Role, Scope
 from storage import audit, invites, organisation
 from storage.database import Database
-from storage.models import Invite, Role, Scope
+from storage.models import Invite
 
 
 @dataclass

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.rules.cycle import CycleDates, current_year, cycle_from, default_cycle
+from bot.rules.places import Where
 from bot.rules.progress import STATUS_GRACE, last_status_date
 from storage import cycles, progress as store
 from storage.database import Database
-from storage.progress import Figures, Where
+from storage.progress import Figures
 
 LEVELS = {"national": "region", "region": "trust", "trust": "clinic", "clinic": "unit", "units": "unit"}
 
