@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import InputFile, Update
 
+from bot.dialogs.callbacks import Route
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
@@ -20,6 +21,7 @@ from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export
 from bot.services import progress as service
 from bot.services.progress import Node
+from conversations import routes
 from conversations.common import page_of, refuse
 
 PAGE = 10
@@ -77,15 +79,30 @@ def overdue_measures(t: Translator, n: int) -> str:
 DRILL_PAGE = 30  # buttons a page; a trust can have hundreds of units
 
 
-def node_address(node: Node, clinic_index: int | None) -> str | None:
-    """The button data that shows this node again (for paging), or None at the top."""
+def node_address(node: Node, clinic_index: int | None) -> tuple[Route, tuple] | None:
+    """The route and its fields that show this node again (for paging, the page added), or
+    None at the top."""
     if node.level == "region":
-        return f"pg:r:{node.where.region_id}"
+        return routes.PROGRESS_REGION, (node.where.region_id,)
     if node.level == "trust":
-        return f"pg:t:{node.where.trust_id}"
+        return routes.PROGRESS_TRUST, (node.where.trust_id,)
     if node.level == "clinic" and clinic_index is not None:
-        return f"pg:c:{node.where.trust_id}:{clinic_index}"
+        return routes.PROGRESS_CLINIC, (node.where.trust_id, clinic_index)
     return None
+
+
+def child_data(context: BotContext, node: Node, key) -> str | None:
+    """The button data that opens a child of this node: the next level down, or a unit's
+    plan; None when the person may see the figures but not the plan."""
+    if node.child_level == "region":
+        return routes.PROGRESS_REGION.build(key)
+    if node.child_level == "trust":
+        return routes.PROGRESS_TRUST.build(key)
+    if node.child_level == "clinic":
+        return routes.PROGRESS_CLINIC.build(node.where.trust_id, node.clinics.index(key))
+    if may_open_plan(context, node, key):
+        return routes.PLAN.build(key)
+    return None  # programme staff see the figures, not the units' plans
 
 
 def node_keyboard(t: Translator, node: Node, context: BotContext, page: int = 0,
@@ -97,22 +114,13 @@ def node_keyboard(t: Translator, node: Node, context: BotContext, page: int = 0,
         pages = 1  # nothing to page back to: the top shows the first page only
     for child in shown:
         label = f"{str(child.name) or '–'} ({share(t, child.submitted, child.units)})"[:60]
-        if node.child_level == "region":
-            data = f"pg:r:{child.key}"
-        elif node.child_level == "trust":
-            data = f"pg:t:{child.key}"
-        elif node.child_level == "clinic":
-            data = f"pg:c:{node.where.trust_id}:{node.clinics.index(child.key)}"
-        elif may_open_plan(context, node, child.key):
-            data = f"pl:{child.key}"  # a unit opens its plan
-        else:
-            continue  # programme staff see the figures, not the units' plans
-        rows.append([Button(label, callback_data=data)])
+        if (data := child_data(context, node, child.key)) is not None:
+            rows.append([Button(label, callback_data=data)])
     nav = []
     if page > 0:
-        nav.append(Button(t._("⬅ Previous"), callback_data=f"{address}:p{page - 1}"))
+        nav.append(Button(t._("⬅ Previous"), callback_data=address[0].build(*address[1], page - 1)))
     if page + 1 < pages:
-        nav.append(Button(t._("Next ➡"), callback_data=f"{address}:p{page + 1}"))
+        nav.append(Button(t._("Next ➡"), callback_data=address[0].build(*address[1], page + 1)))
     if nav:
         rows.append(nav)
     return Keyboard(rows)
@@ -147,33 +155,37 @@ async def progress_command(update: Update, context: BotContext) -> None:
         return await show(update, context, found[0])
     # Several trusts or regions: ask which, with the same buttons as the drill-down.
     titles = await service.titles_of(context.db, found)
-    rows = [[Button(title, callback_data=f"pg:t:{w.trust_id}" if w.trust_id else f"pg:r:{w.region_id}")]
-            for title, w in zip(titles, found)]
+    rows = [[Button(title, callback_data=routes.PROGRESS_TRUST.build(w.trust_id) if w.trust_id
+                    else routes.PROGRESS_REGION.build(w.region_id))] for title, w in zip(titles, found)]
     await reply(update, context.t._("Which health trust or region?"), reply_markup=Keyboard(rows))
 
 
 @members_only
-async def drill_button(update: Update, context: BotContext) -> None:
-    """pg:r:<region> | pg:t:<trust> | pg:c:<trust>:<clinic index>, each optionally :p<page>
-    – re-checked against the person's scope."""
-    query = update.callback_query
-    parts = query.data.split(":")
-    page = 0
-    if len(parts) > 3 and parts[-1].startswith("p") and parts[-1][1:].isdigit():
-        page = int(parts.pop()[1:])
-    where = await target(context, parts)
+async def region_button(update: Update, context: BotContext, press) -> None:
+    """A region's trusts (routes.PROGRESS_REGION)."""
+    await drill(update, context, await service.place(context.db, "r", press.region), press.page)
+
+
+@members_only
+async def trust_button(update: Update, context: BotContext, press) -> None:
+    """A trust's clinics or units (routes.PROGRESS_TRUST)."""
+    await drill(update, context, await service.place(context.db, "t", press.trust), press.page)
+
+
+@members_only
+async def clinic_button(update: Update, context: BotContext, press) -> None:
+    """A clinic's units (routes.PROGRESS_CLINIC)."""
+    where = await service.place(context.db, "c", press.trust, press.clinic)
+    await drill(update, context, where, press.page, press.clinic)
+
+
+async def drill(update: Update, context: BotContext, where: Where | None, page: int | None,
+                clinic_index: int | None = None) -> None:
+    """Shown only within the person's scope, whatever the button says."""
     if where is None or not within_any(scopes(context.memberships), where.region_id, where.trust_id):
-        return await refuse(update, context, f"drill down with {query.data!r}")
+        return await refuse(update, context, f"drill down with {update.callback_query.data!r}")
     await context.answer_press(update)
-    clinic_index = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
-    await show(update, context, where, page, clinic_index)
-
-
-async def target(context: BotContext, parts: list[str]) -> Where | None:
-    if len(parts) < 3 or not parts[2].isdigit():
-        return None
-    clinic = int(parts[3]) if len(parts) == 4 and parts[3].isdigit() else None
-    return await service.place(context.db, parts[1], int(parts[2]), clinic)
+    await show(update, context, where, page or 0, clinic_index)
 
 
 # --- /overdue ---
@@ -201,9 +213,9 @@ async def show_overdue(update: Update, context: BotContext, page: int) -> None:
                          date=t.date(u.since), what=", ".join(what)))
     nav = []
     if page > 0:
-        nav.append(Button(t._("⬅ Previous"), callback_data=f"ov:{page - 1}"))
+        nav.append(Button(t._("⬅ Previous"), callback_data=routes.OVERDUE_PAGE.build(page - 1)))
     if page + 1 < pages:
-        nav.append(Button(t._("Next ➡"), callback_data=f"ov:{page + 1}"))
+        nav.append(Button(t._("Next ➡"), callback_data=routes.OVERDUE_PAGE.build(page + 1)))
     await reply(update, "\n".join(lines), reply_markup=Keyboard([nav]) if nav else None)
 
 
@@ -213,10 +225,10 @@ async def overdue_command(update: Update, context: BotContext) -> None:
 
 
 @members_only
-async def overdue_button(update: Update, context: BotContext) -> None:
-    parts = update.callback_query.data.split(":")
+async def overdue_button(update: Update, context: BotContext, press) -> None:
+    """A page of /overdue (routes.OVERDUE_PAGE)."""
     await context.answer_press(update)
-    await show_overdue(update, context, int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0)
+    await show_overdue(update, context, press.page)
 
 
 # --- /export and /chart ---

@@ -39,7 +39,11 @@ REMIND_LEADER = Route("ra", unit=Int)
 
 CANCEL_BROADCAST = Route("bx", broadcast=Int)  # conversations/broadcast.py
 
-OVERDUE_PAGE = Route("ov", page=Int)  # conversations/progress.py
+# conversations/progress.py: the drill-down, a route per level, each with an optional page of its buttons.
+PROGRESS_REGION = Route("pgr", region=Int, page=Optional(Int))  # a region: its trusts
+PROGRESS_TRUST = Route("pgt", trust=Int, page=Optional(Int))  # a trust: its clinics, or its units
+PROGRESS_CLINIC = Route("pgc", trust=Int, clinic=Int, page=Optional(Int))  # a clinic (its index in the trust)
+OVERDUE_PAGE = Route("ov", page=Int)  # /overdue's pages
 
 PLAN = Route("pl", unit=Int)  # conversations/plan.py
 SUBMIT_PLAN = Route("ps", unit=Int)

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.rules.places import Where
 from bot.services import progress as service
+from conversations import routes
 from storage.models import (
     Confirmation,
     FocusArea,
@@ -190,7 +191,8 @@ async def test_leaders_and_reps_see_only_their_unit(harness, db, known):
         vest = (await session.exec(select(Region.id).where(Region.code == "helse-vest"))).one()
         hb = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HB"))).one()
     for user in (leader, rep):
-        for forged in (f"pg:r:{vest}", f"pg:t:{hb}", f"pg:c:{hb}:0"):
+        for forged in (routes.PROGRESS_REGION.build(vest), routes.PROGRESS_TRUST.build(hb),
+                       routes.PROGRESS_CLINIC.build(hb, 0), routes.PROGRESS_CLINIC.build(hb, 0, 1)):
             await user.press_data(forged)
             assert user.callback_answers()[-1]["text"] == "You cannot do that for this unit."
     await rep.send("/export")
@@ -199,7 +201,7 @@ async def test_leaders_and_reps_see_only_their_unit(harness, db, known):
     assert len(list(workbook["Measures"].values)) == 3  # the header and AKUTT's two
     # A trust admin elsewhere cannot drill into Helse Bergen either.
     ous_admin = await harness.member(954, "admin", "Tor", scope="trust", place="OUS")
-    await ous_admin.press_data(f"pg:t:{hb}")
+    await ous_admin.press_data(routes.PROGRESS_TRUST.build(hb))
     assert ous_admin.callback_answers()[-1]["text"] == "You cannot do that for this unit."
 
 
@@ -246,6 +248,14 @@ async def test_a_trust_with_many_units_is_paged(harness, db, tmp_path):
     assert len([b for b in replies[0].buttons if b["callback_data"].startswith("pl:")]) == 5
     replies = await leader_group.press("Enhet 33 (0%)")
     assert replies[0].plain.startswith("Action plan 2026 · Enhet 33")
+    replies = await leader_group.press("⬅ Previous", [m for m in leader_group.messages if "page 2 of 2" in m.plain][-1])
+    assert "page 1 of 2" in replies[0].plain and "Enhet 01" in replies[0].plain
+    replies = await leader_group.send("/overdue")
+    assert replies[0].plain.startswith("Overdue · page 1 of 4")
+    replies = await leader_group.press("Next ➡")
+    assert replies[0].plain.startswith("Overdue · page 2 of 4")
+    replies = await leader_group.press("⬅ Previous")
+    assert replies[0].plain.startswith("Overdue · page 1 of 4")
 
 
 async def test_a_leader_group_member_of_two_trusts_sees_both(harness, db, known):
@@ -258,7 +268,7 @@ async def test_a_leader_group_member_of_two_trusts_sees_both(harness, db, known)
     assert replies[0].plain.startswith("Progress 2026 · Oslo universitetssykehus\n1 unit\n")
     async with db.session() as session:
         forde = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "HFD"))).one()
-    await nina.press_data(f"pg:t:{forde}")
+    await nina.press_data(routes.PROGRESS_TRUST.build(forde))
     assert nina.callback_answers()[-1]["text"] == "You cannot do that for this unit."
     await nina.send("/export")
     workbook = load_workbook(io.BytesIO(harness.telegram.files[-1][2]))
