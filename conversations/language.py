@@ -9,32 +9,27 @@ brings the privacy notice and the menu again, in the new language.
 
 from __future__ import annotations
 
-import logging
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.guards import members_only
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, N_
 from bot.identity import BotContext
 from bot.menus import set_person_menu
 from bot.replies import reply
 from bot.services import profile
+from conversations import routes
 from conversations.help import menu_text
-
-log = logging.getLogger(__name__)
 
 # Each language is named in itself, so anyone can find their own.
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
-CALLBACK_PREFIX = "lang:"
-CHANGE = "change"  # lang:change: the welcome's button, which shows the choice
-AFTER_WELCOME = "welcome"  # lang:nn:welcome: chosen from the welcome
+L_NOT_AVAILABLE = N_("That choice is not available.")  # a forged or unknown language (routes.LANGUAGE)
 
 
 def language_keyboard(current: str | None = None, after_welcome: bool = False) -> InlineKeyboardMarkup:
-    suffix = f":{AFTER_WELCOME}" if after_welcome else ""
+    origin = routes.AFTER_WELCOME if after_welcome else None
     return InlineKeyboardMarkup([[
         InlineKeyboardButton(("✓ " if code == current else "") + LANGUAGE_NAMES[code],
-                             callback_data=f"{CALLBACK_PREFIX}{code}{suffix}")
+                             callback_data=routes.LANGUAGE.build(code, origin))
         for code in LANGUAGES
     ]])
 
@@ -43,7 +38,7 @@ def change_language_keyboard(context: BotContext) -> InlineKeyboardMarkup:
     """The welcome's one button; the globe tells what it is even to someone who does not
     read the language Telegram guessed."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(
-        "🌐 " + context.t._("Change language"), callback_data=f"{CALLBACK_PREFIX}{CHANGE}")]])
+        "🌐 " + context.t._("Change language"), callback_data=routes.CHANGE_LANGUAGE.build())]])
 
 
 def privacy_text(context: BotContext) -> str:
@@ -69,20 +64,18 @@ async def language_command(update: Update, context: BotContext) -> None:
 
 
 @members_only
-async def language_chosen(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    value = query.data.removeprefix(CALLBACK_PREFIX)
-    if value == CHANGE:
-        await context.answer_press(update)
-        await ask_language(update, context, after_welcome=True)
-        return
-    language, _, origin = value.partition(":")
-    if language not in LANGUAGES or origin not in ("", AFTER_WELCOME):
-        log.warning("user %s sent an unknown language %r", update.effective_user.id, value)
-        await context.answer_press(update, context.t._("That choice is not available."), show_alert=True)
-        return
+async def change_button(update: Update, context: BotContext, press) -> None:
+    """The welcome's "change language" (routes.CHANGE_LANGUAGE): the choice."""
+    await context.answer_press(update)
+    await ask_language(update, context, after_welcome=True)
+
+
+@members_only
+async def language_chosen(update: Update, context: BotContext, press) -> None:
+    """A language pressed (routes.LANGUAGE; an unknown one is refused before this runs)."""
+    query, language = update.callback_query, press.language
     # Chosen from the welcome: the privacy notice and the menu came in Telegram's language.
-    first_time = not context.person.language_chosen or origin == AFTER_WELCOME
+    first_time = not context.person.language_chosen or press.origin == routes.AFTER_WELCOME
     await profile.choose_language(context.db, context.person.id, language)
     context.person.language, context.person.language_chosen = language, True
     context.use_language(language)

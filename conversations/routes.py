@@ -10,10 +10,17 @@ checks that no two prefixes are the same.
 from __future__ import annotations
 
 from bot.dialogs.callbacks import Choice, Int, Optional, Route, Word
+from bot.i18n import LANGUAGES
 from bot.rules.measures import QUICK_STATUS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 
 UNIT_CHOSEN = Route("u", purpose=Word(), unit=Int)  # conversations/units.py
+
+# conversations/language.py: a language, "welcome" when chosen from the welcome (the privacy
+# notice and the menu come again in it); the welcome's "change language" shows the choice.
+AFTER_WELCOME = "welcome"
+LANGUAGE = Route("lang", language=Choice(LANGUAGES), origin=Optional(Choice((AFTER_WELCOME,))))
+CHANGE_LANGUAGE = Route("lch")
 
 FOLLOWUP = Route("fu", unit=Int, year=Optional(Int))  # conversations/followup.py
 FOLLOWUP_STEP = Route("fs", unit=Int, step=Word(), year=Optional(Int))

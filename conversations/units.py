@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.identity import BotContext
 from bot.replies import reply
 from bot.rules.access import units_with_role
+from conversations import routes
 from conversations.common import refuse
 
 UnitAction = Callable[[Update, BotContext, int], Awaitable[None]]
@@ -32,17 +33,17 @@ async def with_unit(update: Update, context: BotContext, purpose: str) -> None:
         await action(update, context, unit_ids[0])
         return
     names = {m.unit_id: m.place for m in context.memberships if m.unit_id in unit_ids}
-    keyboard = [[InlineKeyboardButton(names[u] or str(u), callback_data=f"u:{purpose}:{u}")] for u in unit_ids]
+    keyboard = [[InlineKeyboardButton(names[u] or str(u), callback_data=routes.UNIT_CHOSEN.build(purpose, u))]
+                for u in unit_ids]
     await reply(update, context.t._("Which unit?"), reply_markup=InlineKeyboardMarkup(keyboard))
 
 
-async def unit_chosen(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    _, purpose, unit_text = (query.data.split(":") + ["", ""])[:3]
-    entry = _ACTIONS.get(purpose)
+async def unit_chosen(update: Update, context: BotContext, press) -> None:
+    """A unit chosen (routes.UNIT_CHOSEN): the purpose's action runs for it."""
+    entry = _ACTIONS.get(press.purpose)
     # The choice is checked again: the button could be old or forged.
-    if entry is None or not unit_text.isdigit() or int(unit_text) not in units_with_role(context.memberships, entry[0]):
-        await refuse(update, context, f"choose a unit with {query.data!r}")
+    if entry is None or press.unit not in units_with_role(context.memberships, entry[0]):
+        await refuse(update, context, f"choose a unit with {update.callback_query.data!r}")
         return
     await context.answer_press(update)
-    await entry[1](update, context, int(unit_text))
+    await entry[1](update, context, press.unit)

@@ -94,6 +94,8 @@ async def test_forged_language_value_is_refused(harness, db):
     assert kari.callback_answers()[-1]["text"] == "Det valget finnes ikke."
     await kari.press_data("lang:nn:elsewhere")
     assert kari.callback_answers()[-1]["text"] == "Det valget finnes ikke."
+    await kari.press_data("lang")
+    assert kari.callback_answers()[-1]["text"] == "Det valget finnes ikke."
     async with db.session() as session:
         assert (await people.person_by_telegram_id(session, 808)).language == "nb"
 
