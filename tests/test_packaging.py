@@ -25,6 +25,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import on_postgres
+
+# No database of the suite's is involved: one run (the SQLite one) is enough.
+pytestmark = pytest.mark.skipif(on_postgres(), reason="packaging does not depend on the database")
+
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SETUPTOOLS = (77,)  # as in pyproject.toml's [build-system]
 
