@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from bot.i18n import N_
-from bot.rules.vocabulary import Role, Scope
+from bot.rules.vocabulary import AudienceScope, ProgressFilter, Role, Scope
 
-BROADCASTERS = {Role.PROGRAMME_STAFF.value, Role.ADMIN.value}
+BROADCASTERS = {Role.PROGRAMME_STAFF, Role.ADMIN}
 SCOPES = {
-    "all": N_("everyone"),
-    "region": N_("a region"),
-    "trust": N_("a health trust"),
-    "unit": N_("a unit"),
+    AudienceScope.ALL: N_("everyone"),
+    AudienceScope.REGION: N_("a region"),
+    AudienceScope.TRUST: N_("a health trust"),
+    AudienceScope.UNIT: N_("a unit"),
 }
 PROGRESS = {
-    "": N_("all units"),
-    "plan_not_submitted": N_("units whose plan is not submitted"),
-    "feedback_not_held": N_("units whose feedback meeting is not held"),
+    ProgressFilter.ALL: N_("all units"),
+    ProgressFilter.PLAN_NOT_SUBMITTED: N_("units whose plan is not submitted"),
+    ProgressFilter.FEEDBACK_NOT_HELD: N_("units whose feedback meeting is not held"),
 }
 # With an attachment the text is its caption, which Telegram limits to 1024 characters.
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
@@ -26,9 +26,9 @@ TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 @dataclass
 class Audience:
     roles: list[str] = field(default_factory=list)
-    scope: str = "all"
+    scope: str = AudienceScope.ALL
     place_id: int | None = None
-    progress: str = ""  # "", plan_not_submitted, feedback_not_held
+    progress: str = ProgressFilter.ALL
     year: int = 0
 
     def as_dict(self) -> dict:

@@ -6,9 +6,9 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from bot.rules.errors import InviteError
+from bot.rules.vocabulary import InviteState
 
 # 24 random bytes = 192 bits, 32 URL-safe characters: well inside Telegram's
 # 64-character deep-link limit of [A-Za-z0-9_-].
@@ -17,13 +17,6 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
-
-
-class InviteState(StrEnum):
-    VALID = "valid"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-    USED_UP = "used_up"
 
 
 def new_code() -> str:

@@ -6,25 +6,28 @@ from datetime import date
 
 from bot.i18n import N_
 from bot.rules.themes import KINDS, THEMES
+from bot.rules.vocabulary import Evaluation, MeasureStatus, QuarterlyStatus
 
 LIMITS = {"title": 120, "description": 1000, "responsible": 200, "comment": 1000, "why": 1000}
 
 STATUSES = {
-    "planned": N_("planned"),
-    "in_progress": N_("in progress"),
-    "done": N_("done"),
-    "dropped": N_("dropped"),
+    MeasureStatus.PLANNED: N_("planned"),
+    MeasureStatus.IN_PROGRESS: N_("in progress"),
+    MeasureStatus.DONE: N_("done"),
+    MeasureStatus.DROPPED: N_("dropped"),
 }
-STATUS_ICONS = {"planned": "🗓", "in_progress": "🔄", "done": "✅", "dropped": "✖"}
+STATUS_ICONS = {MeasureStatus.PLANNED: "🗓", MeasureStatus.IN_PROGRESS: "🔄", MeasureStatus.DONE: "✅",
+                MeasureStatus.DROPPED: "✖"}
 
 # The one-tap answers of the quarterly status reminder.
 QUICK_STATUS = {
-    "done": N_("Done"),
-    "on_track": N_("On track"),
-    "stuck": N_("Stuck"),
-    "dropped": N_("Dropped"),
+    QuarterlyStatus.DONE: N_("Done"),
+    QuarterlyStatus.ON_TRACK: N_("On track"),
+    QuarterlyStatus.STUCK: N_("Stuck"),
+    QuarterlyStatus.DROPPED: N_("Dropped"),
 }
-EVALUATIONS = {"yes": N_("it worked"), "partly": N_("it partly worked"), "no": N_("it did not work")}
+EVALUATIONS = {Evaluation.YES: N_("it worked"), Evaluation.PARTLY: N_("it partly worked"),
+               Evaluation.NO: N_("it did not work")}
 
 
 def visible(text: str) -> str:
@@ -45,7 +48,7 @@ def text_problem(field: str, text: str) -> tuple[str, int] | None:
 
 def needs_new_deadline(quick_status: str, deadline: date, today: date) -> bool:
     """A measure past its deadline is not "on track" as it stands: it needs a new deadline first."""
-    return quick_status == "on_track" and deadline < today
+    return quick_status == QuarterlyStatus.ON_TRACK and deadline < today
 
 
 def deadline_problem(deadline: date, today: date, evaluation_deadline: date) -> str | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.i18n import N_
-from bot.rules.vocabulary import Role
+from bot.rules.vocabulary import Answer, Completion, Role
 
-REPS = (Role.SAFETY_REP.value, Role.UNION_REP.value)
+REPS = (Role.SAFETY_REP, Role.UNION_REP)
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,8 @@ class Step:
     title: str  # lazily translated
     guidance: str  # lazily translated: what to do, who should be there, what "done" means
     due: str  # a CycleDates attribute
-    # How the step gets done: "marked" by the leader with a date and the parties,
-    # or derived from the data: "areas", "measures", "plan", "status", "evaluation".
-    completion: str
+    # How the step gets done: marked by the leader with a date and the parties, or derived from the data.
+    completion: Completion
     confirm_roles: tuple[str, ...] = ()
 
 
@@ -47,35 +46,35 @@ FORBEDRING = Method(
     steps=(
         Step("prepare", N_("Prepare"), N_(
             "Look back at last year's measures with the safety rep and the union rep, and agree how you "
-            "will work this year. Done when the three of you have met."), "prepare_due", "marked", REPS),
+            "will work this year. Done when the three of you have met."), "prepare_due", Completion.MARKED, REPS),
         Step("survey", N_("Survey"), N_(
             "Encourage everyone to answer while the survey is open (the target is 75 %), at meetings and "
             "on the notice board. Never chase individuals. Done when the survey has closed."),
-            "survey_closes", "marked"),
+            "survey_closes", Completion.MARKED),
         Step("review", N_("Review with the parties"), N_(
             "Go through the results with the safety rep and the union rep before anyone else sees them. "
             "Agree what to bring to the staff. Done when the three of you have met."),
-            "review_due", "marked", REPS),
+            "review_due", Completion.MARKED, REPS),
         Step("feedback", N_("Feedback meeting"), N_(
             "Present the results to the staff and let them discuss what works and what does not. The "
-            "reps take part. Done when the meeting has been held."), "feedback_meeting_due", "marked", REPS),
+            "reps take part. Done when the meeting has been held."), "feedback_meeting_due", Completion.MARKED, REPS),
         Step("areas", N_("Choose areas"), N_(
             "Together with the staff, choose at least one area to preserve and one to improve, each tied "
-            "to a theme. Done when both kinds are chosen."), "feedback_meeting_due", "areas"),
+            "to a theme. Done when both kinds are chosen."), "feedback_meeting_due", Completion.AREAS),
         Step("measures", N_("Measures"), N_(
             "Agree concrete measures: what you will do, who is responsible, by when, and how you will "
             "notice that it works. Done when there is at least one measure to preserve and one to "
-            "improve."), "plan_deadline", "measures"),
+            "improve."), "plan_deadline", Completion.MEASURES),
         Step("plan", N_("Plan complete"), N_(
             "Submit the action plan. The safety rep and the union rep are asked to acknowledge it. Done "
-            "when it is submitted."), "plan_deadline", "plan", REPS),
+            "when it is submitted."), "plan_deadline", Completion.PLAN, REPS),
         Step("status", N_("Quarterly follow-up"), N_(
             "At each status date give every measure a short status: done, on track, stuck or dropped. "
             "Tell the staff what has been done. Done when all measures are updated after the last "
-            "status date."), "status_3", "status"),
+            "status date."), "status_3", Completion.STATUS),
         Step("evaluate", N_("Evaluate"), N_(
             "Before the next survey, evaluate each measure with the parties: did it work (yes, partly, "
-            "no) and why? Done when every measure is evaluated."), "evaluation_deadline", "evaluation"),
+            "no) and why? Done when every measure is evaluated."), "evaluation_deadline", Completion.EVALUATION),
     ),
 )
 
@@ -83,9 +82,9 @@ METHODS = {FORBEDRING.key: FORBEDRING}
 
 
 # What a rep may answer: about a step, whether they took part; about the plan, whether they stand behind it.
-STEP_ANSWERS = ("took_part", "not_involved")
-PLAN_ANSWERS = ("acknowledged", "objected")
-OBJECTIONS = ("not_involved", "objected")
+STEP_ANSWERS = (Answer.TOOK_PART, Answer.NOT_INVOLVED)
+PLAN_ANSWERS = (Answer.ACKNOWLEDGED, Answer.OBJECTED)
+OBJECTIONS = (Answer.NOT_INVOLVED, Answer.OBJECTED)
 
 
 def answers_for(subject: str) -> tuple[str, ...]:

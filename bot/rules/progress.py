@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from bot.rules.cycle import CycleDates
 from bot.rules.methods import Method, Step
+from bot.rules.vocabulary import Completion, MeasureKind
 
 
 @dataclass
@@ -33,8 +34,8 @@ class StepState:
 
 
 def _both(kinds: dict[str, date]) -> date | None:
-    if "preserve" in kinds and "improve" in kinds:
-        return max(kinds["preserve"], kinds["improve"])
+    if MeasureKind.PRESERVE in kinds and MeasureKind.IMPROVE in kinds:
+        return max(kinds[MeasureKind.PRESERVE], kinds[MeasureKind.IMPROVE])
     return None
 
 
@@ -53,21 +54,21 @@ def step_states(method: Method, cycle: CycleDates, facts: Facts, today: date) ->
     for step in method.steps:
         done_on: date | None = None
         done = False
-        if step.completion == "marked":
+        if step.completion == Completion.MARKED:
             done_on = facts.marked.get(step.key)
             done = done_on is not None
-        elif step.completion == "areas":
+        elif step.completion == Completion.AREAS:
             done_on = _both(facts.area_kinds)
             done = done_on is not None
-        elif step.completion == "measures":
+        elif step.completion == Completion.MEASURES:
             done_on = _both(facts.measure_kinds)
             done = done_on is not None
-        elif step.completion == "plan":
+        elif step.completion == Completion.PLAN:
             done_on = facts.plan_submitted
             done = done_on is not None
-        elif step.completion == "status":
+        elif step.completion == Completion.STATUS:
             done = (today >= cycle.status_3 and facts.open_measures == facts.open_updated_since_last_status)
-        elif step.completion == "evaluation":
+        elif step.completion == Completion.EVALUATION:
             done = facts.measures_in_plan > 0 and facts.measures_evaluated == facts.measures_in_plan
             done_on = facts.last_evaluation if done else None
         states.append(StepState(step, done, done_on, getattr(cycle, step.due)))

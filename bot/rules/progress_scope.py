@@ -6,8 +6,8 @@ from bot.rules.places import Where
 from bot.rules.vocabulary import Role, Scope
 
 # Roles that see roll-ups for the place their membership covers.
-OVERSEERS = {Role.ADMIN.value, Role.PROGRAMME_STAFF.value, Role.LEADER.value}
-UNIT_ROLES = {Role.LEADER.value, Role.SAFETY_REP.value, Role.UNION_REP.value}
+OVERSEERS = {Role.ADMIN, Role.PROGRAMME_STAFF, Role.LEADER}
+UNIT_ROLES = {Role.LEADER, Role.SAFETY_REP, Role.UNION_REP}
 
 
 def scopes(memberships) -> list[Where]:

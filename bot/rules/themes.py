@@ -1,6 +1,7 @@
 """The seven ForBedring themes and the two kinds of area."""
 
 from bot.i18n import N_
+from bot.rules.vocabulary import MeasureKind
 
 THEMES: dict[str, str] = {
     "engagement": N_("Engagement"),
@@ -13,8 +14,8 @@ THEMES: dict[str, str] = {
 }
 
 KINDS: dict[str, str] = {
-    "preserve": N_("preserve"),
-    "improve": N_("improve"),
+    MeasureKind.PRESERVE: N_("preserve"),
+    MeasureKind.IMPROVE: N_("improve"),
 }
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.rules import invites as rules
 from bot.rules.access import ALLOWED_SCOPES
 from bot.rules.errors import InviteError
-from bot.rules.vocabulary import Role, Scope
+from bot.rules.vocabulary import InviteState, Role, Scope
 from storage import audit, invites, organisation
 from storage.database import Database
 from storage.models import Invite
@@ -66,7 +66,7 @@ async def create_invite(db: Database, *, role: str, scope: str, place_code: str 
 class InviteRow:
     invite: Invite
     place: str | None
-    state: rules.InviteState
+    state: InviteState
 
 
 async def list_invites(db: Database, include_inactive: bool, now: datetime) -> list[InviteRow]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.rules import invites as rules
+from bot.rules.vocabulary import InviteState
 from storage import audit, invites, organisation, people
 from storage.database import Database
 from storage.models import Membership, Person
@@ -32,9 +33,9 @@ class JoinResult:
 
 
 _REFUSALS = {
-    rules.InviteState.EXPIRED: JoinOutcome.EXPIRED,
-    rules.InviteState.REVOKED: JoinOutcome.REVOKED,
-    rules.InviteState.USED_UP: JoinOutcome.USED_UP,
+    InviteState.EXPIRED: JoinOutcome.EXPIRED,
+    InviteState.REVOKED: JoinOutcome.REVOKED,
+    InviteState.USED_UP: JoinOutcome.USED_UP,
 }
 
 
@@ -60,7 +61,7 @@ async def redeem(db: Database, telegram_user_id: int, name: str, language_guess:
         ):
             # Pressing the link again is harmless and does not spend a use.
             return JoinResult(JoinOutcome.ALREADY_MEMBER, person=person, role=invite.role, place=place)
-        if state is not rules.InviteState.VALID:
+        if state is not InviteState.VALID:
             await people.record_failed_join(session, telegram_user_id)
             return JoinResult(_REFUSALS[state], role=invite.role, place=place)
 
