@@ -65,14 +65,14 @@ DIALOGS = (
     measures.SPEC,
     areas.AREA,
     areas.SCORES,
+    followup.MARK,
+    followup.COMMENT,
     broadcast.SPEC,
 )
 
 # Which function gets typed text while a person has a dialog open (bot/dialogs).
 TEXT_STEPS = {
     **{spec.name: engine.text_step(spec) for spec in DIALOGS},
-    "mark": followup.mark_text,
-    "comment": followup.comment_text,
 }
 
 # Which function gets a photo or a document while a person has a dialog open (Screen.media).
@@ -108,11 +108,14 @@ def register_handlers(application: Application) -> None:
                              pattern=routes.CHANGE_LANGUAGE.pattern),
         CallbackQueryHandler(engine.route_handler(routes.UNIT_CHOSEN, units.unit_chosen),
                              pattern=routes.UNIT_CHOSEN.pattern),
-        CallbackQueryHandler(followup.followup_button, pattern=r"^f[us]:"),
-        CallbackQueryHandler(followup.mark_start, pattern=r"^fm:"),
-        CallbackQueryHandler(followup.mark_button, pattern=r"^mk:"),
-        CallbackQueryHandler(followup.confirmation_button, pattern=r"^cf:"),
-        CallbackQueryHandler(followup.comment_button, pattern=r"^cc:"),
+        CallbackQueryHandler(engine.route_handler(routes.FOLLOWUP, followup.followup_button),
+                             pattern=routes.FOLLOWUP.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.FOLLOWUP_STEP, followup.step_button),
+                             pattern=routes.FOLLOWUP_STEP.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.MARK_STEP, followup.mark_button),
+                             pattern=routes.MARK_STEP.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.CONFIRMATION, followup.confirmation_button),
+                             pattern=routes.CONFIRMATION.pattern),
         CallbackQueryHandler(engine.route_handler(routes.NEW_MEASURE, measure_new.new_measure_button),
                              pattern=routes.NEW_MEASURE.pattern),
         CallbackQueryHandler(engine.route_handler(routes.MEASURE_LIST, measures.list_button),

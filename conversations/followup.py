@@ -1,5 +1,20 @@
-"""/followup: where the unit stands in the year, step by step, and marking a
-step done with the parties. See followup.mmd."""
+"""/followup: where the unit stands in the year, step by step, marking a step
+done, and the reps' answers.
+
+The overview and the steps are plain buttons (conversations/routes.py):
+
+    /followup (/oppfolging) ── several units? "Which unit?" (u:fu) ──> the overview
+    the overview ── a step (FOLLOWUP_STEP) ──> the step ── ⬅ Back (FOLLOWUP) ──> the overview
+    the overview ── Prepare ForBedring <next year> (FOLLOWUP with a year, December–January) ──>
+        next year's overview (its first step only)
+    a step marked by hand ── Mark as done / Change date or parties (MARK_STEP, leader) ──> dialog "mark"
+    Choose areas ── areas.py (dialogs "area" and "scores");  Measures ── measure_new.py, measures.py
+    the reps asked ── I took part / I was not involved, Acknowledge / Object (CONFIRMATION) ──>
+        saved; an objection tells the leaders and opens dialog "comment"
+
+Two dialogs, as specs (bot/dialogs), each with its generated diagram:
+- "mark" (MARK, followup_mark.mmd): when did it happen, then who took part, then Save;
+- "comment" (COMMENT, followup_comment.mmd): a rep's optional comment after objecting."""
 
 from __future__ import annotations
 
@@ -12,6 +27,9 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import Update
 
 from bot import dialogs
+from bot.dialogs import engine
+from bot.dialogs.callbacks import Choice, Date
+from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Screen, Stay, View
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
@@ -20,11 +38,14 @@ from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
 from bot.rules.dates import parse_date
 from bot.rules.errors import DateParseError, NotAllowed, YearChanged
+from bot.rules.measures import LIMITS
+from bot.rules.methods import OBJECTIONS, REPS
 from bot.rules.themes import KINDS, THEMES
 from bot.services import followup as service
 from bot.services.followup import Overview
 from conversations import routes, units
-from conversations.common import old_dialog_button, refuse
+from conversations.common import refuse
+from conversations.measure_new import text_refusal
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
 L_FORBEDRING_YEAR = N_("ForBedring {year}")
@@ -94,19 +115,21 @@ def overview_text(t: Translator, ov: Overview) -> str:
     return "\n".join(lines)
 
 
-def year_suffix(ov: Overview) -> str:
+def year_of(ov: Overview) -> int | None:
     """Buttons about the next year's preparation carry that year; the working year's need none."""
-    return f":{ov.year}" if ov.early else ""
+    return ov.year if ov.early else None
 
 
 def localized_overview_keyboard(t: Translator, ov: Overview) -> Keyboard:
     buttons = [Button(f"{'✅' if s.done else '⬜'} {t._(s.step.title)}",
-                      callback_data=f"fs:{ov.unit.id}:{s.step.key}{year_suffix(ov)}") for s in ov.open_states]
+                      callback_data=routes.FOLLOWUP_STEP.build(ov.unit.id, s.step.key, year_of(ov)))
+               for s in ov.open_states]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     if ov.preparing:
-        rows.append([Button(t._(L_PREPARE_NEXT, year=ov.preparing), callback_data=f"fu:{ov.unit.id}:{ov.preparing}")])
+        rows.append([Button(t._(L_PREPARE_NEXT, year=ov.preparing),
+                            callback_data=routes.FOLLOWUP.build(ov.unit.id, ov.preparing))])
     if ov.early:
-        rows.append([Button(t._("⬅ Back"), callback_data=f"fu:{ov.unit.id}")])
+        rows.append([Button(t._("⬅ Back"), callback_data=routes.FOLLOWUP.build(ov.unit.id))])
     return Keyboard(rows)
 
 
@@ -120,9 +143,10 @@ async def load_overview(update: Update, context: BotContext, unit_id: int,
         return None
 
 
-async def show_followup(update: Update, context: BotContext, unit_id: int) -> None:
-    ov = await load_overview(update, context, unit_id)
+async def show_followup(update: Update, context: BotContext, unit_id: int, year: int | None = None) -> None:
+    ov = await load_overview(update, context, unit_id, year)
     if ov is not None:
+        await answer_query(update, context)
         await reply(update, overview_text(context.t, ov), reply_markup=localized_overview_keyboard(context.t, ov))
 
 
@@ -137,23 +161,16 @@ async def answer_query(update: Update, context: BotContext) -> None:
 
 
 @members_only
-async def followup_button(update: Update, context: BotContext) -> None:
-    """fu:<unit>[:<year>] (the overview) and fs:<unit>:<step>[:<year>] (one step); a year is
-    given only for the next year's preparation, and checked like everything else."""
-    parts = update.callback_query.data.split(":")
-    year_part = parts[2] if parts[0] == "fu" and len(parts) == 3 else parts[3] if len(parts) == 4 else None
-    if len(parts) < 2 or not parts[1].isdigit() or (year_part is not None and not year_part.isdigit()):
-        await refuse(update, context, f"use button {update.callback_query.data!r}")
-        return
-    unit_id = int(parts[1])
-    ov = await load_overview(update, context, unit_id, int(year_part) if year_part else None)
-    if ov is None:
-        return
-    if parts[0] == "fu" or len(parts) < 3:
-        await answer_query(update, context)
-        await reply(update, overview_text(context.t, ov), reply_markup=localized_overview_keyboard(context.t, ov))
-        return
-    await show_step(update, context, unit_id, parts[2], ov)
+async def followup_button(update: Update, context: BotContext, press) -> None:
+    """The overview; a year is given only for the next year's preparation, and checked like everything else."""
+    await show_followup(update, context, press.unit, press.year)
+
+
+@members_only
+async def step_button(update: Update, context: BotContext, press) -> None:
+    ov = await load_overview(update, context, press.unit, press.year)
+    if ov is not None:
+        await show_step(update, context, press.unit, press.step, ov)
 
 
 async def show_step(update: Update, context: BotContext, unit_id: int, step_key: str,
@@ -194,7 +211,7 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
     if is_leader_of(context.memberships, unit_id):
         if step.completion == "marked":
             label = t._("Change date or parties") if state.done else t._("Mark as done")
-            rows.append([Button(label, callback_data=f"fm:{unit_id}:{step.key}{year_suffix(ov)}")])
+            rows.append([Button(label, callback_data=routes.MARK_STEP.build(unit_id, step.key, year_of(ov)))])
         elif step.completion == "areas":
             rows.append([Button(t._("Add an area to preserve"), callback_data=routes.ADD_AREA.build(unit_id, "preserve")),
                          Button(t._("Add an area to improve"), callback_data=routes.ADD_AREA.build(unit_id, "improve"))])
@@ -203,68 +220,33 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
                              callback_data=routes.REMOVE_AREA.build(area.id))]
                      for area in ov.areas]
         elif step.completion in ("measures", "status", "evaluation"):
-            rows.append([Button(t._("Register a measure"), callback_data=f"nm:{unit_id}"),
-                         Button(t._("The measures"), callback_data=f"ml:{unit_id}")])
+            rows.append([Button(t._("Register a measure"), callback_data=routes.NEW_MEASURE.build(unit_id)),
+                         Button(t._("The measures"), callback_data=routes.MEASURE_LIST.build(unit_id))])
         elif step.completion == "plan":
-            rows.append([Button(t._("Show the plan"), callback_data=f"pl:{unit_id}")])
-    rows.append([Button(t._("⬅ Back"), callback_data=f"fu:{unit_id}{year_suffix(ov)}")])
+            rows.append([Button(t._("Show the plan"), callback_data=routes.PLAN.build(unit_id))])
+    rows.append([Button(t._("⬅ Back"), callback_data=routes.FOLLOWUP.build(unit_id, year_of(ov)))])
     return Keyboard(rows)
 
 
-# --- marking a step done: dialog "mark" (date, then parties) ---
-
-def party_keyboard(t: Translator, dialog: dialogs.Dialog) -> Keyboard:
-    chosen = dialog.data["parties"]
-    rows = [[Button(("☑ " if role in chosen else "☐ ") + t._(ROLE_NAMES[role]),
-                    callback_data=f"mk:{dialog.token}:p:{role}")]
-            for role in ("safety_rep", "union_rep")]
-    rows.append([Button(t._("⬅ Back"), callback_data=f"mk:{dialog.token}:back"),
-                 Button(t._("Save"), callback_data=f"mk:{dialog.token}:save")])
-    return Keyboard(rows)
-
-
-def date_keyboard(t: Translator, dialog: dialogs.Dialog, today: date) -> Keyboard:
-    return Keyboard([
-        [Button(t._("Today"), callback_data=f"mk:{dialog.token}:d:{today:%Y%m%d}"),
-         Button(t._("Yesterday"), callback_data=f"mk:{dialog.token}:d:{today - timedelta(days=1):%Y%m%d}")],
-        [Button(t._("Cancel"), callback_data=f"mk:{dialog.token}:cancel")],
-    ])
-
-
-async def ask_date(update: Update, context: BotContext, dialog: dialogs.Dialog, problem: str = "") -> None:
-    t = context.t
-    text = t._("When did it happen? Write the date (for example 14.03.2027) or choose:")
-    await reply(update, f"{problem}\n\n{text}" if problem else text,
-                reply_markup=date_keyboard(t, dialog, context.clock.today()))
-
-
-async def ask_parties(update: Update, context: BotContext, dialog: dialogs.Dialog) -> None:
-    t = context.t
-    await reply(update, t._("Date: {date}. Who took part besides you? Tap to change, then Save.",
-                            date=t.date(date.fromisoformat(dialog.data["date"]))),
-                reply_markup=party_keyboard(t, dialog))
-
+# --- dialog "mark": marking a step done (the date, then who took part) ---
 
 @members_only
-async def mark_start(update: Update, context: BotContext) -> None:
-    """fm:<unit>:<step>[:<year>]"""
-    parts = update.callback_query.data.split(":")
-    if (len(parts) not in (3, 4) or not parts[1].isdigit() or not is_leader_of(context.memberships, int(parts[1]))
-            or (len(parts) == 4 and not parts[3].isdigit())):
+async def mark_button(update: Update, context: BotContext, press) -> None:
+    """Mark as done / Change date or parties: checked against the unit's open steps, whatever the button says."""
+    if not is_leader_of(context.memberships, press.unit):
         await refuse(update, context, f"mark a step with {update.callback_query.data!r}")
         return
-    ov = await load_overview(update, context, int(parts[1]), int(parts[3]) if len(parts) == 4 else None)
+    ov = await load_overview(update, context, press.unit, press.year)
     if ov is None:
         return
-    step = next((s.step for s in ov.open_states if s.step.key == parts[2]), None)
+    step = next((s.step for s in ov.open_states if s.step.key == press.step), None)
     if step is None or step.completion != "marked":
-        await refuse(update, context, f"mark step {parts[2]!r}")
+        await refuse(update, context, f"mark step {press.step!r}")
         return
     await answer_query(update, context)
     # The year is kept: a step begun on 31 January is not saved into the year that begins on 1 February.
-    data = {"unit": int(parts[1]), "step": parts[2], "parties": ["safety_rep", "union_rep"], "year": ov.year}
-    dialog = await dialogs.begin(context, "mark", "date", data)
-    await ask_date(update, context, dialog)
+    data = {"unit": press.unit, "step": press.step, "parties": list(REPS), "year": ov.year}
+    await engine.begin(update, context, MARK, "date", data)
 
 
 def check_done_date(t: Translator, day: date, today: date) -> str | None:
@@ -275,134 +257,128 @@ def check_done_date(t: Translator, day: date, today: date) -> str | None:
     return None
 
 
-async def mark_text(update: Update, context: BotContext, dialog: dialogs.Dialog) -> None:
-    t = context.t
-    if dialog.step != "date":
-        await ask_parties(update, context, dialog)
-        return
-    try:
-        day = parse_date(update.message.text, context.clock.today(), past=True)
-    except DateParseError:
-        await ask_date(update, context, dialog, t._("I could not read that as a date."))
-        return
-    await accept_date(update, context, dialog, day)
+def show_date(turn):
+    t, today = turn.t, turn.today()
+    return View(t._("When did it happen? Write the date (for example 14.03.2027) or choose:"),
+                [[Btn(t._("Today"), "day", today), Btn(t._("Yesterday"), "day", today - timedelta(days=1))]])
 
 
-async def accept_date(update: Update, context: BotContext, dialog: dialogs.Dialog, day: date) -> None:
-    problem = check_done_date(context.t, day, context.clock.today())
+def show_parties(turn):
+    t, chosen = turn.t, turn.data["parties"]
+    return View(t._("Date: {date}. Who took part besides you? Tap to change, then Save.",
+                    date=t.date(date.fromisoformat(turn.data["date"]))),
+                [[Btn(("☑ " if role in chosen else "☐ ") + t._(ROLE_NAMES[role]), "party", role)] for role in REPS]
+                + [[Btn(t._("Save"), "save")]])
+
+
+async def take_day(turn, day: date):
+    """A date not in the future: who took part, or for a step that is no meeting, saved at once."""
+    problem = check_done_date(turn.t, day, turn.today())
     if problem:
-        await ask_date(update, context, dialog, problem)
-        return
-    dialog.data["date"], dialog.step = day.isoformat(), "parties"
-    await dialogs.save(context, dialog)
-    await ask_parties(update, context, dialog)
+        return Stay(problem)
+    turn.data["date"] = day.isoformat()
+    return Go("parties") if turn.data.get("meeting", True) else await save_mark(turn, None)
 
 
-@members_only
-async def mark_button(update: Update, context: BotContext) -> None:
-    """mk:<token>:<action>[:<value>]"""
-    query = update.callback_query
-    parts = query.data.split(":")
-    dialog = dialogs.with_token(context, "mark", parts[1]) if len(parts) >= 3 else None
-    if dialog is None:
-        await old_dialog_button(update, context)
-        return
-    await context.answer_press(update)
-    action, value = parts[2], parts[3] if len(parts) > 3 else ""
-    if action == "cancel":
-        await dialogs.end(context)
-        await reply(update, context.t._("Cancelled. Nothing was changed."))
-    elif action == "d" and dialog.step == "date":
-        try:
-            day = date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-        except ValueError:
-            await ask_date(update, context, dialog)
-            return
-        await accept_date(update, context, dialog, day)
-    elif action == "p" and dialog.step == "parties" and value in ("safety_rep", "union_rep"):
-        parties = dialog.data["parties"]
-        parties.remove(value) if value in parties else parties.append(value)
-        await dialogs.save(context, dialog)
-        await query.edit_message_reply_markup(party_keyboard(context.t, dialog))
-    elif action == "back":
-        dialog.step = "date"
-        await dialogs.save(context, dialog)
-        await ask_date(update, context, dialog)
-    elif action == "save" and dialog.step == "parties":
-        await save_mark(update, context, dialog)
-    else:
-        await (ask_date if dialog.step == "date" else ask_parties)(update, context, dialog)
+async def take_typed_day(turn, message):
+    try:
+        day = parse_date(message.text, turn.today(), past=True)
+    except DateParseError:
+        return Stay(turn.t._("I could not read that as a date."))
+    return await take_day(turn, day)
 
 
-async def save_mark(update: Update, context: BotContext, dialog: dialogs.Dialog) -> None:
-    t = context.t
-    unit_id, step_key, day = dialog.data["unit"], dialog.data["step"], date.fromisoformat(dialog.data["date"])
-    parties = ["leader"] + [p for p in ("safety_rep", "union_rep") if p in dialog.data["parties"]]
+async def toggle_party(turn, role):
+    parties = turn.data["parties"]
+    parties.remove(role) if role in parties else parties.append(role)
+    return Stay(edit=True)
+
+
+async def save_mark(turn, _):
+    update, context, t, data = turn.update, turn.context, turn.t, turn.data
+    unit_id, step_key, day = data["unit"], data["step"], date.fromisoformat(data["date"])
+    parties = ["leader"] + [p for p in REPS if p in data["parties"]] if data.get("meeting", True) else []
     try:
         to_ask = await service.mark_step(context.db, context.memberships, context.person.id, unit_id, step_key,
-                                         day, parties, context.clock.now(), context.clock.today(),
-                                         dialog.data.get("year"))
+                                         day, parties, context.clock.now(), turn.today(), data.get("year"))
     except YearChanged:
         await dialogs.end(context)
-        await reply(update, t._("A new survey year has begun since you started; nothing was saved. "
-                                "Open /followup to see the new year."))
-        return
+        await turn.say(t._("A new survey year has begun since you started; nothing was saved. "
+                           "Open /followup to see the new year."))
+        return Done(closed=True)
     except NotAllowed:
         await dialogs.end(context)
         await refuse(update, context, f"mark step {step_key} on unit {unit_id}")
-        return
+        return Done(closed=True)
     await dialogs.end(context)
-    ov = await load_overview(update, context, unit_id, dialog.data.get("year"))
-    if ov is None:
-        return
+    ov = await load_overview(update, context, unit_id, data.get("year"))
+    if ov is not None:
+        await tell_marked(turn, ov, step_key, day, to_ask)
+    return Done(closed=True)
+
+
+async def tell_marked(turn, ov: Overview, step_key: str, day: date, to_ask) -> None:
+    """The reps are asked whether they took part; the leader sees it saved, and the overview."""
+    context, t = turn.context, turn.t
     step = ov.method.step(step_key)
     leader = escape(context.person.name)
-    for rep, role, confirmation_id in to_ask:
+    for rep, _, confirmation_id in to_ask:
         await notify(
             context, rep,
-            lambda rt, role=role: rt._(
+            lambda rt: rt._(
                 "{leader} has marked “{step}” as done ({date}) for {unit}. Did you take part?",
                 leader=leader, step=rt._(step.title), date=rt.date(day), unit=escape(ov.unit.name)),
             lambda rt, cid=confirmation_id: Keyboard([[
-                Button(rt._("I took part"), callback_data=f"cf:{cid}:took_part"),
-                Button(rt._("I was not involved"), callback_data=f"cf:{cid}:not_involved"),
+                Button(rt._("I took part"), callback_data=routes.CONFIRMATION.build(cid, "took_part")),
+                Button(rt._("I was not involved"), callback_data=routes.CONFIRMATION.build(cid, "not_involved")),
             ]]),
         )
     saved = t._("Saved: “{step}” done {date}.", step=t._(step.title), date=t.date(day))
     if to_ask:
         saved += " " + t.ngettext("{n} representative is asked to confirm.",
                                   "{n} representatives are asked to confirm.", len(to_ask))
-    await reply(update, saved)
-    await reply(update, overview_text(t, ov), reply_markup=localized_overview_keyboard(t, ov))
+    await turn.say(saved)
+    await turn.say(overview_text(t, ov), reply_markup=localized_overview_keyboard(t, ov))
 
 
-# --- a rep answers: cf:<confirmation>:<answer>, then an optional comment ---
+MARK = DialogSpec(
+    name="mark", prefix="mk", module="followup", diagram="followup_mark",
+    title="Marking a step done (/followup, a step marked by hand)",
+    cancelled=N_("Cancelled. Nothing was changed."),
+    entries=(("Mark as done / Change date or parties / Change the date (leader; the step checked against the "
+              "open steps)", "date"),),
+    screens=(
+        Screen("date", "When did it happen?", show_date, cancel=True, buttons={
+            "day": Action(take_day, goes=("parties", END), label="Today / Yesterday", value=Date),
+        }, text=Action(take_typed_day, goes=("parties", END), label="a typed date, not in the future, not too long ago"),
+               note="a step that is no meeting (the survey) is saved with the date: nobody is asked who took part"),
+        Screen("parties", "Who took part besides you? (a tick redraws the buttons)", show_parties, back=True,
+               note="the reps asked get 'Did you take part?' (CONFIRMATION); an objection opens dialog comment",
+               buttons={
+            "party": Action(toggle_party, label="tick / untick a rep (redrawn in place)", value=Choice(REPS)),
+            "save": Action(save_mark, goes=(END,), label="Save (the reps who were there are asked)"),
+        }),
+    ),
+)
 
 
+# --- a rep answers (CONFIRMATION), then dialog "comment" after an objection ---
 
 @members_only
-async def confirmation_button(update: Update, context: BotContext) -> None:
-    query = update.callback_query
-    parts = query.data.split(":")
-    if len(parts) != 3 or not parts[1].isdigit():
-        await refuse(update, context, f"answer with {query.data!r}")
-        return
+async def confirmation_button(update: Update, context: BotContext, press) -> None:
     try:
-        confirmation = await service.answer(context.db, context.person.id, int(parts[1]), parts[2],
+        confirmation = await service.answer(context.db, context.person.id, press.confirmation, press.answer,
                                             context.clock.now())
     except NotAllowed:
-        await refuse(update, context, f"answer confirmation {parts[1]}")
+        await refuse(update, context, f"answer confirmation {press.confirmation}")
         return
     await context.answer_press(update)
-    t = context.t
-    await query.edit_message_reply_markup(None)
-    if confirmation.answer in ("not_involved", "objected"):
-        dialog = await dialogs.begin(context, "comment", "text", {"confirmation": confirmation.id})
-        await reply(update, t._("Noted. Do you want to add a comment for the leader? Write it, or press Skip."),
-                    reply_markup=Keyboard([[Button(t._("Skip"), callback_data=f"cc:{dialog.token}:skip")]]))
+    await update.callback_query.edit_message_reply_markup(None)
+    if confirmation.answer in OBJECTIONS:
+        await engine.begin(update, context, COMMENT, "text", {"confirmation": confirmation.id})
         await tell_leaders_about_objection(context, confirmation.id)
     else:
-        await reply(update, t._("Thank you, your answer is saved."))
+        await reply(update, context.t._("Thank you, your answer is saved."))
 
 
 async def tell_leaders_about_objection(context: BotContext, confirmation_id: int, comment: str | None = None) -> None:
@@ -418,34 +394,47 @@ async def tell_leaders_about_objection(context: BotContext, confirmation_id: int
             + (f" «{escape(comment)}»" if comment else ""))
 
 
-async def comment_text(update: Update, context: BotContext, dialog: dialogs.Dialog) -> None:
-    text = update.message.text.strip()
-    t = context.t
-    if not text or len(text) > 1000:
-        await reply(update, t._("A comment must be 1–1000 characters. Write it again, or press Skip."),
-                    reply_markup=Keyboard([[Button(t._("Skip"), callback_data=f"cc:{dialog.token}:skip")]]))
-        return
+def show_comment(turn):
+    t = turn.t
+    return View(t._("Noted. Do you want to add a comment for the leader? Write it, or press Skip."),
+                [[Btn(t._("Skip"), "skip")]])
+
+
+async def take_comment(turn, message):
+    context, t = turn.context, turn.t
+    if refusal := text_refusal(t, "comment", message.text):
+        return Stay(refusal)
+    text = message.text.strip()
     try:
-        await service.comment(context.db, context.person.id, dialog.data["confirmation"], text)
+        await service.comment(context.db, context.person.id, turn.data["confirmation"], text)
     except NotAllowed:
         await dialogs.end(context)
-        await refuse(update, context, "comment on someone else's answer")
-        return
+        await refuse(turn.update, context, "comment on someone else's answer")
+        return Done(closed=True)
     await dialogs.end(context)
-    await tell_leaders_about_objection(context, dialog.data["confirmation"], text)
-    await reply(update, t._("Thank you, your comment is saved and shown on the plan."))
+    await tell_leaders_about_objection(context, turn.data["confirmation"], text)
+    await turn.say(t._("Thank you, your comment is saved and shown on the plan."))
+    return Done(closed=True)
 
 
-@members_only
-async def comment_button(update: Update, context: BotContext) -> None:
-    """cc:<token>:skip"""
-    parts = update.callback_query.data.split(":")
-    if len(parts) < 2 or dialogs.with_token(context, "comment", parts[1]) is None:
-        await old_dialog_button(update, context)
-        return
-    await context.answer_press(update)
-    await dialogs.end(context)
-    await reply(update, context.t._("Thank you, your answer is saved."))
+async def skip_comment(turn, _):
+    await dialogs.end(turn.context)
+    await turn.say(turn.t._("Thank you, your answer is saved."))
+    return Done(closed=True)
+
+
+COMMENT = DialogSpec(
+    name="comment", prefix="cc", module="followup", diagram="followup_comment",
+    title="A rep's comment after objecting (I was not involved, Object)",
+    cancelled=N_("Cancelled. Nothing was changed."),
+    entries=(("I was not involved / Object (CONFIRMATION; the leaders are told)", "text"),),
+    screens=(
+        Screen("text", "A comment for the leader?", show_comment, buttons={
+            "skip": Action(skip_comment, goes=(END,), label="Skip"),
+        }, text=Action(take_comment, goes=(END,),
+                       label=f"typed comment (≤ {LIMITS['comment']}); the leaders are told, shown on /followup and /plan")),
+    ),
+)
 
 
 units.register("fu", tuple(r.value for r in UNIT_PARTIES), show_followup)

@@ -15,6 +15,7 @@ from bot.rules import nudges
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.methods import FORBEDRING
 from bot.services.reminders import Action, Digest, Item
+from conversations import routes
 
 # The labels of the answers a rep may give from a digest.
 ANSWER_LABELS = {
@@ -83,11 +84,11 @@ def button(t: Translator, action: Action) -> Button:
     if kind == "quick_status":  # conversations/reminders.py quick_status_button
         return Button(t._(QUICK_STATUS[value]), callback_data=f"qs:{target}:{value}")
     if kind == "answer":  # conversations/followup.py
-        return Button(t._(ANSWER_LABELS[value]), callback_data=f"cf:{target}:{value}")
+        return Button(t._(ANSWER_LABELS[value]), callback_data=routes.CONFIRMATION.build(target, value))
     if kind == "open_followup":
-        return Button(t._("Open the follow-up"), callback_data=f"fu:{target}")
+        return Button(t._("Open the follow-up"), callback_data=routes.FOLLOWUP.build(target))
     if kind == "open_step":
-        return Button(t._("Open the step"), callback_data=f"fs:{target}:{value}")
+        return Button(t._("Open the step"), callback_data=routes.FOLLOWUP_STEP.build(target, value))
     if kind == "open_plan":
         return Button(t._("Open the plan"), callback_data=f"pl:{target}")
     if kind == "remind_leader":  # conversations/reminders.py remind_leader_button

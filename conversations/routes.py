@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.dialogs.callbacks import Choice, Int, Optional, Route, Word
 from bot.i18n import LANGUAGES
 from bot.rules.measures import QUICK_STATUS, STATUSES
+from bot.rules.methods import PLAN_ANSWERS, STEP_ANSWERS
 from bot.rules.themes import KINDS, THEMES
 
 UNIT_CHOSEN = Route("u", purpose=Word(), unit=Int)  # conversations/units.py
@@ -25,7 +26,7 @@ CHANGE_LANGUAGE = Route("lch")
 FOLLOWUP = Route("fu", unit=Int, year=Optional(Int))  # conversations/followup.py
 FOLLOWUP_STEP = Route("fs", unit=Int, step=Word(), year=Optional(Int))
 MARK_STEP = Route("fm", unit=Int, step=Word(), year=Optional(Int))
-CONFIRMATION = Route("cf", confirmation=Int, answer=Word())
+CONFIRMATION = Route("cf", confirmation=Int, answer=Choice(STEP_ANSWERS + PLAN_ANSWERS))  # the service checks it fits
 
 NEW_MEASURE = Route("nm", unit=Int)  # conversations/measure_new.py
 MEASURE_LIST = Route("ml", unit=Int)  # conversations/measures.py

@@ -66,7 +66,7 @@ YEAR_SCRIPT = """!date 2026-04-30
 !3
 !1
 i går
-!4
+!3
 !as 2
 !1
 !as 1

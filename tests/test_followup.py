@@ -264,3 +264,53 @@ async def test_a_rep_is_reminded_about_next_years_preparation_in_december(harnes
         await sweep_if_due(harness.application, at(day, harness))
     assert safety.last.plain.startswith("Påminningar\n\nSvaret ditt manglar framleis\n"
                                         "Du vart spurd 1. desember 2026 om «Førebu» for Kirurgisk poliklinikk.")
+
+
+async def test_ticking_a_rep_redraws_the_question_and_back_returns_to_the_date(harness, db, unit_team):
+    leader, _, _ = unit_team
+    await leader.send("/followup")
+    await leader.press("Review with the parties")
+    await leader.press("Mark as done")
+    question = (await leader.send("28.4"))[0]
+    replies = await leader.press("union representative")
+    assert [r.message_id for r in replies] == [question.message_id]  # the same message, redrawn
+    assert [b["text"] for b in question.buttons] == ["☑ safety representative", "☐ union representative", "Save",
+                                                     "⬅ Back"]
+    replies = await leader.press("⬅ Back")
+    assert replies[0].plain.startswith("When did it happen?")
+    assert "⬅ Back" not in [b["text"] for b in replies[0].buttons]  # nowhere further back to go
+    replies = await leader.press("Yesterday")
+    assert replies[0].plain.startswith("Date: 1 May 2026. Who took part besides you?")
+    assert [b["text"] for b in replies[0].buttons][:2] == ["☑ safety representative", "☐ union representative"]
+    await leader.press("Save")
+    async with db.session() as session:
+        record = (await session.exec(select(StepRecord))).one()
+    assert (record.done_on, record.parties) == (date(2026, 5, 1), "leader,safety_rep")
+
+
+async def test_a_comment_that_cannot_be_stored_is_refused_and_asked_again(harness, db, unit_team):
+    leader, _, union = unit_team
+    await leader.send("/followup")
+    await mark(leader, "Review with the parties", "28.4")
+    await union.press("I was not involved")
+    for text in ("x" * 1001, "\x00 "):  # too long; nothing a person would see
+        replies = await union.send(text)
+        assert replies[0].plain.endswith("Do you want to add a comment for the leader? Write it, or press Skip.")
+        assert [b["text"] for b in replies[0].buttons] == ["Skip"]
+    replies = await union.press("Skip")
+    assert replies[0].plain == "Thank you, your answer is saved."
+    async with db.session() as session:
+        answers = {c.role: (c.answer, c.comment) for c in (await session.exec(select(Confirmation))).all()}
+    assert answers["union_rep"] == ("not_involved", None)
+
+
+async def test_malformed_follow_up_buttons_are_refused(harness, db, unit_team):
+    leader, safety, _ = unit_team
+    await leader.send("/followup")
+    unit_id = int(leader.last.buttons[0]["callback_data"].split(":")[1])
+    for forged in ("fu:x", f"fu:{unit_id}:x", f"fs:{unit_id}", f"fs:{unit_id}:review:x", f"fm:{unit_id}:review:2027:1",
+                   "cf:1:maybe", "cf:x:took_part"):
+        await leader.press_data(forged)
+        assert leader.callback_answers()[-1]["text"] == "You cannot do that for this unit.", forged
+    async with db.session() as session:
+        assert (await session.exec(select(StepRecord))).all() == []
