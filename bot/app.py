@@ -26,6 +26,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import jobs
+from bot.background import BotApplication
 from bot.clock import Clock
 from bot.dialogs import engine
 from bot.errors import report_error
@@ -184,6 +185,7 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext))
+        .application_class(BotApplication)  # exports and charts run beside the updates
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.bot_timezone))
     )
     if request is not None:

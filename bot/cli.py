@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from bot.runner import SchemaOutOfDate
-from bot.settings import Settings, SettingsError, load_settings
+# Only what parsing the command line needs is imported here: `--help` and a mistyped
+# command answer at once. Each command imports what it uses (the Application, openpyxl,
+# Alembic) when it runs.
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 EXIT_BAD_SETTING = 2
 EXIT_FAILED = 1
@@ -242,7 +245,12 @@ async def _export(settings: Settings, args) -> int:
         prefix = args.output or f"forbedring-{today.isoformat()}"
         return {f"{prefix}-{name}": data for name, data in (await export.csv_files(db, where, today)).items()}
 
-    files = await _with_database(settings, work)
+    from bot import workers
+
+    try:
+        files = await _with_database(settings, work)
+    finally:
+        await workers.shutdown()  # the file is made in the worker process
     if files is None:
         print(f"error: --scope {args.scope!r}: use national, region:CODE_OR_NAME or trust:CODE of an imported "
               "region or trust", file=sys.stderr)
@@ -284,6 +292,11 @@ async def _demo(settings: Settings, args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import asyncio
+
+    from bot.settings import SettingsError, load_settings
+    from storage.migrate import SchemaOutOfDate
+
     logging.basicConfig(level=logging.INFO if args.command in ("run", "db") else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs request URLs, and the token is in the URL.

@@ -283,6 +283,13 @@ class FakeTelegram(BaseRequest):
         self.events.append((key[0], key[1], "edited"))
         return self._ok(message.as_api())
 
+    def _api_deleteMessage(self, params):
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if self.messages.pop(key, None) is None:
+            return self._error(400, "Bad Request: message to delete not found")
+        self.events.append((key[0], key[1], "deleted"))
+        return self._ok(True)
+
     def _api_editMessageText(self, params):
         return self._edit(params, str(params.get("text", "")))
 
@@ -321,12 +328,17 @@ class ChatUser:
         seen = len(self.telegram.events)
         update = Update.de_json(data, self.application.bot)
         await self.application.process_update(update)
+        # What the update started beside the updates (an export, a chart) is part of the answer.
+        if (background := getattr(self.application, "background", None)) is not None:
+            await background.settle(self.user_id)
         return self.since(seen)
 
     def since(self, seen: int) -> list[SentMessage]:
+        """The messages sent or edited in this chat since event number `seen` (and not deleted)."""
         result, keys = [], set()
         for chat_id, message_id, _ in self.telegram.events[seen:]:
-            if chat_id == self.user_id and (chat_id, message_id) not in keys:
+            if chat_id == self.user_id and (chat_id, message_id) not in keys \
+                    and (chat_id, message_id) in self.telegram.messages:
                 keys.add((chat_id, message_id))
                 result.append(self.telegram.messages[(chat_id, message_id)])
         return result

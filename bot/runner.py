@@ -7,19 +7,15 @@ import logging
 import signal
 
 from sqlalchemy.engine import make_url
-from telegram import Update
 
-from bot.app import build_application, on_startup
 from bot.settings import Settings
-from bot.webhook import WebhookServer, webhook_path
 from storage import migrate
 from storage.database import Database
+from storage.migrate import SchemaOutOfDate
 
 log = logging.getLogger(__name__)
 
-
-class SchemaOutOfDate(Exception):
-    pass
+__all__ = ["SchemaOutOfDate", "open_database", "run_bot"]
 
 
 async def open_database(settings: Settings) -> Database:
@@ -41,6 +37,12 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_bot(settings: Settings) -> None:
+    # The Application and every conversation are imported here, not by the other commands.
+    from telegram import Update
+
+    from bot.app import build_application, on_startup
+    from bot.webhook import WebhookServer, webhook_path
+
     settings.require_token()
     db = await open_database(settings)
     application = build_application(settings, db, with_updater=settings.webhook_url is None)

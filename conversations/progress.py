@@ -9,6 +9,7 @@ from babel.numbers import format_percent
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 from telegram import InputFile, Update
+from telegram.error import TelegramError
 
 from bot.dialogs.callbacks import Route
 from bot.guards import members_only
@@ -232,21 +233,42 @@ async def overdue_button(update: Update, context: BotContext, press) -> None:
 
 
 # --- /export and /chart ---
+# Both are made beside the updates (bot/background.py), the file in the worker process
+# (bot/workers.py): the handler starts the job and returns, so nobody waits for a national export.
+L_EXPORT_BUSY = N_("Your export is already being prepared. It will come here when it is ready.")
+L_CHART_BUSY = N_("Your chart is already being drawn. It will come here when it is ready.")
+
 
 @members_only
 async def export_command(update: Update, context: BotContext) -> None:
-    """/export (XLSX) or /export csv, for the person's scope."""
+    """/export (XLSX) or /export csv, for the person's scope; one at a time per person."""
     scope = await scope_or_none(context)
     if scope is None:
         return await refuse(update, context, "export")
-    today, chat = context.clock.today(), update.effective_chat
-    if context.args and context.args[0].lower() == "csv":
-        for name, data in (await export.csv_files(context.db, scope, today)).items():
-            await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}-{name}"))
-        return
-    data = await export.xlsx(context.db, scope, today)
-    await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}.xlsx"),
-                             caption=context.t._("Measures and unit progress, {date}.", date=context.t.date(today)))
+    as_csv = bool(context.args) and context.args[0].lower() == "csv"
+    t, db, today = context.t, context.db, context.clock.today()
+    if not context.application.background.start("export", update.effective_user.id, update,
+                                                 lambda: send_export(update, t, db, scope, today, as_csv)):
+        await reply(update, t._(L_EXPORT_BUSY))
+
+
+async def send_export(update: Update, t: Translator, db, scope: Where, today, as_csv: bool) -> None:
+    """A message that says it is coming, then the file; the message goes when the file is there."""
+    chat = update.effective_chat
+    waiting = await chat.send_message(t._("Preparing the export… This can take a minute."))
+    try:
+        if as_csv:
+            for name, data in (await export.csv_files(db, scope, today)).items():
+                await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}-{name}"))
+        else:
+            data = await export.xlsx(db, scope, today)
+            await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}.xlsx"),
+                                     caption=t._("Measures and unit progress, {date}.", date=t.date(today)))
+    finally:
+        try:
+            await waiting.delete()
+        except TelegramError:
+            pass  # too old or already gone: it only said the export was coming
 
 
 @members_only
@@ -255,13 +277,20 @@ async def chart_command(update: Update, context: BotContext) -> None:
     scope = await scope_or_none(context)
     if scope is None:
         return await refuse(update, context, "see charts")
+    weeks = bool(context.args) and context.args[0].lower() in ("weeks", "uker", "veker")
+    if not context.application.background.start("chart", update.effective_user.id, update,
+                                                 lambda: send_chart(update, context, scope, weeks)):
+        await reply(update, context.t._(L_CHART_BUSY))
+
+
+async def send_chart(update: Update, context: BotContext, scope: Where, by_week: bool) -> None:
     t, today = context.t, context.clock.today()
-    if context.args and context.args[0].lower() in ("weeks", "uker", "veker"):
+    if by_week:
         weeks, series = await service.weekly(context.db, scope, today)
         title = t._("Units that have done each step, week by week")
-        png = charts.weekly_chart(t, weeks, series, title)
+        png = await charts.weekly_chart(t, weeks, series, title)
     else:
         node = await service.node(context.db, scope, today, context.settings.bot_timezone)
         title = t._("Step completion, {year}", year=node.year)
-        png = charts.completion_chart(t, node, title)
+        png = await charts.completion_chart(t, node, title)
     await update.effective_chat.send_photo(InputFile(png, filename="forbedring.png"), caption=title)

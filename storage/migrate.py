@@ -1,17 +1,26 @@
-"""Alembic migrations are the only way the schema is made or changed."""
+"""Alembic migrations are the only way the schema is made or changed.
+
+Alembic is imported when first used: most commands, and the bot once started, never need it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncEngine
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+class SchemaOutOfDate(Exception):
+    """The database is not at the newest revision (PostgreSQL is upgraded on purpose)."""
+
+
 def alembic_config(database_url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database_url:
@@ -23,6 +32,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to `revision` over the engine's own connection."""
 
     def _upgrade(sync_connection) -> None:
+        from alembic import command
+
         config = alembic_config()
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)

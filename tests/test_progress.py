@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date, datetime, timezone
 
@@ -273,3 +274,80 @@ async def test_a_leader_group_member_of_two_trusts_sees_both(harness, db, known)
     await nina.send("/export")
     workbook = load_workbook(io.BytesIO(harness.telegram.files[-1][2]))
     assert sorted(r[3] for r in list(workbook["Unit progress"].values)[1:]) == ["AKUTT", "KIRPOL", "MED1"]
+
+
+async def until(condition, turns: int = 20000) -> None:
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0.001 if _ > 100 else 0)
+    raise AssertionError("waited in vain")
+
+
+async def test_one_export_at_a_time_and_everyone_else_is_answered_meanwhile(harness, db, known, monkeypatch):
+    from bot import workers
+
+    admin, _ = known
+    other = await harness.member(955, "leader", "Kari", place="KIRPOL")
+    gate, real_run = asyncio.Event(), workers.run
+
+    async def held(function, *args):  # the worker is "busy" until the test lets it go
+        await gate.wait()
+        return await real_run(function, *args)
+    monkeypatch.setattr(workers, "run", held)
+    first = asyncio.create_task(admin.send("/export"))
+    await until(lambda: admin.messages and admin.last.plain.startswith("Preparing the export"))
+    waiting = admin.last
+    # Others are answered while the export is being made: the update only started it.
+    assert (await other.send("/help"))[0].plain
+    second = asyncio.create_task(admin.send("/export csv"))
+    await until(lambda: "already being prepared" in admin.last.plain)
+    assert admin.last.plain == "Your export is already being prepared. It will come here when it is ready."
+    assert not first.done()
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 60)
+    documents = [m for m in admin.messages if m.kind == "document"]
+    assert len(documents) == 1 and documents[0].plain == "Measures and unit progress, 1 October 2026."
+    assert harness.telegram.files[-1][1].endswith(".xlsx")
+    # The "preparing" message is gone once the file is there; a new export may begin.
+    assert waiting not in admin.messages
+    replies = await admin.send("/export csv")
+    assert [m.kind for m in replies] == ["document", "document"]
+
+
+async def test_an_export_that_fails_says_so_and_frees_the_person(harness, db, known, monkeypatch):
+    from bot import workers
+
+    admin, _ = known
+    real_run = workers.run
+
+    async def broken(function, *args):
+        raise RuntimeError("the worker fell over")
+    monkeypatch.setattr(workers, "run", broken)
+    replies = await admin.send("/export")
+    assert [m.plain for m in replies] == [
+        "Sorry, something went wrong on my side. What you had saved is kept; please try again."]
+    monkeypatch.setattr(workers, "run", real_run)
+    replies = await admin.send("/chart")
+    assert [m.kind for m in replies] == ["photo"]
+    replies = await admin.send("/export")
+    assert [m.kind for m in replies] == ["document"]
+
+
+async def test_a_second_chart_while_one_is_drawn_gets_a_clear_answer(harness, db, known, monkeypatch):
+    from bot import workers
+
+    admin, _ = known
+    gate, real_run = asyncio.Event(), workers.run
+
+    async def held(function, *args):
+        await gate.wait()
+        return await real_run(function, *args)
+    monkeypatch.setattr(workers, "run", held)
+    first = asyncio.create_task(admin.send("/chart"))
+    await until(lambda: harness.application.background.busy("chart", admin.user_id))
+    second = asyncio.create_task(admin.send("/chart weeks"))
+    await until(lambda: admin.messages and "already being drawn" in admin.last.plain)
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 60)
+    assert [m.kind for m in admin.messages if m.kind != "text"] == ["photo"]

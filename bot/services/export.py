@@ -1,5 +1,12 @@
 """The export: an XLSX workbook (a sheet of measures, a sheet of unit progress)
-or two CSV files, written row by row from streamed queries."""
+or two CSV files, written row by row from streamed queries.
+
+A national export is 90,000 measures and half a minute of openpyxl: it is made in the
+worker process (bot/workers.py), which reads the rows over its own database connection
+and returns only the file's bytes. Nothing crosses between the processes but the scope
+and the result, and the bot's event loop stays free meanwhile. openpyxl is imported
+there, not here.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,7 @@ import csv
 import io
 from datetime import date
 
-from openpyxl import Workbook
-
+from bot import workers
 from bot.rules.places import Where
 from bot.services.progress import export_batches
 from storage.database import Database
@@ -34,28 +40,47 @@ def _measure_row(row) -> list:
     return values + [last_update.date().isoformat() if last_update else ""]
 
 
-def _append(sheet, convert, batch) -> None:
-    for row in batch:
-        sheet.append(convert(row))
-
-
 async def xlsx(db: Database, where: Where, today: date) -> bytes:
-    """openpyxl is CPU work: each batch is written in a worker thread, one at a time,
-    so the bot keeps answering while a national export is made."""
+    """The workbook, made in the worker process."""
+    return await workers.run(_in_worker, write_xlsx, db.url, where, today)
+
+
+async def csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]:
+    """{'units.csv': ..., 'measures.csv': ...}, made in the worker process."""
+    return await workers.run(_in_worker, write_csv_files, db.url, where, today)
+
+
+def _in_worker(write, database_url: str, where: Where, today: date):
+    """In the worker process: its own connection for the one export, closed after."""
+    async def work():
+        db = Database(database_url)
+        try:
+            return await write(db, where, today)
+        finally:
+            await db.dispose()
+    return asyncio.run(work())
+
+
+async def write_xlsx(db: Database, where: Where, today: date) -> bytes:
+    """The rows are streamed in batches into a write-only workbook (it keeps little in memory)."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheets = {"measure": (workbook.create_sheet("Measures"), _measure_row),
               "unit": (workbook.create_sheet("Unit progress"), _unit_row)}
     sheets["measure"][0].append(MEASURE_COLUMNS)
     sheets["unit"][0].append(UNIT_COLUMNS)
     async for kind, batch in export_batches(db, where, today):
-        await asyncio.to_thread(_append, *sheets[kind], batch)
+        sheet, convert = sheets[kind]
+        for row in batch:
+            sheet.append(convert(row))
     buffer = io.BytesIO()
-    await asyncio.to_thread(workbook.save, buffer)
+    workbook.save(buffer)
     return buffer.getvalue()
 
 
-async def csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]:
-    """{'measures.csv': ..., 'units.csv': ...}, UTF-8 with BOM and semicolons, as Norwegian Excel reads them."""
+async def write_csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]:
+    """UTF-8 with BOM and semicolons, as Norwegian Excel reads them."""
     buffers = {"units": io.StringIO(), "measures": io.StringIO()}
     writers = {k: csv.writer(b, delimiter=";") for k, b in buffers.items()}
     writers["units"].writerow(UNIT_COLUMNS)

@@ -1,0 +1,65 @@
+"""Heavy work off the event loop, heavy libraries imported when first used.
+
+- `forbedring-bot --help` (and any command before it runs) imports neither the
+  Application nor matplotlib, openpyxl, Alembic or SQLAlchemy;
+- the running bot imports the Application, but matplotlib and openpyxl only in the
+  worker process, and Alembic only when it migrates;
+- the worker is another process, made when first needed and stopped with the Application.
+
+How fast `--help` answers and how other people's replies fare during a national export
+are measured by bench/heavy_bench.py, not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import workers
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("matplotlib", "openpyxl", "alembic", "PIL", "numpy")
+
+
+def imported_after(code: str) -> set[str]:
+    """The top-level packages (and bot/conversations modules) imported by `code` in a fresh interpreter."""
+    probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_help_imports_nothing_heavy():
+    modules = imported_after(
+        "import contextlib, io\nfrom bot.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])")
+    assert "bot.cli" in modules
+    loaded = {m for m in modules if m.split(".")[0] in HEAVY + ("telegram", "sqlalchemy", "sqlmodel", "babel")}
+    assert loaded == set()
+    assert not {m for m in modules if m.startswith(("conversations", "storage", "bot.app", "bot.runner"))}
+
+
+def test_the_bot_imports_charts_and_spreadsheets_only_in_the_worker():
+    modules = imported_after("import bot.app, bot.runner, bot.cli")
+    assert "bot.app" in modules and "conversations.progress" in modules and "bot.services.export" in modules
+    assert {m for m in modules if m.split(".")[0] in HEAVY} == set()
+
+
+@pytest.mark.parametrize("module", ["bot.services.export", "bot.services.charts"])
+def test_the_worker_functions_import_their_library_themselves(module):
+    assert {m for m in imported_after(f"import {module}") if m.split(".")[0] in HEAVY} == set()
+
+
+async def test_the_worker_is_another_process_stopped_with_the_application(harness):
+    assert await workers.run(os.getpid) != os.getpid()
+    assert workers.started()
+    await harness.stop()
+    assert not workers.started()
+    await harness.start()
+    assert await workers.run(os.getpid) != os.getpid()  # a new one when needed again
