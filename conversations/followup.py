@@ -210,7 +210,8 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
     rows = []
     if is_leader_of(context.memberships, unit_id):
         if step.completion == "marked":
-            label = t._("Change date or parties") if state.done else t._("Mark as done")
+            label = (t._("Mark as done") if not state.done else
+                     t._("Change date or parties") if step.meeting else t._("Change the date"))
             rows.append([Button(label, callback_data=routes.MARK_STEP.build(unit_id, step.key, year_of(ov)))])
         elif step.completion == "areas":
             rows.append([Button(t._("Add an area to preserve"), callback_data=routes.ADD_AREA.build(unit_id, "preserve")),
@@ -245,7 +246,9 @@ async def mark_button(update: Update, context: BotContext, press) -> None:
         return
     await answer_query(update, context)
     # The year is kept: a step begun on 31 January is not saved into the year that begins on 1 February.
-    data = {"unit": press.unit, "step": press.step, "parties": list(REPS), "year": ov.year}
+    # Only a meeting asks who took part; the survey is no meeting.
+    data = {"unit": press.unit, "step": press.step, "parties": list(REPS) if step.meeting else [],
+            "meeting": step.meeting, "year": ov.year}
     await engine.begin(update, context, MARK, "date", data)
 
 

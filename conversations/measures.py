@@ -24,6 +24,7 @@ from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
 from bot.rules.dates import parse_date
 from bot.rules.errors import DateParseError, InvalidMeasure, NotAllowed
+from bot.rules.labels import short_label
 from bot.rules.measures import EVALUATIONS, LIMITS, QUICK_STATUS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
@@ -76,7 +77,7 @@ async def show_list(update: Update, context: BotContext, unit_id: int) -> bool:
         return False
     lines = [f"<b>{t._(L_MEASURES)} · {escape(unit.name)}</b>"]
     lines += [measure_line(t, m) for m in measures] or [t._("No measures yet.")]
-    rows = [[Button(f"{STATUS_ICONS[m.status]} {m.title[:50]}", callback_data=routes.MEASURE.build(m.id))]
+    rows = [[Button(f"{STATUS_ICONS[m.status]} {short_label(m.title, 50)}", callback_data=routes.MEASURE.build(m.id))]
             for m in measures]
     if is_leader_of(context.memberships, unit_id):
         rows.append([Button(t._("Register a measure"), callback_data=routes.NEW_MEASURE.build(unit_id))])
@@ -110,7 +111,7 @@ def describe_change(t: Translator, field: str, new: str | None) -> str:
         except ValueError:
             value = new
     else:
-        value = new if len(new) <= 80 else new[:79] + "…"  # cut before escaping: never half an entity
+        value = short_label(new, 80)  # cut before escaping: never half an entity
     return f"{label}: {escape(value)}"
 
 

@@ -17,6 +17,7 @@ from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.replies import reply
 from bot.rules.access import may_view_unit
+from bot.rules.labels import short_label
 from bot.rules.places import Where
 from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export
@@ -114,7 +115,7 @@ def node_keyboard(t: Translator, node: Node, context: BotContext, page: int = 0,
     if not address:
         pages = 1  # nothing to page back to: the top shows the first page only
     for child in shown:
-        label = f"{str(child.name) or '–'} ({share(t, child.submitted, child.units)})"[:60]
+        label = f"{short_label(str(child.name) or '–', 50)} ({share(t, child.submitted, child.units)})"
         if (data := child_data(context, node, child.key)) is not None:
             rows.append([Button(label, callback_data=data)])
     nav = []

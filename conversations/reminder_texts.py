@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup as Keyboard
 from bot.i18n import N_, Translator, translator
 from bot.outbox import markup_json
 from bot.rules import nudges
+from bot.rules.labels import short_label
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.methods import FORBEDRING
 from bot.services.reminders import Action, Digest, Item
@@ -58,13 +59,14 @@ def item_text(t: Translator, item: Item) -> str:
         return t._("You were asked on {date} about “{what}” for {unit}. Please answer:",
                    date=t.date(item.on), what=what, unit=unit)
     if item.reason == "results":
-        return t._("{unit}: go through the results with the safety rep and the union rep first, before the "
-                   "staff meeting.", unit=unit)
+        # It goes to the leader and the reps alike.
+        return t._("{unit}: the leader, the safety rep and the union rep go through the results together before "
+                   "the staff meeting.", unit=unit)
     if item.reason in ("review_late", "feedback_late"):
         return t._("{unit}: when it is done, mark the step done in the follow-up.", unit=unit)
     if item.reason in ("plan_14", "plan_3", "plan_overdue"):
-        return t._("{unit}: the deadline is {date}. It needs a measure to preserve and one to improve, then "
-                   "submit it.", unit=unit, date=t.date(item.on))
+        return t._("{unit}: the deadline is {date}. Add at least one measure to preserve and one to improve, "
+                   "and submit the plan.", unit=unit, date=t.date(item.on))
     if item.reason == "plan_escalated":
         return t._("{unit} has not submitted its action plan (deadline {date}).", unit=unit, date=t.date(item.on))
     if item.reason == "status":
@@ -80,7 +82,7 @@ def button(t: Translator, action: Action) -> Button:
     if kind == "open_measure":
         return Button(t._("Open the measure"), callback_data=f"me:{target}")
     if kind == "measure_title":
-        return Button(value[:60], callback_data=f"me:{target}")
+        return Button(short_label(value, 60), callback_data=f"me:{target}")
     if kind == "quick_status":  # conversations/reminders.py quick_status_button
         return Button(t._(QUICK_STATUS[value]), callback_data=f"qs:{target}:{value}")
     if kind == "answer":  # conversations/followup.py
@@ -92,7 +94,7 @@ def button(t: Translator, action: Action) -> Button:
     if kind == "open_plan":
         return Button(t._("Open the plan"), callback_data=f"pl:{target}")
     if kind == "remind_leader":  # conversations/reminders.py remind_leader_button
-        return Button(t._("Remind the leader of {unit}", unit=value[:40]), callback_data=f"ra:{target}")
+        return Button(t._("Remind the leader of {unit}", unit=short_label(value, 40)), callback_data=f"ra:{target}")
     if kind == "list_measures":
         return Button(t._("The measures"), callback_data=f"ml:{target}")
     if kind == "snooze":

@@ -16,7 +16,8 @@ from bot.notify import notify
 from bot.replies import reply
 from bot.rules.errors import NotAllowed
 from bot.rules.measures import QUICK_STATUS
-from bot.rules.nudges import GROUPS, REMINDERS_TITLE
+from bot.rules.labels import short_label
+from bot.rules.nudges import GROUPS, REMINDERS_TITLE, gets_plan_reminders
 from bot.services import followup as followup_service
 from bot.services import measures as measure_service
 from bot.services import profile
@@ -48,7 +49,7 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
         # On track past its deadline: it is saved with a new deadline (the step /measures uses), the buttons stay.
         await context.answer_press(update)
         await ask_deadline(update, context, measure_id, quarterly=parts[2], why=t._(
-            "“{title}” was due {date}. To be on track it needs a new deadline.",
+            "“{title}” was due {date}. To go on with it, give it a new deadline.",
             title=escape(measure.title), date=t.date(measure.deadline)))
         return
     await context.answer_press(update, t._("Saved: {status}", status=label))
@@ -56,7 +57,7 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
     rows = []
     for row in query.message.reply_markup.inline_keyboard:
         if any(b.callback_data and b.callback_data.startswith(f"qs:{measure_id}:") for b in row):
-            rows.append([Button(f"✓ {label}: {measure.title[:40]}", callback_data=f"me:{measure_id}")])
+            rows.append([Button(f"✓ {label}: {short_label(measure.title, 40)}", callback_data=f"me:{measure_id}")])
         else:
             rows.append(list(row))
     await query.edit_message_reply_markup(Keyboard(rows))
@@ -65,8 +66,10 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
 def settings_text(context: BotContext) -> str:
     t, person = context.t, context.person
     muted = set(filter(None, person.muted_reminders.split(",")))
+    # Only leaders get the plan-deadline reminders: nobody else is told about them.
     lines = [f"<b>{t._(REMINDERS_TITLE)}</b>",
-             t._("Reminders about the action plan deadline always come. The others you can turn off:")]
+             t._("Reminders about the action plan deadline always come. The others you can turn off:")
+             if gets_plan_reminders(context.memberships) else t._("You can turn these reminders off:")]
     lines += [f"{'🔕' if g in muted else '🔔'} {t._(label)}" for g, label in GROUPS.items()]
     if person.snoozed_until and person.snoozed_until > context.clock.today():
         lines.append(t._("Paused until {date}.", date=t.date(person.snoozed_until)))
@@ -100,8 +103,9 @@ async def settings_button(update: Update, context: BotContext) -> None:
         until = context.clock.today() + timedelta(days=SNOOZE_DAYS)
         await profile.set_reminders(context.db, person.id, snoozed_until=until)
         person.snoozed_until = until
-        await context.answer_press(update, t._("Paused until {date}. Reminders about the plan deadline still come.",
-                               date=t.date(until)), show_alert=True)
+        paused = (t._("Paused until {date}. Reminders about the plan deadline still come.", date=t.date(until))
+                  if gets_plan_reminders(context.memberships) else t._("Paused until {date}.", date=t.date(until)))
+        await context.answer_press(update, paused, show_alert=True)
         return
     if parts[1:2] == ["resume"]:
         await profile.set_reminders(context.db, person.id, snoozed_until=None)

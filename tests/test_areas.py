@@ -19,7 +19,7 @@ async def leader(harness):
 
 async def open_areas_step(leader):
     await leader.send("/followup")
-    await leader.press("Vel område")
+    await leader.press("Val av område")
 
 
 async def test_scores_suggest_areas_and_choosing_both_kinds_completes_the_step(harness, db, leader):
@@ -42,7 +42,7 @@ async def test_scores_suggest_areas_and_choosing_both_kinds_completes_the_step(h
     await leader.press("Arbeidsforhold")
     await leader.send("Vi vil halde på turnusordninga som fungerer.")
     replies = await leader.send("/followup")
-    assert "✅ 5. Vel område – 10. mai 2026" in replies[0].plain
+    assert "✅ 5. Val av område – 10. mai 2026" in replies[0].plain
     async with db.session() as session:
         areas = {(a.kind, a.theme) for a in (await session.exec(select(FocusArea))).all()}
         scores = {s.theme: s.score for s in (await session.exec(select(ThemeScore))).all()}

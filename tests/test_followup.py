@@ -33,7 +33,7 @@ async def test_leader_sees_the_year_and_marks_a_step_the_reps_confirm(harness, d
     text = replies[0].plain
     assert text.startswith("ForBedring 2026 · Kirurgisk poliklinikk")
     assert "⬜ 3. Review with the parties – by 29 April 2026" in text
-    assert "Next: Prepare, by 1 February 2026." in text
+    assert "Next: Preparation, by 1 February 2026." in text
 
     await leader.press("Review with the parties")
     assert "Go through the results with the safety rep" in leader.last.plain
@@ -72,7 +72,7 @@ async def test_leader_sees_the_year_and_marks_a_step_the_reps_confirm(harness, d
 async def test_dates_in_the_future_or_unreadable_are_refused(harness, db, unit_team):
     leader, _, _ = unit_team
     await leader.send("/followup")
-    await leader.press("Prepare")
+    await leader.press("Preparation")
     await leader.press("Mark as done")
     replies = await leader.send("1. juni 2026")
     assert replies[0].plain.startswith("That date is in the future.")
@@ -121,7 +121,7 @@ async def test_other_units_and_strangers_are_refused(harness, db, unit_team):
     await stranger.press_data(f"fm:{unit_id}:review")
     assert "I don't know you yet" in stranger.callback_answers()[-1]["text"]
     # Someone else's confirmation cannot be answered.
-    await leader.press("Prepare")
+    await leader.press("Preparation")
     await leader.press("Mark as done")
     await leader.press("Today")
     await leader.press("Save")
@@ -145,7 +145,7 @@ async def test_leader_of_two_units_chooses_first(harness, unit_team):
 async def test_cancel_ends_the_dialog(harness, unit_team):
     leader, _, _ = unit_team
     await leader.send("/followup")
-    await leader.press("Prepare")
+    await leader.press("Preparation")
     await leader.press("Mark as done")
     replies = await leader.send("/cancel")
     assert replies[0].plain == "Cancelled. Nothing was changed."
@@ -166,7 +166,7 @@ async def test_forged_steps_and_answers_that_do_not_fit_are_refused(harness, db,
         refusals = [r.plain for r in replies] + [a.get("text") for a in leader.callback_answers()[-1:]]
         assert "You cannot do that for this unit." in refusals, forged
     await leader.press_data(f"fu:{unit_id}")
-    await mark(leader, "Prepare")
+    await mark(leader, "Preparation")
     async with db.session() as session:
         confirmation = (await session.exec(select(Confirmation).where(Confirmation.role == "safety_rep"))).one()
     # "acknowledged" is an answer about the plan, not about a step.
@@ -217,11 +217,11 @@ async def test_next_years_preparation_is_recorded_in_december(harness, db, unit_
     assert replies[0].plain.startswith("ForBedring 2026")  # this year's follow-up goes on
     replies = await leader.press("Prepare ForBedring 2027")
     assert replies[0].plain.startswith("ForBedring 2027 · Kirurgisk poliklinikk\nNext year's preparation")
-    assert [b["text"] for b in replies[0].buttons] == ["⬜ Prepare", "⬅ Back"]
-    replies = await mark(leader, "⬜ Prepare", "8.12")
-    assert replies[0].plain.startswith("Saved: “Prepare” done 8 December 2026.")
-    assert "✅ 1. Prepare – 8 December 2026" in replies[1].plain and replies[1].plain.startswith("ForBedring 2027")
-    assert safety.last.plain.startswith("Kari har merkt «Førebu» som ferdig (8. desember 2026)")
+    assert [b["text"] for b in replies[0].buttons] == ["⬜ Preparation", "⬅ Back"]
+    replies = await mark(leader, "⬜ Preparation", "8.12")
+    assert replies[0].plain.startswith("Saved: “Preparation” done 8 December 2026.")
+    assert "✅ 1. Preparation – 8 December 2026" in replies[1].plain and replies[1].plain.startswith("ForBedring 2027")
+    assert safety.last.plain.startswith("Kari har merkt «Førebuing» som ferdig (8. desember 2026)")
     # Only the first step of next year, and only from December: forged buttons change nothing.
     unit_id = int(leader.last.buttons[0]["callback_data"].split(":")[1])
     for forged in (f"fm:{unit_id}:review:2027", f"fs:{unit_id}:review:2027", f"fu:{unit_id}:2028"):
@@ -233,7 +233,7 @@ async def test_next_years_preparation_is_recorded_in_december(harness, db, unit_
     # In February the new year is the working year, with its preparation already done.
     harness.set_today(date(2027, 2, 2))
     replies = await leader.send("/followup")
-    assert replies[0].plain.startswith("ForBedring 2027") and "✅ 1. Prepare – 8 December 2026" in replies[0].plain
+    assert replies[0].plain.startswith("ForBedring 2027") and "✅ 1. Preparation – 8 December 2026" in replies[0].plain
 
 
 async def test_a_step_begun_in_one_year_is_not_saved_into_the_next(harness, db, unit_team):
@@ -259,11 +259,11 @@ async def test_a_rep_is_reminded_about_next_years_preparation_in_december(harnes
     harness.set_today(date(2026, 12, 1))
     await leader.send("/followup")
     await leader.press("Prepare ForBedring 2027")
-    await mark(leader, "⬜ Prepare")
+    await mark(leader, "⬜ Preparation")
     for day in (date(2026, 12, 7), date(2026, 12, 8)):
         await sweep_if_due(harness.application, at(day, harness))
     assert safety.last.plain.startswith("Påminningar\n\nSvaret ditt manglar framleis\n"
-                                        "Du vart spurd 1. desember 2026 om «Førebu» for Kirurgisk poliklinikk.")
+                                        "Du vart spurd 1. desember 2026 om «Førebuing» for Kirurgisk poliklinikk.")
 
 
 async def test_ticking_a_rep_redraws_the_question_and_back_returns_to_the_date(harness, db, unit_team):

@@ -33,7 +33,7 @@ async def world(harness, db):
     staff = await harness.member(603, "programme_staff", "Priya", scope="national", place=None)
     await register(leader)
     await leader.send("/followup")
-    await leader.press("Prepare")
+    await leader.press("Preparation")
     await leader.press("Mark as done")
     await leader.press("Today")
     await leader.press("Save")

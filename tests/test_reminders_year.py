@@ -84,7 +84,7 @@ async def test_a_year_of_reminders(harness, db, org):
         if day == date(2026, 9, 15):
             digest = p["ontime_leader"].last
             assert "Quarterly status for the measures" in digest.plain
-            await p["ontime_leader"].press("On track", digest)
+            await p["ontime_leader"].press("In progress", digest)
         if day == date(2026, 11, 20):
             await set_status(p["ontime_leader"], "Tavlemøter", "done")
         if day == date(2027, 1, 10):

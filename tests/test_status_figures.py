@@ -70,13 +70,13 @@ async def test_on_track_past_the_deadline_asks_for_a_new_deadline(harness, db, t
     assert "Quarterly status for the measures" in digest.plain
     # The leader answers the next day, when the deadline has passed.
     harness.set_today(date(2027, 9, 16))
-    replies = await leader.press("On track", digest)
-    assert replies[-1].plain == ("“Tavlemøte” was due 15 September 2027. To be on track it needs a new deadline. "
+    replies = await leader.press("In progress", digest)
+    assert replies[-1].plain == ("“Tavlemøte” was due 15 September 2027. To go on with it, give it a new deadline. "
                                  "By when? Write a date (for example 15.03.2027).")
     async with db.session() as session:
         assert (await session.exec(select(MeasureEvent.field))).all() == ["created"]  # nothing saved yet
     replies = await leader.send("1.11.2027")
-    assert replies[0].plain == "Saved: On track, with the new deadline 1 November 2027."
+    assert replies[0].plain == "Saved: In progress, with the new deadline 1 November 2027."
     async with db.session() as session:
         measure = (await session.exec(select(Measure))).one()
         events = (await session.exec(select(MeasureEvent.field, MeasureEvent.new).order_by(MeasureEvent.id))).all()

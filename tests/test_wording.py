@@ -175,3 +175,128 @@ async def test_help_names_the_commands_the_menu_shows_and_both_names_work(harnes
     assert "/forseinka – Einingar med forseinka steg eller tiltak" in (await ola.send("/help"))[0].plain
     assert (await ola.send("/innstillingar"))[0].plain.startswith("Påminningar")
     assert (await ola.send("/avbryt"))[0].plain == "Det var ingenting å avbryte."
+
+
+# --- the native speaker's list ---
+
+def catalog_strings(language: str) -> list[tuple[str, str]]:
+    from babel.messages.pofile import read_po
+
+    from bot.i18n import LOCALES_DIR
+
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=language)
+    return [(m.id if isinstance(m.id, str) else m.id[0], s) for m in catalog if m.id
+            for s in (m.string if isinstance(m.string, tuple) else (m.string,))]
+
+
+# One word for each thing: "steg" (not "trinn"), "ta vare på" (not "bevare"), "forslag" (not
+# "framlegg"), "kvartalsoppfølging" for the quarterly follow-up; and words a native speaker flagged.
+AVOIDED = {
+    "nb": [r"\btrinn\w*", r"\bbevar\w*", r"[Kk]vartalsvis", r"kvartalsgjennomgang\w*", r"kvartalsstatus\w*",
+           r"Minn lederen på", r"\bførst, før\b", r"Planen trenger"],
+    "nn": [r"\btrinn\w*", r"\bbevar\w*", r"\b[Ff]ramlegg\w*", r"[Kk]vartalsvis", r"kvartalsgjennomgang\w*",
+           r"kvartalsstatus\w*", r"samandrag\w*", r"\bblir send\b", r"\bgi\b", r"Minn leiaren på",
+           r"\bførst, før\b", r"Planen treng\b"],
+}
+
+
+def test_one_word_for_each_thing_and_none_of_the_flagged_words():
+    import re
+
+    for language, patterns in AVOIDED.items():
+        found = [(pattern, message_id) for message_id, string in catalog_strings(language)
+                 for pattern in patterns if re.search(pattern, string)]
+        assert found == [], language
+
+
+def test_step_titles_are_nouns():
+    from bot.i18n import Translator
+    from bot.rules.methods import FORBEDRING
+
+    titles = {language: [Translator(language)._(s.title) for s in FORBEDRING.steps] for language in ("nb", "nn")}
+    assert titles["nb"] == ["Forberedelse", "Undersøkelse", "Gjennomgang med partene", "Tilbakemeldingsmøte",
+                            "Valg av områder", "Tiltak", "Ferdig handlingsplan", "Kvartalsoppfølging", "Evaluering"]
+    assert titles["nn"] == ["Førebuing", "Undersøking", "Gjennomgang med partane", "Tilbakemeldingsmøte",
+                            "Val av område", "Tiltak", "Ferdig handlingsplan", "Kvartalsoppfølging", "Evaluering"]
+
+
+def test_quarterly_buttons_use_the_words_of_the_statuses_they_give():
+    from bot.i18n import LANGUAGES, Translator
+    from bot.rules.measures import QUICK_STATUS, STATUSES
+    from bot.services.measures import QUARTERLY
+
+    for language in LANGUAGES:
+        t = Translator(language)
+        for answer, status in QUARTERLY.items():
+            if status is not None:  # "stuck" leaves the status as it is
+                assert t._(QUICK_STATUS[answer]).lower() == t._(STATUSES[status]).lower(), (language, answer)
+
+
+def test_reminder_texts_read_well_for_the_leader_and_the_reps():
+    from datetime import date
+
+    from bot.i18n import Translator
+    from bot.services.reminders import Action, Item
+    from conversations.reminder_texts import button, item_text
+
+    nb, nn = Translator("nb"), Translator("nn")
+    results = Item("results", unit="Kirurgisk poliklinikk")
+    assert item_text(nb, results) == ("Kirurgisk poliklinikk: lederen, verneombudet og den tillitsvalgte går gjennom "
+                                      "resultatene sammen før personalmøtet.")
+    plan = Item("plan_3", unit="Kirurgisk poliklinikk", on=date(2027, 6, 20))
+    assert item_text(nb, plan) == ("Kirurgisk poliklinikk: fristen er 20. juni 2027. Legg inn minst ett tiltak å "
+                                   "ta vare på og ett å forbedre, og lever planen.")
+    assert item_text(nn, plan) == ("Kirurgisk poliklinikk: fristen er 20. juni 2027. Legg inn minst eitt tiltak å "
+                                   "ta vare på og eitt å forbetre, og lever planen.")
+    assert button(nb, Action("remind_leader", 7, "Kirurgisk poliklinikk")).text == \
+        "Send påminnelse til lederen i Kirurgisk poliklinikk"
+    long_name = Action("remind_leader", 7, "Klinikk for psykisk helse og rusbehandling, sengepost 3")
+    assert button(nn, long_name).text == "Send påminning til leiaren i Klinikk for psykisk helse og…"
+    assert button(nb, Action("measure_title", 3, "Fast månedlig møte mellom leder, verneombud og tillitsvalgt "
+                                                 "om tiltakene")).text == \
+        "Fast månedlig møte mellom leder, verneombud og tillitsvalgt…"
+
+
+async def test_marking_the_survey_done_asks_no_one_who_took_part(harness, db):
+    from datetime import date
+
+    from sqlmodel import select
+
+    from storage.models import StepRecord
+
+    harness.set_today(date(2026, 5, 2))
+    leader = await harness.member(831, "leader", "Kari")
+    rep = await harness.member(832, "safety_rep", "Ola")
+    await leader.send("/followup")
+    await leader.press("Survey")
+    await leader.press("Mark as done")
+    replies = await leader.press("Today")
+    assert replies[0].plain == "Saved: “Survey” done 2 May 2026."  # no question about the parties
+    assert "✅ 2. Survey – 2 May 2026" in replies[1].plain
+    assert not any("Did you take part?" in m.plain for m in rep.messages)
+    async with db.session() as session:
+        record = (await session.exec(select(StepRecord))).one()
+    assert (record.step, record.parties) == ("survey", "")
+    replies = await leader.press("Survey")
+    assert "Took part" not in replies[0].plain
+    assert [b["text"] for b in replies[0].buttons][0] == "Change the date"
+    # A meeting still asks who took part.
+    await leader.press("⬅ Back")
+    await leader.press("Review with the parties")
+    await leader.press("Mark as done")
+    replies = await leader.press("Today")
+    assert replies[0].plain.startswith("Date: 2 May 2026. Who took part besides you?")
+
+
+async def test_settings_speak_of_the_plan_deadline_only_to_leaders(harness):
+    leader = await harness.member(841, "leader", "Kari")
+    rep = await harness.member(842, "union_rep", "Siri", language="Bokmål")
+    assert "action plan deadline always come" in (await leader.send("/settings"))[0].plain
+    text = (await rep.send("/innstillinger"))[0].plain
+    assert "Disse påminnelsene kan du slå av:" in text and "handlingsplan" not in text
+    await rep.press("Minn meg på om en uke")
+    assert rep.callback_answers()[-1]["text"].startswith("Satt på pause til ")
+    assert "fristen for planen" not in rep.callback_answers()[-1]["text"]
+    await leader.press("Remind me in a week")
+    assert leader.callback_answers()[-1]["text"].endswith("Reminders about the plan deadline still come.")

@@ -22,7 +22,7 @@ STATUS_ICONS = {MeasureStatus.PLANNED: "🗓", MeasureStatus.IN_PROGRESS: "🔄"
 # The one-tap answers of the quarterly status reminder.
 QUICK_STATUS = {
     QuarterlyStatus.DONE: N_("Done"),
-    QuarterlyStatus.ON_TRACK: N_("On track"),
+    QuarterlyStatus.ON_TRACK: N_("In progress"),  # the status it gives the measure, in the same words
     QuarterlyStatus.STUCK: N_("Stuck"),
     QuarterlyStatus.DROPPED: N_("Dropped"),
 }

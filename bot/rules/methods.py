@@ -25,6 +25,8 @@ class Step:
     # How the step gets done: marked by the leader with a date and the parties, or derived from the data.
     completion: Completion
     confirm_roles: tuple[str, ...] = ()
+    # A "marked" step held as a meeting: marking it done asks who took part. The survey is no meeting.
+    meeting: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,13 @@ FORBEDRING = Method(
     key="forbedring",
     name=N_("ForBedring follow-up"),
     steps=(
-        Step("prepare", N_("Prepare"), N_(
+        Step("prepare", N_("Preparation"), N_(
             "Look back at last year's measures with the safety rep and the union rep, and agree how you "
             "will work this year. Done when the three of you have met."), "prepare_due", Completion.MARKED, REPS),
         Step("survey", N_("Survey"), N_(
             "Encourage everyone to answer while the survey is open (the target is 75 %), at meetings and "
             "on the notice board. Never chase individuals. Done when the survey has closed."),
-            "survey_closes", Completion.MARKED),
+            "survey_closes", Completion.MARKED, meeting=False),
         Step("review", N_("Review with the parties"), N_(
             "Go through the results with the safety rep and the union rep before anyone else sees them. "
             "Agree what to bring to the staff. Done when the three of you have met."),
@@ -58,7 +60,7 @@ FORBEDRING = Method(
         Step("feedback", N_("Feedback meeting"), N_(
             "Present the results to the staff and let them discuss what works and what does not. The "
             "reps take part. Done when the meeting has been held."), "feedback_meeting_due", Completion.MARKED, REPS),
-        Step("areas", N_("Choose areas"), N_(
+        Step("areas", N_("Choice of areas"), N_(
             "Together with the staff, choose at least one area to preserve and one to improve, each tied "
             "to a theme. Done when both kinds are chosen."), "feedback_meeting_due", Completion.AREAS),
         Step("measures", N_("Measures"), N_(
@@ -69,10 +71,10 @@ FORBEDRING = Method(
             "Submit the action plan. The safety rep and the union rep are asked to acknowledge it. Done "
             "when it is submitted."), "plan_deadline", Completion.PLAN, REPS),
         Step("status", N_("Quarterly follow-up"), N_(
-            "At each status date give every measure a short status: done, on track, stuck or dropped. "
+            "At each status date give every measure a short status: done, in progress, stuck or dropped. "
             "Tell the staff what has been done. Done when all measures are updated after the last "
             "status date."), "status_3", Completion.STATUS),
-        Step("evaluate", N_("Evaluate"), N_(
+        Step("evaluate", N_("Evaluation"), N_(
             "Before the next survey, evaluate each measure with the parties: did it work (yes, partly, "
             "no) and why? Done when every measure is evaluated."), "evaluation_deadline", Completion.EVALUATION),
     ),

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from bot.i18n import N_
 from bot.rules.cycle import CycleDates
+from bot.rules.vocabulary import Role, Scope
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,12 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
             c.evaluation_deadline - timedelta(days=rules.evaluation_days) <= today <= c.evaluation_deadline:
         to(s.leaders, "evaluation")
     return due
+
+
+def gets_plan_reminders(memberships) -> bool:
+    """The plan-deadline reminders, which cannot be turned off, go to unit leaders and (escalated)
+    to the leaders of the trust above; reps and everyone else never get them."""
+    return any(m.role == Role.LEADER and m.scope in (Scope.UNIT, Scope.TRUST) for m in memberships)
 
 
 def wanted(d: Due, muted: set[str], snoozed_until: date | None, today: date) -> bool:

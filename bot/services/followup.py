@@ -102,6 +102,7 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
         step = METHODS[followup.method].step(step_key)
         if step is None or step.completion != "marked":
             raise NotAllowed(f"mark unknown step {step_key!r}")
+        parties = parties if step.meeting else []  # nobody "takes part" in a step that is no meeting
         await store.mark_step(session, followup.id, step_key, done_on, parties, person_id, now)
         audit.record(session, f"person:{person_id}", "step.mark", f"followup:{followup.id}:{step_key}",
                      f"done_on={done_on} parties={','.join(parties)}")
