@@ -8,6 +8,7 @@ from sqlalchemy import exists
 from sqlmodel import func, select, union
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.vocabulary import AudienceScope, ProgressFilter
 from storage.models import (
     Broadcast,
     HealthTrust,
@@ -29,28 +30,28 @@ def audience_query(roles: list[str], scope: str, place_id: int | None, progress:
                 .join(Unit, Unit.id == Membership.unit_id)
                 .join(HealthTrust, HealthTrust.id == Unit.trust_id)
                 .where(Membership.role.in_(roles), Person.active))
-    if scope == "unit":
+    if scope == AudienceScope.UNIT:
         at_units = at_units.where(Unit.id == place_id)
-    elif scope == "trust":
+    elif scope == AudienceScope.TRUST:
         at_units = at_units.where(Unit.trust_id == place_id)
-    elif scope == "region":
+    elif scope == AudienceScope.REGION:
         at_units = at_units.where(HealthTrust.region_id == place_id)
-    if progress == "plan_not_submitted":
+    if progress == ProgressFilter.PLAN_NOT_SUBMITTED:
         at_units = at_units.where(~exists().where(
             UnitFollowup.unit_id == Unit.id, UnitFollowup.year == year, UnitFollowup.plan_submitted_at.is_not(None)))
-    elif progress == "feedback_not_held":
+    elif progress == ProgressFilter.FEEDBACK_NOT_HELD:
         at_units = at_units.where(~exists().where(
             UnitFollowup.unit_id == Unit.id, UnitFollowup.year == year,
             StepRecord.followup_id == UnitFollowup.id, StepRecord.step == "feedback"))
-    if progress or scope == "unit":
+    if progress or scope == AudienceScope.UNIT:
         return at_units  # a progress filter is about units: only people at units
     above = (select(Membership.person_id)
              .join(Person, Person.id == Membership.person_id)
              .outerjoin(HealthTrust, HealthTrust.id == Membership.trust_id)
              .where(Membership.unit_id.is_(None), Membership.role.in_(roles), Person.active))
-    if scope == "trust":
+    if scope == AudienceScope.TRUST:
         above = above.where(Membership.trust_id == place_id)
-    elif scope == "region":
+    elif scope == AudienceScope.REGION:
         above = above.where((Membership.region_id == place_id) | (HealthTrust.region_id == place_id))
     return union(at_units, above)
 
@@ -111,12 +112,12 @@ async def recent(session: AsyncSession, limit: int = 10) -> list[Broadcast]:
 async def place_ids(session: AsyncSession, scope: str, text: str) -> tuple[int, int | None, int | None, str] | None:
     """(place id, region id, trust id, name) for a region code/name, a trust code, or 'TRUST UNIT'."""
     text = text.strip()
-    if scope == "region":
+    if scope == AudienceScope.REGION:
         needle = text.lower()
         region = (await session.exec(select(Region).where(
             (func.lower(Region.code) == needle) | (func.lower(Region.name) == needle)))).first()
         return (region.id, region.id, None, region.name) if region else None
-    if scope == "trust":
+    if scope == AudienceScope.TRUST:
         trust = (await session.exec(select(HealthTrust).where(HealthTrust.code == text))).first()
         return (trust.id, trust.region_id, trust.id, trust.name) if trust else None
     parts = text.split()

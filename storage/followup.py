@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.vocabulary import MeasureStatus, ProposalState
 from storage.models import (
     Confirmation,
     FocusArea,
@@ -166,15 +167,15 @@ async def facts_for(session: AsyncSession, followup: UnitFollowup, last_status: 
         .group_by(FocusArea.kind)
     )).all():
         facts.area_kinds[kind] = first.astimezone(tz).date()
-    in_plan = (Measure.followup_id == followup.id) & (func.coalesce(Measure.proposal, "accepted") == "accepted")
+    in_plan = (Measure.followup_id == followup.id) & (func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
     for kind, first in (await session.exec(
-        select(Measure.kind, func.min(Measure.created_at)).where(in_plan, Measure.status != "dropped")
+        select(Measure.kind, func.min(Measure.created_at)).where(in_plan, Measure.status != MeasureStatus.DROPPED)
         .group_by(Measure.kind)
     )).all():
         facts.measure_kinds[kind] = first.astimezone(tz).date()
     if followup.plan_submitted_at:
         facts.plan_submitted = followup.plan_submitted_at.astimezone(tz).date()
-    open_ = in_plan & Measure.status.in_(("planned", "in_progress"))
+    open_ = in_plan & Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS))
     facts.open_measures = (await session.exec(select(func.count()).select_from(Measure).where(open_))).one()
     if last_status is not None:
         since = datetime.combine(last_status, datetime.min.time(), tz)
@@ -185,7 +186,7 @@ async def facts_for(session: AsyncSession, followup: UnitFollowup, last_status: 
             select(func.count()).select_from(Measure)
             .where(open_, Measure.id.in_(updated) | (Measure.created_at >= since))
         )).one()
-    not_dropped = in_plan & (Measure.status != "dropped")
+    not_dropped = in_plan & (Measure.status != MeasureStatus.DROPPED)
     facts.measures_in_plan = (await session.exec(select(func.count()).select_from(Measure).where(not_dropped))).one()
     evaluated = not_dropped & Measure.evaluation.is_not(None)
     facts.measures_evaluated = (await session.exec(select(func.count()).select_from(Measure).where(evaluated))).one()

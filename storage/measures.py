@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.vocabulary import ProposalState
 from storage.models import Measure, MeasureEvent, Person
 
 
@@ -37,7 +38,7 @@ async def change(session: AsyncSession, measure: Measure, person_id: int, field:
 async def unit_measures(session: AsyncSession, unit_id: int, year: int, include_proposals: bool = True) -> list[Measure]:
     query = select(Measure).where(Measure.unit_id == unit_id, Measure.year == year)
     if not include_proposals:
-        query = query.where(func.coalesce(Measure.proposal, "accepted") == "accepted")
+        query = query.where(func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
     return list((await session.exec(query.order_by(Measure.kind.desc(), Measure.deadline, Measure.id))).all())
 
 

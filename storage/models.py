@@ -8,6 +8,8 @@ from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from bot.rules.vocabulary import BroadcastState, MeasureStatus, OutboxState, ReminderState
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -201,9 +203,9 @@ class Confirmation(SQLModel, table=True):
     followup_id: int = Field(foreign_key="unit_followup.id", index=True)
     subject: str = Field(max_length=60)
     person_id: int = Field(foreign_key="person.id", index=True)
-    role: str = Field(max_length=20)
+    role: str = Field(max_length=20)  # a Role value
     requested_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
-    answer: str | None = Field(default=None, max_length=20)  # took_part / not_involved / acknowledged / objected
+    answer: str | None = Field(default=None, max_length=20)  # an Answer
     comment: str | None = Field(default=None, max_length=1000)
     answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     # An objection to an earlier round (before the leader changed the step or resubmitted the
@@ -220,7 +222,7 @@ class FocusArea(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     followup_id: int = Field(foreign_key="unit_followup.id", index=True)
-    kind: str = Field(max_length=10)  # preserve / improve
+    kind: str = Field(max_length=10)  # a MeasureKind
     theme: str = Field(max_length=40)
     why: str = Field(max_length=1000)
     created_by: int = Field(foreign_key="person.id")
@@ -246,15 +248,15 @@ class Measure(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     year: int
     theme: str = Field(max_length=40)
-    kind: str = Field(max_length=10)
+    kind: str = Field(max_length=10)  # a MeasureKind
     title: str = Field(max_length=120)
     description: str = Field(max_length=1000)
     responsible: str = Field(max_length=200)
     deadline: date
-    status: str = Field(default="planned", max_length=20)
-    evaluation: str | None = Field(default=None, max_length=10)  # yes / partly / no
+    status: str = Field(default=MeasureStatus.PLANNED, max_length=20)  # a MeasureStatus
+    evaluation: str | None = Field(default=None, max_length=10)  # an Evaluation
     evaluation_why: str | None = Field(default=None, max_length=1000)
-    proposal: str | None = Field(default=None, max_length=10)  # pending / accepted / declined
+    proposal: str | None = Field(default=None, max_length=10)  # a ProposalState
     proposed_by: int | None = Field(default=None, foreign_key="person.id")
     decline_reason: str | None = Field(default=None, max_length=1000)
     created_by: int = Field(foreign_key="person.id")
@@ -308,7 +310,7 @@ class Reminder(SQLModel, table=True):
     subject: str = Field(max_length=60)  # unit:<id>, measure:<id>, confirmation:<id>
     period: str = Field(max_length=40)
     due_on: date
-    state: str = Field(default="pending", max_length=10)  # pending / sent / dropped
+    state: str = Field(default=ReminderState.PENDING, max_length=10)  # a ReminderState
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
 
@@ -325,13 +327,13 @@ class OutboxMessage(SQLModel, table=True):
     key: str | None = Field(default=None, max_length=200, unique=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    kind: str = Field(max_length=20)  # reminder / notice / broadcast
+    kind: str = Field(max_length=20)  # an OutboxKind
     text: str
     reply_markup: str | None = Field(default=None)  # JSON
     broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", index=True)
-    attachment_kind: str | None = Field(default=None, max_length=10)  # photo / document
+    attachment_kind: str | None = Field(default=None, max_length=10)  # an AttachmentKind
     attachment_file_id: str | None = Field(default=None, max_length=200)
-    state: str = Field(default="pending", max_length=10, index=True)
+    state: str = Field(default=OutboxState.PENDING, max_length=10, index=True)  # an OutboxState
     attempts: int = Field(default=0)
     not_before: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     error: str | None = Field(default=None, max_length=500)
@@ -363,7 +365,7 @@ class Broadcast(SQLModel, table=True):
     attachment_file_id: str | None = Field(default=None, max_length=200)
     audience: str  # JSON, see bot/rules/audience.py
     recipients: int = Field(default=0)
-    state: str = Field(default="scheduled", max_length=12, index=True)
+    state: str = Field(default=BroadcastState.SCHEDULED, max_length=12, index=True)  # a BroadcastState
     send_at: datetime = Field(sa_column=_utc_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     finished_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.vocabulary import OutboxState
 from storage.models import OutboxMessage, Person
 
 
@@ -17,7 +18,7 @@ async def add(session: AsyncSession, message: OutboxMessage) -> OutboxMessage:
 
 
 async def due(session: AsyncSession, now: datetime, limit: int, kinds: tuple[str, ...] | None = None) -> list[OutboxMessage]:
-    query = (select(OutboxMessage).where(OutboxMessage.state == "pending", OutboxMessage.not_before <= now)
+    query = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now)
              .order_by(OutboxMessage.id).limit(limit))
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))
@@ -27,15 +28,15 @@ async def due(session: AsyncSession, now: datetime, limit: int, kinds: tuple[str
 async def claim(session: AsyncSession, message_id: int) -> bool:
     """pending -> sending, only if nobody else took it."""
     result = await session.exec(update(OutboxMessage)
-                                .where(OutboxMessage.id == message_id, OutboxMessage.state == "pending")
-                                .values(state="sending", attempts=OutboxMessage.attempts + 1))
+                                .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
+                                .values(state=OutboxState.SENDING, attempts=OutboxMessage.attempts + 1))
     return result.rowcount == 1
 
 
 async def finish(session: AsyncSession, message_id: int, state: str, now: datetime, error: str | None = None,
                  telegram_message_id: int | None = None, not_before: datetime | None = None) -> None:
     values = {"state": state, "error": error}
-    if state == "sent":
+    if state == OutboxState.SENT:
         values.update(sent_at=now, telegram_message_id=telegram_message_id)
     if not_before is not None:
         values["not_before"] = not_before
@@ -44,7 +45,7 @@ async def finish(session: AsyncSession, message_id: int, state: str, now: dateti
 
 async def give_back(session: AsyncSession, message_id: int, not_before: datetime, undo_attempt: bool = False) -> None:
     """Back to pending, to be tried from `not_before` on (a 429 does not count as an attempt)."""
-    values = {"state": "pending", "not_before": not_before}
+    values = {"state": OutboxState.PENDING, "not_before": not_before}
     if undo_attempt:
         values["attempts"] = OutboxMessage.attempts - 1
     await session.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
@@ -54,8 +55,8 @@ async def block_person(session: AsyncSession, person_id: int) -> None:
     """They blocked the bot: inactive, and nothing more is sent to them."""
     await session.exec(update(Person).where(Person.id == person_id).values(active=False))
     await session.exec(update(OutboxMessage)
-                       .where(OutboxMessage.person_id == person_id, OutboxMessage.state == "pending")
-                       .values(state="blocked"))
+                       .where(OutboxMessage.person_id == person_id, OutboxMessage.state == OutboxState.PENDING)
+                       .values(state=OutboxState.BLOCKED))
 
 
 async def active(session: AsyncSession, person_id: int) -> bool:
@@ -64,5 +65,5 @@ async def active(session: AsyncSession, person_id: int) -> bool:
 
 async def reset_in_flight(session: AsyncSession) -> int:
     """Rows a killed process left in 'sending' go out again: at-least-once."""
-    result = await session.exec(update(OutboxMessage).where(OutboxMessage.state == "sending").values(state="pending"))
+    result = await session.exec(update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING).values(state=OutboxState.PENDING))
     return result.rowcount

@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.places import Where
+from bot.rules.vocabulary import Answer, MeasureKind, MeasureStatus, ProposalState
 from storage.models import (
     Confirmation,
     FocusArea,
@@ -79,16 +80,17 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
     steps = (select(StepRecord.followup_id.label("fid"), flag(StepRecord.step == "review").label("reviewed"),
                     flag(StepRecord.step == "feedback").label("feedback"))
              .where(narrowed(StepRecord.followup_id, followups)).group_by(StepRecord.followup_id).subquery("steps"))
-    areas = (select(FocusArea.followup_id.label("fid"), flag(FocusArea.kind == "preserve").label("preserve"),
-                    flag(FocusArea.kind == "improve").label("improve"))
+    areas = (select(FocusArea.followup_id.label("fid"),
+                    flag(FocusArea.kind == MeasureKind.PRESERVE).label("preserve"),
+                    flag(FocusArea.kind == MeasureKind.IMPROVE).label("improve"))
              .where(narrowed(FocusArea.followup_id, followups)).group_by(FocusArea.followup_id).subquery("areas"))
     answers = (select(Confirmation.followup_id.label("fid"), func.count().label("asked"),
-                      func.sum(case((Confirmation.answer == "acknowledged", 1), else_=0)).label("acked"))
+                      func.sum(case((Confirmation.answer == Answer.ACKNOWLEDGED, 1), else_=0)).label("acked"))
                .where(Confirmation.subject == "plan", narrowed(Confirmation.followup_id, followups))
                .group_by(Confirmation.followup_id).subquery("answers"))
     # Spelled out rather than coalesce(): the planner estimates it right and hashes instead of sorting.
-    accepted = or_(Measure.proposal.is_(None), Measure.proposal == "accepted")
-    is_open = Measure.status.in_(("planned", "in_progress"))
+    accepted = or_(Measure.proposal.is_(None), Measure.proposal == ProposalState.ACCEPTED)
+    is_open = Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS))
     if since is not None:
         # Measures with a status update since the last quarterly date: only the recent events
         # are read (an index on the time), once, and joined onto the measures in one pass.
@@ -101,7 +103,7 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
     else:
         recent, fresh = None, literal(0)
     measures = (select(Measure.unit_id.label("uid"),
-                       func.sum(case((Measure.status != "dropped", 1), else_=0)).label("measures"),
+                       func.sum(case((Measure.status != MeasureStatus.DROPPED, 1), else_=0)).label("measures"),
                        func.sum(case((and_(is_open, Measure.deadline < today), 1), else_=0)).label("overdue"),
                        func.sum(case((is_open, 1), else_=0)).label("open"),
                        fresh.label("fresh"),
@@ -217,8 +219,8 @@ async def units_with_stale_measures(session: AsyncSession, where: Where, year: i
              .outerjoin(recent, recent.c.mid == Measure.id)
              .where(recent.c.mid.is_(None), Measure.created_at < since, Measure.year == year,
                     Unit.trust_id.in_(trust_ids),
-                    or_(Measure.proposal.is_(None), Measure.proposal == "accepted"),
-                    Measure.status.in_(("planned", "in_progress")))
+                    or_(Measure.proposal.is_(None), Measure.proposal == ProposalState.ACCEPTED),
+                    Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)))
              .group_by(Measure.unit_id))
     return {unit_id: n for unit_id, n in (await session.exec(_filter(query, where))).all()}
 
@@ -233,7 +235,7 @@ async def measure_rows(session: AsyncSession, where: Where, year: int):
                     Measure.evaluation, last)
              .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
              .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)
-             .where(Measure.year == year, func.coalesce(Measure.proposal, "accepted") == "accepted")
+             .where(Measure.year == year, func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
              .order_by(Region.name, HealthTrust.name, Unit.name, Measure.id))
     return await session.stream(_filter(query, where))
 

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.vocabulary import MeasureStatus, ProposalState, ReminderState, Role, Scope
 from storage.models import (
     Confirmation,
     JobRun,
@@ -44,21 +45,21 @@ async def situations(session: AsyncSession, year: int, cycle_of, situation_type,
         .join(Person, Person.id == Membership.person_id).where(Person.active)
     )).all()
     for person_id, role, unit_id, trust_id, scope in rows:
-        if unit_id is not None and role == "leader":
+        if unit_id is not None and role == Role.LEADER:
             leaders[unit_id].append(person_id)
-        elif unit_id is not None and role in ("safety_rep", "union_rep"):
+        elif unit_id is not None and role in (Role.SAFETY_REP, Role.UNION_REP):
             reps[unit_id].append(person_id)
-        elif scope == "trust" and role == "leader":
+        elif scope == Scope.TRUST and role == Role.LEADER:
             above[trust_id].append(person_id)
 
-    in_plan = (Measure.year == year) & (func.coalesce(Measure.proposal, "accepted") == "accepted")
+    in_plan = (Measure.year == year) & (func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
     open_measures = defaultdict(list)
     for m in (await session.exec(select(Measure.id, Measure.unit_id, Measure.title, Measure.deadline)
-                                 .where(in_plan, Measure.status.in_(("planned", "in_progress")))
+                                 .where(in_plan, Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)))
                                  .order_by(Measure.deadline, Measure.id))).all():
         open_measures[m.unit_id].append(measure_type(m.id, m.title, m.deadline))
     unevaluated = dict((await session.exec(
-        select(Measure.unit_id, func.count()).where(in_plan, Measure.status != "dropped", Measure.evaluation.is_(None))
+        select(Measure.unit_id, func.count()).where(in_plan, Measure.status != MeasureStatus.DROPPED, Measure.evaluation.is_(None))
         .group_by(Measure.unit_id))).all())
 
     answers = defaultdict(list)
@@ -97,16 +98,16 @@ async def record_reminders(session: AsyncSession, rows: list[dict]) -> int:
 
 async def drop_stale(session: AsyncSession, due_keys: set[str]) -> None:
     """Pending reminders that are no longer due (the step got done) are never sent."""
-    pending = (await session.exec(select(Reminder.id, Reminder.key).where(Reminder.state == "pending"))).all()
+    pending = (await session.exec(select(Reminder.id, Reminder.key).where(Reminder.state == ReminderState.PENDING))).all()
     stale = [rid for rid, key in pending if key not in due_keys]
     for start in range(0, len(stale), 500):
-        await session.exec(update(Reminder).where(Reminder.id.in_(stale[start:start + 500])).values(state="dropped"))
+        await session.exec(update(Reminder).where(Reminder.id.in_(stale[start:start + 500])).values(state=ReminderState.DROPPED))
 
 
 async def pending_by_person(session: AsyncSession) -> dict[int, tuple[Person, list[Reminder]]]:
     rows = (await session.exec(
         select(Reminder, Person).join(Person, Person.id == Reminder.person_id)
-        .where(Reminder.state == "pending", Person.active).order_by(Reminder.person_id, Reminder.id)
+        .where(Reminder.state == ReminderState.PENDING, Person.active).order_by(Reminder.person_id, Reminder.id)
     )).all()
     grouped: dict[int, tuple[Person, list[Reminder]]] = {}
     for reminder, person in rows:
@@ -122,7 +123,7 @@ async def add_digest(session: AsyncSession, message: OutboxMessage, reminders: l
     session.add(message)
     await session.flush()
     for reminder in reminders:
-        reminder.state, reminder.outbox_id = "sent", message.id
+        reminder.state, reminder.outbox_id = ReminderState.SENT, message.id
     return True
 
 
