@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
@@ -21,10 +24,21 @@ from typing import Any, Callable
 _pool: ProcessPoolExecutor | None = None
 
 
+def _follow_parent(parent: int) -> None:
+    """In the worker: end when the bot's process is gone. A bot killed outright (SIGKILL,
+    out of memory) never stops its pool, and the worker would otherwise wait for work forever."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, name="follow the bot", daemon=True).start()
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_follow_parent, initargs=(os.getpid(),))
     return _pool
 
 
