@@ -1,4 +1,4 @@
-"""Small pieces every dialog uses: refusing, reading ids from buttons, old buttons."""
+"""Small pieces conversations share: refusing, paging."""
 
 from __future__ import annotations
 
@@ -22,14 +22,3 @@ def page_of(items: list, page: int, size: int) -> tuple[list, int, int]:
     pages = max(1, (len(items) + size - 1) // size)
     page = min(max(page, 0), pages - 1)
     return items[page * size:(page + 1) * size], page, pages
-
-
-def callback_int(data: str, index: int = 1) -> int | None:
-    """The number at `index` in callback data like 'me:812:...', or None."""
-    parts = data.split(":")
-    return int(parts[index]) if len(parts) > index and parts[index].isdigit() else None
-
-
-async def old_dialog_button(update: Update, context: BotContext) -> None:
-    """A button of a dialog that has ended (or is someone else's): say so, change nothing."""
-    await context.tell(update, context.t._("That button belongs to something you already finished or cancelled."))

@@ -18,37 +18,35 @@ from bot.rules.errors import NotAllowed
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.labels import short_label
 from bot.rules.nudges import GROUPS, REMINDERS_TITLE, gets_plan_reminders
+from bot.rules.vocabulary import Role
 from bot.services import followup as followup_service
 from bot.services import measures as measure_service
 from bot.services import profile
 from bot.services import reminders as service
-from conversations.common import callback_int, refuse
+from conversations import routes
+from conversations.common import refuse
 from conversations.measures import ask_deadline
 
 SNOOZE_DAYS = 7
 
 
 @members_only
-async def quick_status_button(update: Update, context: BotContext) -> None:
-    """qs:<measure>:<done|on_track|stuck|dropped>, straight from the reminder."""
+async def quick_status_button(update: Update, context: BotContext, press) -> None:
+    """A one-tap status (done, on track, stuck, dropped), straight from the reminder."""
     query = update.callback_query
-    parts = query.data.split(":")
-    measure_id = callback_int(query.data)
     try:
-        if measure_id is None or len(parts) != 3:
-            raise NotAllowed(query.data)
         outcome = await measure_service.quarterly_status(context.db, context.memberships, context.person.id,
-                                                         measure_id, parts[2], context.clock.now(),
+                                                         press.measure, press.status, context.clock.now(),
                                                          context.clock.today())
     except NotAllowed:
         await refuse(update, context, f"give a status with {query.data!r}")
         return
     t, measure = context.t, outcome.measure
-    label = t._(QUICK_STATUS[parts[2]])
+    label = t._(QUICK_STATUS[press.status])
     if not outcome.saved:
         # On track past its deadline: it is saved with a new deadline (the step /measures uses), the buttons stay.
         await context.answer_press(update)
-        await ask_deadline(update, context, measure_id, quarterly=parts[2], why=t._(
+        await ask_deadline(update, context, press.measure, quarterly=press.status, why=t._(
             "“{title}” was due {date}. To go on with it, give it a new deadline.",
             title=escape(measure.title), date=t.date(measure.deadline)))
         return
@@ -56,8 +54,10 @@ async def quick_status_button(update: Update, context: BotContext) -> None:
     # Replace that measure's four buttons by what was chosen; the others stay.
     rows = []
     for row in query.message.reply_markup.inline_keyboard:
-        if any(b.callback_data and b.callback_data.startswith(f"qs:{measure_id}:") for b in row):
-            rows.append([Button(f"✓ {label}: {short_label(measure.title, 40)}", callback_data=f"me:{measure_id}")])
+        pressed = (routes.QUICK_STATUS_PRESS.parse(b.callback_data) for b in row)
+        if any(p is not None and p.measure == press.measure for p in pressed):
+            rows.append([Button(f"✓ {label}: {short_label(measure.title, 40)}",
+                                callback_data=routes.MEASURE.build(press.measure))])
         else:
             rows.append(list(row))
     await query.edit_message_reply_markup(Keyboard(rows))
@@ -79,12 +79,12 @@ def settings_text(context: BotContext) -> str:
 def settings_keyboard(context: BotContext) -> Keyboard:
     t, person = context.t, context.person
     muted = set(filter(None, person.muted_reminders.split(",")))
-    rows = [[Button(("🔔 " if g not in muted else "🔕 ") + t._(label), callback_data=f"nz:mute:{g}")]
+    rows = [[Button(("🔔 " if g not in muted else "🔕 ") + t._(label), callback_data=routes.SETTINGS.build("mute", g))]
             for g, label in GROUPS.items()]
     if person.snoozed_until and person.snoozed_until > context.clock.today():
-        rows.append([Button(t._("Resume reminders now"), callback_data="nz:resume")])
+        rows.append([Button(t._("Resume reminders now"), callback_data=routes.SETTINGS.build("resume"))])
     else:
-        rows.append([Button(t._("Remind me in a week"), callback_data="nz:snooze")])
+        rows.append([Button(t._("Remind me in a week"), callback_data=routes.SETTINGS.build("snooze"))])
     return Keyboard(rows)
 
 
@@ -94,12 +94,11 @@ async def settings_command(update: Update, context: BotContext) -> None:
 
 
 @members_only
-async def settings_button(update: Update, context: BotContext) -> None:
-    """nz:snooze | nz:resume | nz:settings | nz:mute:<group> – always about the person pressing."""
+async def settings_button(update: Update, context: BotContext, press) -> None:
+    """Snooze, resume, open the settings, or mute a group – always about the person pressing."""
     query, t = update.callback_query, context.t
-    parts = query.data.split(":")
     person = context.person
-    if parts[1:2] == ["snooze"]:
+    if press.action == "snooze":
         until = context.clock.today() + timedelta(days=SNOOZE_DAYS)
         await profile.set_reminders(context.db, person.id, snoozed_until=until)
         person.snoozed_until = until
@@ -107,29 +106,29 @@ async def settings_button(update: Update, context: BotContext) -> None:
                   if gets_plan_reminders(context.memberships) else t._("Paused until {date}.", date=t.date(until)))
         await context.answer_press(update, paused, show_alert=True)
         return
-    if parts[1:2] == ["resume"]:
-        await profile.set_reminders(context.db, person.id, snoozed_until=None)
-        person.snoozed_until = None
-    elif parts[1:2] == ["mute"] and len(parts) == 3 and parts[2] in GROUPS:
-        muted = set(filter(None, person.muted_reminders.split(",")))
-        muted ^= {parts[2]}
-        person.muted_reminders = ",".join(sorted(muted))
-        await profile.set_reminders(context.db, person.id, muted=person.muted_reminders)
-    elif parts[1:2] != ["settings"]:
+    if press.action == "mute" and press.group is None:
         await refuse(update, context, f"change settings with {query.data!r}")
         return
+    if press.action == "resume":
+        await profile.set_reminders(context.db, person.id, snoozed_until=None)
+        person.snoozed_until = None
+    elif press.action == "mute":
+        muted = set(filter(None, person.muted_reminders.split(",")))
+        muted ^= {press.group}
+        person.muted_reminders = ",".join(sorted(muted))
+        await profile.set_reminders(context.db, person.id, muted=person.muted_reminders)
     await context.answer_press(update)
-    if parts[1:2] == ["settings"]:
+    if press.action == "settings":
         await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
     else:
         await query.edit_message_text(settings_text(context), reply_markup=settings_keyboard(context))
 
 
 @members_only
-async def remind_leader_button(update: Update, context: BotContext) -> None:
-    """ra:<unit> – a leader at the trust above asks the unit's leader about the plan."""
-    unit_id = callback_int(update.callback_query.data)
-    trust_id = await service.unit_trust(context.db, unit_id) if unit_id is not None else None
+async def remind_leader_button(update: Update, context: BotContext, press) -> None:
+    """A leader at the trust above asks the unit's leader about the plan."""
+    unit_id = press.unit
+    trust_id = await service.unit_trust(context.db, unit_id)
     if not service.is_above(context.memberships, trust_id):
         await refuse(update, context, f"remind the leader of unit {unit_id}")
         return
@@ -138,7 +137,7 @@ async def remind_leader_button(update: Update, context: BotContext) -> None:
                                    show_alert=True)
         return
     name = escape(context.person.name)
-    leaders = await service.people_for_units(context.db, unit_id, ("leader",))
+    leaders = await service.people_for_units(context.db, unit_id, (Role.LEADER,))
     for leader in leaders:
         await notify(context, leader, lambda rt: rt._(
             "{name}, at the level above, asks about your unit's action plan: it is past its deadline. "

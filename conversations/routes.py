@@ -13,6 +13,7 @@ from bot.dialogs.callbacks import Choice, Int, Optional, Route, Word
 from bot.i18n import LANGUAGES
 from bot.rules.measures import QUICK_STATUS, STATUSES
 from bot.rules.methods import PLAN_ANSWERS, STEP_ANSWERS
+from bot.rules.nudges import GROUPS
 from bot.rules.themes import KINDS, THEMES
 
 UNIT_CHOSEN = Route("u", purpose=Word(), unit=Int)  # conversations/units.py
@@ -42,7 +43,7 @@ REMOVE_AREA = Route("ax", area=Int)
 SCORES = Route("sc", unit=Int)
 
 QUICK_STATUS_PRESS = Route("qs", measure=Int, status=Choice(QUICK_STATUS))  # conversations/reminders.py
-SETTINGS = Route("nz", action=Word(), group=Optional(Word()))
+SETTINGS = Route("nz", action=Choice(("snooze", "resume", "settings", "mute")), group=Optional(Choice(GROUPS)))
 REMIND_LEADER = Route("ra", unit=Int)
 
 CANCEL_BROADCAST = Route("bx", broadcast=Int)  # conversations/broadcast.py
