@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.rules.access import is_national_admin
 from bot.rules.audience import Audience, covers, may_broadcast
 from bot.rules.errors import NotAllowed
+from bot.rules.vocabulary import BroadcastState, OutboxKind, OutboxState
 from storage import audit
 from storage import broadcasts as store
 from storage.database import Database
@@ -51,7 +52,7 @@ async def create(db: Database, memberships, author_id: int, texts: dict[str, str
         broadcast = await store.add(session, Broadcast(
             author_id=author_id, texts=json.dumps(texts), audience=json.dumps(audience.as_dict()),
             attachment_kind=(attachment or {}).get("kind"), attachment_file_id=(attachment or {}).get("file_id"),
-            state="scheduled", send_at=send_at, created_at=now))
+            state=BroadcastState.SCHEDULED, send_at=send_at, created_at=now))
         audit.record(session, f"person:{author_id}", "broadcast.create", f"broadcast:{broadcast.id}",
                      f"send_at={send_at.isoformat()} audience={broadcast.audience}")
     return broadcast
@@ -61,9 +62,9 @@ async def fan_out(db: Database, broadcast_id: int, now: datetime) -> int:
     """Write one outbox row per recipient in their language (Bokmål when theirs is missing)."""
     async with db.session() as session:
         broadcast = await store.get(session, broadcast_id)
-        if broadcast is None or broadcast.state not in ("scheduled", "fanout"):
+        if broadcast is None or broadcast.state not in (BroadcastState.SCHEDULED, BroadcastState.FANOUT):
             return 0
-        broadcast.state = "fanout"
+        broadcast.state = BroadcastState.FANOUT
     async with db.session() as session:
         broadcast = await store.get(session, broadcast_id)
         texts = json.loads(broadcast.texts)
@@ -71,19 +72,19 @@ async def fan_out(db: Database, broadcast_id: int, now: datetime) -> int:
         people = await store.audience_people(session, **_audience_args(audience))
         await store.fan_out(session, broadcast, [
             {"key": f"broadcast:{broadcast.id}:{person_id}", "person_id": person_id, "chat_id": chat_id,
-             "kind": "broadcast", "text": texts.get(language) or texts["nb"], "broadcast_id": broadcast.id,
+             "kind": OutboxKind.BROADCAST, "text": texts.get(language) or texts["nb"], "broadcast_id": broadcast.id,
              "attachment_kind": broadcast.attachment_kind, "attachment_file_id": broadcast.attachment_file_id,
-             "state": "pending", "attempts": 0, "not_before": now, "created_at": now}
+             "state": OutboxState.PENDING, "attempts": 0, "not_before": now, "created_at": now}
             for person_id, chat_id, language in people])
-        broadcast.recipients, broadcast.state = len(people), "queued"
+        broadcast.recipients, broadcast.state = len(people), BroadcastState.QUEUED
     return len(people)
 
 
 async def send_due(db: Database, now: datetime) -> list[int]:
     """Fan out scheduled announcements whose time has come, and any a crash left half done."""
     async with db.session() as session:
-        due = [b.id for b in await store.in_state(session, ("scheduled",), due_by=now)]
-        due += [b.id for b in await store.in_state(session, ("fanout",))]
+        due = [b.id for b in await store.in_state(session, (BroadcastState.SCHEDULED,), due_by=now)]
+        due += [b.id for b in await store.in_state(session, (BroadcastState.FANOUT,))]
     for broadcast_id in due:
         await fan_out(db, broadcast_id, now)
     return due
@@ -93,12 +94,12 @@ async def finish(db: Database, now: datetime) -> list[tuple[Broadcast, dict[str,
     """Announcements whose every message is sent, failed or blocked: done, with their counts."""
     finished = []
     async with db.session() as session:
-        queued = await store.in_state(session, ("queued",))
+        queued = await store.in_state(session, (BroadcastState.QUEUED,))
         counts = await store.delivery_counts(session, [b.id for b in queued])
         for broadcast in queued:
             states = counts[broadcast.id]
-            if not states.get("pending") and not states.get("sending"):
-                broadcast.state, broadcast.finished_at = "done", now
+            if not states.get(OutboxState.PENDING) and not states.get(OutboxState.SENDING):
+                broadcast.state, broadcast.finished_at = BroadcastState.DONE, now
                 finished.append((broadcast, states))
     return finished
 
@@ -123,8 +124,8 @@ async def cancel(db: Database, memberships, person_id: int, broadcast_id: int) -
         broadcast = await store.get(session, broadcast_id)
         allowed = broadcast is not None and may_broadcast(memberships) and (
             broadcast.author_id == person_id or is_national_admin(memberships))
-        if not allowed or broadcast.state != "scheduled":
+        if not allowed or broadcast.state != BroadcastState.SCHEDULED:
             raise NotAllowed(f"cancel broadcast {broadcast_id}")
-        broadcast.state = "cancelled"
+        broadcast.state = BroadcastState.CANCELLED
         audit.record(session, f"person:{person_id}", "broadcast.cancel", f"broadcast:{broadcast_id}")
         return broadcast

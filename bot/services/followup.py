@@ -10,6 +10,7 @@ from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, preparing_next_year, year_open
 from bot.rules.errors import NotAllowed, PlanIncomplete, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
+from bot.rules.vocabulary import Completion, MeasureKind
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
 from storage import followup as store
@@ -100,7 +101,7 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
                 raise NotAllowed(f"mark {step_key!r} in {year} on unit {unit_id}")
             followup = await store.followup_for(session, unit_id, year)
         step = METHODS[followup.method].step(step_key)
-        if step is None or step.completion != "marked":
+        if step is None or step.completion != Completion.MARKED:
             raise NotAllowed(f"mark unknown step {step_key!r}")
         parties = parties if step.meeting else []  # nobody "takes part" in a step that is no meeting
         await store.mark_step(session, followup.id, step_key, done_on, parties, person_id, now)
@@ -203,7 +204,7 @@ async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, n
     async with db.session() as session:
         followup = await _followup_now(session, unit_id, today)
         facts = await store.facts_for(session, followup, None, now.tzinfo)
-        missing = [kind for kind in ("preserve", "improve") if kind not in facts.measure_kinds]
+        missing = [kind for kind in MeasureKind if kind not in facts.measure_kinds]
         if missing:
             raise PlanIncomplete(missing)
         await store.submit_plan(session, followup, person_id, now)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from bot.rules import measures as rules
 from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
 from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
+from bot.rules.vocabulary import MeasureStatus, ProposalState, QuarterlyStatus
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
 from storage import dialogs as dialog_store
@@ -48,7 +49,7 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
             followup_id=followup.id, unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
             title=data["title"].strip(), description=data["description"].strip(),
             responsible=data["responsible"].strip(), deadline=date.fromisoformat(data["deadline"]),
-            proposal="pending" if proposal else None, proposed_by=person_id if proposal else None,
+            proposal=ProposalState.PENDING if proposal else None, proposed_by=person_id if proposal else None,
             created_by=person_id, created_at=now, updated_at=now,
         )
         await store.add_measure(session, measure, person_id)
@@ -89,7 +90,7 @@ async def unit_measures(db: Database, memberships, unit_id: int, today: date, ye
 
 async def _editable(session, memberships, measure_id: int) -> Measure:
     measure = await store.get_measure(session, measure_id)
-    if measure is None or not is_leader_of(memberships, measure.unit_id) or measure.proposal in ("pending", "declined"):
+    if measure is None or not is_leader_of(memberships, measure.unit_id) or measure.proposal in (ProposalState.PENDING, ProposalState.DECLINED):
         raise NotAllowed(f"change measure {measure_id}")
     return measure
 
@@ -156,18 +157,20 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
                           now: datetime, reason: str | None = None) -> Measure:
     async with db.session() as session:
         measure = await store.get_measure(session, measure_id)
-        if measure is None or measure.proposal != "pending" or not is_leader_of(memberships, measure.unit_id):
+        if measure is None or measure.proposal != ProposalState.PENDING or not is_leader_of(memberships, measure.unit_id):
             raise NotAllowed(f"decide proposal {measure_id}")
         if not accept and (reason is None or rules.text_problem("why", reason)):
             raise InvalidMeasure(["reason"])
-        await store.change(session, measure, person_id, "proposal", "accepted" if accept else "declined", now,
+        await store.change(session, measure, person_id, "proposal", ProposalState.ACCEPTED if accept else ProposalState.DECLINED, now,
                            None if accept else reason.strip())
         if not accept:
             measure.decline_reason = reason.strip()
         return measure
 
 
-QUARTERLY = {"done": "done", "on_track": "in_progress", "stuck": None, "dropped": "dropped"}
+# The measure status each quarterly answer gives (stuck leaves it as it is).
+QUARTERLY = {QuarterlyStatus.DONE: MeasureStatus.DONE, QuarterlyStatus.ON_TRACK: MeasureStatus.IN_PROGRESS,
+             QuarterlyStatus.STUCK: None, QuarterlyStatus.DROPPED: MeasureStatus.DROPPED}
 
 
 @dataclass

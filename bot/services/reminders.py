@@ -14,6 +14,7 @@ from typing import Callable
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
 from bot.rules.measures import QUICK_STATUS
+from bot.rules.vocabulary import Answer, MeasureStatus, OutboxKind, Role, Scope
 from bot.rules.workdays import next_reminder_time
 from bot.services.cycles import cycle_for_trust
 from bot.settings import Settings
@@ -126,7 +127,7 @@ async def sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules,
             text, markup = render(await digest_for(session, person, chosen))
             message = OutboxMessage(
                 key=f"digest:{person.id}:{today.isoformat()}", person_id=person.id,
-                chat_id=person.telegram_user_id, kind="reminder", text=text, reply_markup=markup,
+                chat_id=person.telegram_user_id, kind=OutboxKind.REMINDER, text=text, reply_markup=markup,
                 not_before=next_reminder_time(now.astimezone(tz)).astimezone(timezone.utc), created_at=now,
             )
             digests += await store.add_digest(session, message, chosen)
@@ -161,7 +162,8 @@ async def _item(session, r: Reminder, measures, confirmations) -> Item:
             return Item(r.reason, found=False)
         followup = await session.get(UnitFollowup, c.followup_id)
         unit = await unit_info(session, followup.unit_id)
-        answers = ("acknowledged", "objected") if c.subject == "plan" else ("took_part", "not_involved")
+        answers = ((Answer.ACKNOWLEDGED, Answer.OBJECTED) if c.subject == "plan"
+                   else (Answer.TOOK_PART, Answer.NOT_INVOLVED))
         return Item(r.reason, unit=unit.name, on=c.requested_at.date(), about=c.subject,
                     rows=(tuple(Action("answer", c.id, answer) for answer in answers),))
 
@@ -181,7 +183,7 @@ async def _item(session, r: Reminder, measures, confirmations) -> Item:
     if r.reason == "status":
         followup = await followup_for(session, unit_id, year)
         open_ = [m for m in await unit_measures(session, unit_id, followup.year, include_proposals=False)
-                 if m.status in ("planned", "in_progress")]
+                 if m.status in (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)]
         rows: list[tuple[Action, ...]] = []
         for m in open_[:MAX_STATUS_MEASURES]:
             rows.append((Action("measure_title", m.id, m.title),))
@@ -209,7 +211,7 @@ async def people_for_units(db: Database, unit_id: int, roles: tuple[str, ...]) -
 
 
 def is_above(memberships, trust_id: int | None) -> bool:
-    return trust_id is not None and any(m.role == "leader" and m.scope == "trust" and m.trust_id == trust_id
+    return trust_id is not None and any(m.role == Role.LEADER and m.scope == Scope.TRUST and m.trust_id == trust_id
                                         for m in memberships)
 
 
