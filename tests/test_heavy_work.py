@@ -12,6 +12,7 @@ are measured by bench/heavy_bench.py, not asserted here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -63,3 +64,15 @@ async def test_the_worker_is_another_process_stopped_with_the_application(harnes
     assert not workers.started()
     await harness.start()
     assert await workers.run(os.getpid) != os.getpid()  # a new one when needed again
+
+
+async def test_the_worker_ends_when_idle_and_runs_below_the_bot(monkeypatch):
+    monkeypatch.setattr(workers, "IDLE_SECONDS", 0.2)
+    try:
+        assert await workers.run(os.nice, 0) == os.nice(0) + workers.NICENESS
+        assert workers.started()
+        await asyncio.sleep(0.5)
+        assert not workers.started()  # retired; the next job gets a new worker
+        assert await workers.run(os.getpid) != os.getpid()
+    finally:
+        await workers.shutdown()
