@@ -22,14 +22,16 @@ from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.notify import notify
-from bot.replies import reply
 from bot.rules import idea_bank
 from bot.rules.access import ROLE_NAMES, is_leader_of, rep_role_at
 from bot.rules.dates import DateParseError, month_days, months_between, parse_date
+from bot.rules.labels import short_label
 from bot.rules.measures import LIMITS, deadline_problem, text_problem, visible
 from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
-from bot.services.followup import NotAllowed, people_of_unit
+from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
+from bot.rules.vocabulary import MeasureKind, ProposalState, Role
+from bot.services.followup import people_of_unit
 from conversations import routes, units
 from conversations.common import refuse
 
@@ -104,8 +106,9 @@ def text_refusal(t: Translator, field: str, text: str) -> str | None:
     kind, limit = problem
     if kind == "empty":
         return t._("That was empty. Please write something.")
-    return t._("That is {length} characters; the limit is {limit}. Please shorten it – nothing was cut.",
-               length=t.number(len(visible(text))), limit=t.number(limit))
+    return t.ngettext("That is {n} character; the limit is {limit}. Please shorten it – nothing was cut.",
+                      "That is {n} characters; the limit is {limit}. Please shorten it – nothing was cut.",
+                      len(visible(text)), limit=t.number(limit))
 
 
 async def last_deadline(turn: engine.Turn) -> date:
@@ -147,12 +150,13 @@ def show_theme(turn):
 def show_kind(turn):
     t = turn.t
     return View(t._("Is it about something to preserve or something to improve?"),
-                [[Btn(t._("Preserve"), "kind", "preserve"), Btn(t._("Improve"), "kind", "improve")]])
+                [[Btn(t._("Preserve"), "kind", MeasureKind.PRESERVE), Btn(t._("Improve"), "kind", MeasureKind.IMPROVE)]])
 
 
 def show_title(turn):
     t = turn.t
-    return View(t._("Write a short title (at most {limit} characters).", limit=LIMITS["title"]),
+    return View(t.ngettext("Write a short title (at most {n} character).",
+                           "Write a short title (at most {n} characters).", LIMITS["title"]),
                 [[Btn(t._("💡 Ideas"), "ideas")]])
 
 
@@ -161,12 +165,13 @@ def show_ideas(turn):
     ideas = idea_bank.ideas_for(turn.data["theme"])
     text = "\n\n".join([t._("Ideas to start from – pick one and change what you like:")] +
                        [f"<b>{escape(t._(i.title))}</b>\n{escape(t._(i.description))}" for i in ideas])
-    return View(text, [[Btn(t._(i.title)[:60], "idea", i.key)] for i in ideas])
+    return View(text, [[Btn(short_label(t._(i.title), 60), "idea", i.key)] for i in ideas])
 
 
 def show_description(turn):
-    return View(turn.t._("What will you do, and how will you notice that it works? (at most {limit} characters)",
-                         limit=LIMITS["description"]))
+    return View(turn.t.ngettext("What will you do, and how will you notice that it works? (at most {n} character)",
+                                "What will you do, and how will you notice that it works? (at most {n} characters)",
+                                LIMITS["description"]))
 
 
 def show_responsible(turn):
@@ -299,17 +304,17 @@ async def save(turn, _):
         measure = await service.create(context.db, context.memberships, context.person.id, data["unit"], data,
                                        bool(data.get("proposal")), context.clock.now(), turn.today(),
                                        draft_token=turn.dialog.token)
-    except service.DraftGone:
+    except DraftGone:
         await engine.old_dialog_button(update, context)
         return Done(closed=True)
     except NotAllowed:
         await refuse(update, context, f"save a measure for unit {data.get('unit')}")
         return Done()
-    except service.Invalid as invalid:
+    except InvalidMeasure as invalid:
         # Something changed since it was typed (e.g. the deadline passed): that field again, then the card.
         await turn.say(t._("This needs to be changed before the measure can be saved."))
         return Go(next(f for f in FIELDS if f in invalid.problems))
-    if measure.proposal == "pending":
+    if measure.proposal == ProposalState.PENDING:
         await turn.say(t._("Your proposal is sent to the leader. You will hear what they decide."))
         await send_proposal_to_leaders(context, measure)
     else:
@@ -324,7 +329,7 @@ async def send_proposal_to_leaders(context: BotContext, measure) -> None:
     name = escape(context.person.name)
     data = {"theme": measure.theme, "kind": measure.kind, "title": measure.title, "description": measure.description,
             "responsible": measure.responsible, "deadline": measure.deadline.isoformat(), "proposal": True}
-    for leader, _ in await people_of_unit(context.db, measure.unit_id, ("leader",)):
+    for leader, _ in await people_of_unit(context.db, measure.unit_id, (Role.LEADER,)):
         await notify(
             context, leader,
             lambda rt: rt._("{role} {name} proposes a measure:", role=rt._(ROLE_NAMES[role]).capitalize(), name=name)
@@ -390,5 +395,5 @@ SPEC = DialogSpec(
     ),
 )
 
-units.register("nm", ("leader",), start)
-units.register("pr", ("safety_rep", "union_rep"), start_proposal)
+units.register("nm", (Role.LEADER,), start)
+units.register("pr", (Role.SAFETY_REP, Role.UNION_REP), start_proposal)

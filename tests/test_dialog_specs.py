@@ -134,3 +134,19 @@ async def test_continue_resumes_at_the_saved_screen_not_at_the_summary(harness, 
     assert replies[0].plain.startswith("What will you do")
     replies = await leader.press("⬅ Back")
     assert replies[0].plain.startswith("Write a short title")
+
+
+async def test_a_field_no_longer_valid_at_save_is_asked_again_then_back_to_the_card(harness, db, leader):
+    """The deadline passed between typing it and pressing Save: that field again, then the card."""
+    await begin_draft(leader)
+    await leader.send("Vi prøver.")
+    await leader.send("Leder")
+    await leader.send("21.05.2026")  # tomorrow
+    harness.set_today(date(2026, 5, 25))
+    replies = await leader.press("Save")
+    assert replies[0].plain == "This needs to be changed before the measure can be saved."
+    assert replies[1].plain.startswith("By when?")
+    replies = await leader.send("1.6.2026")
+    assert replies[0].plain.startswith("New measure") and "Deadline: 1 June 2026" in replies[0].plain
+    replies = await leader.press("Save")
+    assert replies[0].plain.startswith("Saved:")

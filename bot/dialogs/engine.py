@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 
 from bot.dialogs import state
 from bot.dialogs.callbacks import Press, Route
-from bot.dialogs.spec import BACK, CANCEL, END, Action, Btn, DialogSpec, Done, Go, Link, Restart, Return, Screen, Stay
+from bot.dialogs.spec import BACK, CANCEL, END, Action, DialogSpec, Done, Go, Link, Restart, Return, Screen, Stay
 from bot.guards import members_only
 from bot.i18n import N_
 from bot.identity import BotContext
