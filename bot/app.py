@@ -35,6 +35,7 @@ from bot.menus import set_default_menus
 from bot.outbox import Sender
 from bot.services import reminders as reminder_service
 from bot.settings import Settings
+from bot.updates import PerPersonUpdateProcessor
 from conversations import (
     areas,
     broadcast,
@@ -72,9 +73,7 @@ DIALOGS = (
 )
 
 # Which function gets typed text while a person has a dialog open (bot/dialogs).
-TEXT_STEPS = {
-    **{spec.name: engine.text_step(spec) for spec in DIALOGS},
-}
+TEXT_STEPS = {spec.name: engine.text_step(spec) for spec in DIALOGS}
 
 # Which function gets a photo or a document while a person has a dialog open (Screen.media).
 MEDIA_STEPS = {spec.name: engine.media_step(spec) for spec in DIALOGS}
@@ -190,6 +189,8 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
         .context_types(ContextTypes(context=BotContext))
         .application_class(BotApplication)  # exports and charts run beside the updates
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.bot_timezone))
+        # People at the same time, each one's updates in order, each update one database session.
+        .concurrent_updates(PerPersonUpdateProcessor(db.unit_of_work))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
