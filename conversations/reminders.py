@@ -93,35 +93,50 @@ async def settings_command(update: Update, context: BotContext) -> None:
     await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
 
 
+async def snooze(update: Update, context: BotContext, press) -> None:
+    t, person = context.t, context.person
+    until = context.clock.today() + timedelta(days=SNOOZE_DAYS)
+    await profile.set_reminders(context.db, person.id, snoozed_until=until)
+    person.snoozed_until = until
+    paused = (t._("Paused until {date}. Reminders about the plan deadline still come.", date=t.date(until))
+              if gets_plan_reminders(context.memberships) else t._("Paused until {date}.", date=t.date(until)))
+    await context.answer_press(update, paused, show_alert=True)
+
+
+async def resume(update: Update, context: BotContext, press) -> None:
+    await profile.set_reminders(context.db, context.person.id, snoozed_until=None)
+    context.person.snoozed_until = None
+    await redraw_settings(update, context)
+
+
+async def toggle_mute(update: Update, context: BotContext, press) -> None:
+    person = context.person
+    if press.group is None:
+        await refuse(update, context, f"change settings with {update.callback_query.data!r}")
+        return
+    muted = set(filter(None, person.muted_reminders.split(","))) ^ {press.group}
+    person.muted_reminders = ",".join(sorted(muted))
+    await profile.set_reminders(context.db, person.id, muted=person.muted_reminders)
+    await redraw_settings(update, context)
+
+
+async def open_settings(update: Update, context: BotContext, press) -> None:
+    await context.answer_press(update)
+    await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
+
+
+async def redraw_settings(update: Update, context: BotContext) -> None:
+    await context.answer_press(update)
+    await update.callback_query.edit_message_text(settings_text(context), reply_markup=settings_keyboard(context))
+
+
+SETTINGS_ACTIONS = {"snooze": snooze, "resume": resume, "mute": toggle_mute, "settings": open_settings}
+
+
 @members_only
 async def settings_button(update: Update, context: BotContext, press) -> None:
     """Snooze, resume, open the settings, or mute a group – always about the person pressing."""
-    query, t = update.callback_query, context.t
-    person = context.person
-    if press.action == "snooze":
-        until = context.clock.today() + timedelta(days=SNOOZE_DAYS)
-        await profile.set_reminders(context.db, person.id, snoozed_until=until)
-        person.snoozed_until = until
-        paused = (t._("Paused until {date}. Reminders about the plan deadline still come.", date=t.date(until))
-                  if gets_plan_reminders(context.memberships) else t._("Paused until {date}.", date=t.date(until)))
-        await context.answer_press(update, paused, show_alert=True)
-        return
-    if press.action == "mute" and press.group is None:
-        await refuse(update, context, f"change settings with {query.data!r}")
-        return
-    if press.action == "resume":
-        await profile.set_reminders(context.db, person.id, snoozed_until=None)
-        person.snoozed_until = None
-    elif press.action == "mute":
-        muted = set(filter(None, person.muted_reminders.split(",")))
-        muted ^= {press.group}
-        person.muted_reminders = ",".join(sorted(muted))
-        await profile.set_reminders(context.db, person.id, muted=person.muted_reminders)
-    await context.answer_press(update)
-    if press.action == "settings":
-        await reply(update, settings_text(context), reply_markup=settings_keyboard(context))
-    else:
-        await query.edit_message_text(settings_text(context), reply_markup=settings_keyboard(context))
+    await SETTINGS_ACTIONS[press.action](update, context, press)
 
 
 @members_only

@@ -43,7 +43,8 @@ REMOVE_AREA = Route("ax", area=Int)
 SCORES = Route("sc", unit=Int)
 
 QUICK_STATUS_PRESS = Route("qs", measure=Int, status=Choice(QUICK_STATUS))  # conversations/reminders.py
-SETTINGS = Route("nz", action=Choice(("snooze", "resume", "settings", "mute")), group=Optional(Choice(GROUPS)))
+SETTINGS = Route("nz", action=Choice(("snooze", "resume", "settings", "mute")),  # mute takes a group
+                 group=Optional(Choice(GROUPS)))
 REMIND_LEADER = Route("ra", unit=Int)
 
 CANCEL_BROADCAST = Route("bx", broadcast=Int)  # conversations/broadcast.py
