@@ -150,3 +150,15 @@ async def test_a_field_no_longer_valid_at_save_is_asked_again_then_back_to_the_c
     assert replies[0].plain.startswith("New measure") and "Deadline: 1 June 2026" in replies[0].plain
     replies = await leader.press("Save")
     assert replies[0].plain.startswith("Saved:")
+
+
+async def test_forged_data_for_every_route_and_dialog_is_refused_without_an_error(harness, db, leader, caplog):
+    """Whatever a client sends as callback data, every route answers it clearly and nothing fails."""
+    forged = [f"{route.prefix}:x:99999999999999999999:zz:zz:zz" for route in all_routes().values()]
+    forged += [f"{spec.prefix}:nosuchtoken:save" for spec in DIALOGS] + [f"{spec.prefix}" for spec in DIALOGS]
+    for data in forged:
+        before = len(leader.callback_answers())
+        await leader.press_data(data)
+        answers = leader.callback_answers()[before:]
+        assert len(answers) == 1 and answers[0].get("text"), data
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
