@@ -8,6 +8,8 @@ import sys
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from bot.rules.vocabulary import Role, Scope
+
 # Only what parsing the command line needs is imported here: `--help` and a mistyped
 # command answer at once. Each command imports what it uses (the Application, openpyxl,
 # Alembic) when it runs.
@@ -59,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--national", action="store_true")
     create.add_argument("--in-trust", metavar="CODE", help="the unit's trust, when its code is not unique")
     create.add_argument("--role", required=True,
-                        choices=["leader", "safety_rep", "union_rep", "programme_staff", "admin"])
+                        choices=[role.value for role in Role])
     create.add_argument("--expires", default="14d", help="how long it is valid: 12h, 14d, 2w (default 14d)")
     create.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
     create.add_argument("--bot-username", help="the bot's @username, when Telegram cannot be asked")
@@ -92,8 +94,8 @@ async def _with_database(settings: Settings, work):
 
 
 async def _invite_create(settings: Settings, args) -> int:
-    from bot.rules.invites import parse_duration
     from bot.rules.errors import InviteError
+    from bot.rules.invites import parse_duration
     from bot.services.invites import create_invite
 
     try:
@@ -105,7 +107,7 @@ async def _invite_create(settings: Settings, args) -> int:
     username = await _bot_username(settings, args.bot_username)
 
     async def work(db):
-        return await create_invite(db, role=args.role, scope=scope, place_code=None if scope == "national" else code,
+        return await create_invite(db, role=args.role, scope=scope, place_code=None if scope == Scope.NATIONAL else code,
                                    trust_code=args.in_trust, expires_in=expires_in, uses=args.uses,
                                    created_by="cli", now=datetime.now(timezone.utc))
     try:
@@ -223,20 +225,20 @@ async def _export(settings: Settings, args) -> int:
     from datetime import datetime as dt
 
     from bot.rules.cycle import current_year
+    from bot.rules.places import Where
     from bot.services import export
     from storage import organisation
-    from bot.rules.places import Where
 
     today = dt.now(settings.bot_timezone).date()
 
     async def work(db):
         kind, _, code = args.scope.partition(":")
         async with db.session() as session:
-            if kind == "national" and not code:
+            if kind == Scope.NATIONAL and not code:
                 where = Where()
-            elif kind == "region" and (region := await organisation.find_region(session, code)):
+            elif kind == Scope.REGION and (region := await organisation.find_region(session, code)):
                 where = Where(region_id=region.id)
-            elif kind == "trust" and (trust := await organisation.find_trust(session, code)):
+            elif kind == Scope.TRUST and (trust := await organisation.find_trust(session, code)):
                 where = Where(region_id=trust.region_id, trust_id=trust.id)
             else:
                 return None

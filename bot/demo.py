@@ -137,9 +137,9 @@ class Demo:
             return
         role = args[0]
         unit = args[1] if len(args) > 1 else "MED1"
-        scope = "unit" if role in ("leader", "safety_rep", "union_rep") else "national"
+        scope = Scope.UNIT if role in (Role.LEADER, Role.SAFETY_REP, Role.UNION_REP) else Scope.NATIONAL
         try:
-            new = await create_invite(self.db, role=role, scope=scope, place_code=unit if scope == "unit" else None,
+            new = await create_invite(self.db, role=role, scope=scope, place_code=unit if scope == Scope.UNIT else None,
                                       trust_code=None, expires_in=timedelta(days=14), uses=1,
                                       created_by="demo", now=datetime.now(timezone.utc))
         except InviteError as exc:

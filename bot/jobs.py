@@ -9,6 +9,7 @@ from datetime import datetime
 from telegram.ext import Application, ContextTypes
 
 from bot.notify import notify_from
+from bot.rules.vocabulary import OutboxState
 from bot.rules.workdays import QUIET_FROM, is_working_day
 from bot.services import broadcasts, reminders
 
@@ -49,9 +50,9 @@ async def broadcasts_tick(application: Application, now: datetime | None = None)
             continue
         await notify_from(application, author, lambda t, b=broadcast, c=counts: t._(
             "Your announcement #{id} is delivered: {sent}, {failed}, {blocked}.", id=b.id,
-            sent=t.ngettext("{n} sent", "{n} sent", c.get("sent", 0)),
-            failed=t.ngettext("{n} failed", "{n} failed", c.get("failed", 0)),
-            blocked=t.ngettext("{n} blocked the bot", "{n} blocked the bot", c.get("blocked", 0))))
+            sent=t.ngettext("{n} sent", "{n} sent", c.get(OutboxState.SENT, 0)),
+            failed=t.ngettext("{n} failed", "{n} failed", c.get(OutboxState.FAILED, 0)),
+            blocked=t.ngettext("{n} blocked the bot", "{n} blocked the bot", c.get(OutboxState.BLOCKED, 0))))
 
 
 async def _broadcasts_job(context: ContextTypes.DEFAULT_TYPE) -> None:

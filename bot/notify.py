@@ -13,6 +13,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot.i18n import Translator, translator
 from bot.outbox import markup_json
+from bot.rules.vocabulary import OutboxKind
 from storage import outbox
 from storage.models import OutboxMessage, Person
 
@@ -30,6 +31,6 @@ async def notify_from(application, person: Person, text: Callable[[Translator], 
     now = application.bot_data["clock"].now()
     async with application.bot_data["db"].session() as session:
         message = await outbox.add(session, OutboxMessage(
-            person_id=person.id, chat_id=person.telegram_user_id, kind="notice", text=text(t),
+            person_id=person.id, chat_id=person.telegram_user_id, kind=OutboxKind.NOTICE, text=text(t),
             reply_markup=markup_json(buttons(t)), not_before=now, created_at=now))
     return await application.bot_data["sender"].deliver_now(message.id)

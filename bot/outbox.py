@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.rules.vocabulary import AttachmentKind, OutboxKind, OutboxState
 from bot.rules.workdays import may_remind_now, next_reminder_time
 from storage import outbox as store
 from storage.database import Database
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 # Kinds that keep to working days and daytime.
-DAYTIME_KINDS = ("reminder", "broadcast")
+DAYTIME_KINDS = (OutboxKind.REMINDER, OutboxKind.BROADCAST)
 
 
 def markup_json(markup: InlineKeyboardMarkup | None) -> str | None:
@@ -105,12 +106,12 @@ class Sender:
         not wait for a running pass, only for its own slot."""
         async with self.db.session() as session:
             row = await session.get(OutboxMessage, message_id)
-        return row is not None and row.state == "pending" and await self._deliver(row, self.now()) == "sent"
+        return row is not None and row.state == OutboxState.PENDING and await self._deliver(row, self.now()) == "sent"
 
     async def _deliver(self, row: OutboxMessage, now: datetime) -> str:
         async with self.db.session() as session:
             if not await store.active(session, row.person_id):
-                await store.finish(session, row.id, "blocked", now, "person is inactive")
+                await store.finish(session, row.id, OutboxState.BLOCKED, now, "person is inactive")
                 return "skipped"
             if not await store.claim(session, row.id):
                 return "skipped"
@@ -123,10 +124,10 @@ class Sender:
     async def _call_and_record(self, row: OutboxMessage, now: datetime) -> str:
         markup = InlineKeyboardMarkup.de_json(json.loads(row.reply_markup), self.bot) if row.reply_markup else None
         try:
-            if row.attachment_kind == "photo":
+            if row.attachment_kind == AttachmentKind.PHOTO:
                 message = await self.bot.send_photo(row.chat_id, row.attachment_file_id, caption=row.text,
                                                     reply_markup=markup)
-            elif row.attachment_kind == "document":
+            elif row.attachment_kind == AttachmentKind.DOCUMENT:
                 message = await self.bot.send_document(row.chat_id, row.attachment_file_id, caption=row.text,
                                                        reply_markup=markup)
             else:
@@ -141,13 +142,13 @@ class Sender:
         except Forbidden:
             log.info("person %s has blocked the bot: marked inactive", row.person_id)
             async with self.db.session() as session:
-                await store.finish(session, row.id, "blocked", now, "blocked by the person")
+                await store.finish(session, row.id, OutboxState.BLOCKED, now, "blocked by the person")
                 await store.block_person(session, row.person_id)
             return "blocked"
         except BadRequest as exc:
             log.warning("outbox message %s refused by Telegram: %s", row.id, exc.message)
             async with self.db.session() as session:
-                await store.finish(session, row.id, "failed", now, exc.message[:500])
+                await store.finish(session, row.id, OutboxState.FAILED, now, exc.message[:500])
             return "failed"
         except Exception as exc:  # noqa: BLE001 - anything else must not leave the row stuck in 'sending'
             # A timeout is ambiguous (it may have arrived); sending again is the at-least-once choice.
@@ -155,13 +156,13 @@ class Sender:
                 log.warning("outbox message %s: unexpected error, will retry", row.id, exc_info=exc)
             async with self.db.session() as session:
                 if row.attempts + 1 >= MAX_ATTEMPTS:
-                    await store.finish(session, row.id, "failed", now, f"network: {exc}"[:500])
+                    await store.finish(session, row.id, OutboxState.FAILED, now, f"network: {exc}"[:500])
                     return "failed"
                 backoff = timedelta(seconds=min(2 ** (row.attempts + 1), 300))
                 await store.give_back(session, row.id, self.now() + backoff)
             return "retry"
         async with self.db.session() as session:
-            await store.finish(session, row.id, "sent", now, telegram_message_id=message.message_id)
+            await store.finish(session, row.id, OutboxState.SENT, now, telegram_message_id=message.message_id)
         return "sent"
 
     async def run_forever(self, idle: float = 1.0) -> None:

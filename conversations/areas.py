@@ -27,6 +27,7 @@ from bot.rules.access import is_leader_of
 from bot.rules.errors import NotAllowed
 from bot.rules.measures import LIMITS
 from bot.rules.themes import KINDS, THEMES, suggest_areas
+from bot.rules.vocabulary import MeasureKind
 from bot.services import followup as service
 from conversations import routes
 from conversations.common import refuse
@@ -178,7 +179,7 @@ async def skip(turn, _):
 def suggestion_rows(t: Translator, unit_id: int, improve: list[str], preserve: list[str]) -> list[list[Button]]:
     return [[Button(f"{t._(KINDS[kind])}: {t._(THEMES[theme])}",
                     callback_data=routes.ADD_AREA.build(unit_id, kind, theme))]
-            for kind, themes in (("improve", improve), ("preserve", preserve)) for theme in themes]
+            for kind, themes in ((MeasureKind.IMPROVE, improve), (MeasureKind.PRESERVE, preserve)) for theme in themes]
 
 
 async def show_suggestions(update: Update, context: BotContext, unit_id: int, scores: dict[str, int]) -> None:

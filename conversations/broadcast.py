@@ -37,6 +37,7 @@ from bot.rules.cycle import current_year
 from bot.rules.dates import parse_date_time
 from bot.rules.errors import DateParseError, NotAllowed
 from bot.rules.measures import visible
+from bot.rules.vocabulary import AttachmentKind, AudienceScope, BroadcastState, OutboxState, ProgressFilter, Role
 from bot.services import broadcasts as service
 from conversations import routes
 from conversations.common import refuse
@@ -44,13 +45,14 @@ from conversations.common import refuse
 DIALOG = "broadcast"
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 VERSIONS = ("nn", "en")  # the versions that may follow the Bokmål one
-ROLES = ("leader", "safety_rep", "union_rep", "programme_staff", "admin")
-PLACES = tuple(key for key in SCOPES if key != "all")  # the scopes asked for by name
+ROLES = tuple(Role)
+PLACES = tuple(key for key in SCOPES if key != AudienceScope.ALL)  # the scopes asked for by name
 FILTERS = {key or "all": key for key in PROGRESS}  # a button's value -> Audience.progress
 ATTACHABLE = ("application/pdf", "image/png", "image/jpeg")
 ANNOUNCEMENTS = N_("Announcements")
-STATES = {"scheduled": N_("scheduled"), "fanout": N_("being queued"), "queued": N_("sending"),
-          "done": N_("delivered"), "cancelled": N_("cancelled")}
+STATES = {BroadcastState.SCHEDULED: N_("scheduled"), BroadcastState.FANOUT: N_("being queued"),
+          BroadcastState.QUEUED: N_("sending"), BroadcastState.DONE: N_("delivered"),
+          BroadcastState.CANCELLED: N_("cancelled")}
 
 
 # --- entry points ---
@@ -98,15 +100,15 @@ def show_roles(turn):
 
 def show_scope(turn):
     t = turn.t
-    return View(t._("Where?"), [[Btn(t._(SCOPES["all"]), "everyone")]]
+    return View(t._("Where?"), [[Btn(t._(SCOPES[AudienceScope.ALL]), "everyone")]]
                 + [[Btn(t._(SCOPES[key]), "scope", key)] for key in PLACES])
 
 
 def show_place(turn):
     t = turn.t
-    asks = {"region": t._("Write the region's name or code, e.g. Helse Vest."),
-            "trust": t._("Write the health trust's code, e.g. HB."),
-            "unit": t._("Write the trust code and the unit code, e.g. HB MED1.")}
+    asks = {AudienceScope.REGION: t._("Write the region's name or code, e.g. Helse Vest."),
+            AudienceScope.TRUST: t._("Write the health trust's code, e.g. HB."),
+            AudienceScope.UNIT: t._("Write the trust code and the unit code, e.g. HB MED1.")}
     return View(asks[turn.data["scope"]])
 
 
@@ -124,10 +126,10 @@ async def show_summary(turn):
         await turn.say(t._("Preview – {language}:", language=LANGUAGE_NAMES[lang]))
         await send_as_recipients_get_it(context, turn.update.effective_chat.id, text, data.get("attachment"))
     roles = ", ".join(t._(ROLE_NAMES[r]) for r in data["roles"])
-    where = escape(data.get("place_name") or t._(SCOPES["all"]))
+    where = escape(data.get("place_name") or t._(SCOPES[AudienceScope.ALL]))
     lines = [t.ngettext("This goes to {n} person.", "This goes to {n} people.", count),
              t._("Roles: {roles}", roles=roles), t._("Where: {where}", where=where),
-             t._("Units: {progress}", progress=t._(PROGRESS[data.get("progress", "")]))]
+             t._("Units: {progress}", progress=t._(PROGRESS[data.get("progress", ProgressFilter.ALL)]))]
     return View("\n".join(lines), [[Btn(t._("Send now"), "now"), Btn(t._("Schedule"), "schedule")]])
 
 
@@ -136,12 +138,12 @@ def show_schedule(turn):
 
 
 def audience_of(data: dict, today) -> Audience:
-    return Audience(roles=data["roles"], scope=data.get("scope", "all"), place_id=data.get("place_id"),
-                    progress=data.get("progress", ""), year=current_year(today))
+    return Audience(roles=data["roles"], scope=data.get("scope", AudienceScope.ALL), place_id=data.get("place_id"),
+                    progress=data.get("progress", ProgressFilter.ALL), year=current_year(today))
 
 
 async def send_as_recipients_get_it(context: BotContext, chat_id: int, text: str, attachment: dict | None) -> None:
-    if attachment and attachment["kind"] == "photo":
+    if attachment and attachment["kind"] == AttachmentKind.PHOTO:
         await context.bot.send_photo(chat_id, attachment["file_id"], caption=text)
     elif attachment:
         await context.bot.send_document(chat_id, attachment["file_id"], caption=text)
@@ -181,9 +183,9 @@ def take_version(language: str):
 
 def attachment_of(message: Message) -> dict | None:
     if message.photo:
-        return {"kind": "photo", "file_id": message.photo[-1].file_id}
+        return {"kind": AttachmentKind.PHOTO, "file_id": message.photo[-1].file_id}
     if message.document and (message.document.mime_type or "") in ATTACHABLE:
-        return {"kind": "document", "file_id": message.document.file_id}
+        return {"kind": AttachmentKind.DOCUMENT, "file_id": message.document.file_id}
     return None
 
 
@@ -227,7 +229,7 @@ def outside_own_area(t: Translator) -> Stay:
 async def choose_everyone(turn, _):
     if not covers(turn.context.memberships, None, None):
         return outside_own_area(turn.t)
-    turn.data.update(scope="all", place_id=None, place_name=None)
+    turn.data.update(scope=AudienceScope.ALL, place_id=None, place_name=None)
     return Go("progress")
 
 
@@ -372,13 +374,13 @@ async def list_command(update: Update, context: BotContext) -> None:
     lines, rows = [f"<b>{t._(ANNOUNCEMENTS)}</b>"], []
     for b, counts in items:
         delivery = ", ".join([
-            t.ngettext("{n} sent", "{n} sent", counts.get("sent", 0)),
-            t.ngettext("{n} pending", "{n} pending", counts.get("pending", 0) + counts.get("sending", 0)),
-            t.ngettext("{n} failed", "{n} failed", counts.get("failed", 0)),
-            t.ngettext("{n} blocked", "{n} blocked", counts.get("blocked", 0))])
+            t.ngettext("{n} sent", "{n} sent", counts.get(OutboxState.SENT, 0)),
+            t.ngettext("{n} pending", "{n} pending", counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0)),
+            t.ngettext("{n} failed", "{n} failed", counts.get(OutboxState.FAILED, 0)),
+            t.ngettext("{n} blocked", "{n} blocked", counts.get(OutboxState.BLOCKED, 0))])
         recipients = t.ngettext("{n} recipient", "{n} recipients", b.recipients)
         lines.append(f"#{b.id} · {t.datetime(b.send_at, tz)} · {t._(STATES[b.state])} · {recipients}: {delivery}")
-        if b.state == "scheduled":
+        if b.state == BroadcastState.SCHEDULED:
             rows.append([Button(t._("Cancel #{id}", id=b.id), callback_data=routes.CANCEL_BROADCAST.build(b.id))])
     await reply(update, "\n".join(lines), reply_markup=Keyboard(rows) if rows else None)
 

@@ -41,6 +41,7 @@ from bot.rules.errors import DateParseError, NotAllowed, YearChanged
 from bot.rules.measures import LIMITS
 from bot.rules.methods import OBJECTIONS, REPS
 from bot.rules.themes import KINDS, THEMES
+from bot.rules.vocabulary import Answer, Completion, MeasureKind, Role
 from bot.services import followup as service
 from bot.services.followup import Overview
 from conversations import routes, units
@@ -57,20 +58,20 @@ L_BY_DATE = N_("by {date}")
 log = logging.getLogger(__name__)
 
 ANSWER_TEXT = {
-    "took_part": "✔",
-    "not_involved": "⚠",
-    "acknowledged": "✔",
-    "objected": "⚠",
+    Answer.TOOK_PART: "✔",
+    Answer.NOT_INVOLVED: "⚠",
+    Answer.ACKNOWLEDGED: "✔",
+    Answer.OBJECTED: "⚠",
 }
 
 
 def answer_label(t: Translator, answer: str | None) -> str:
     return {
         None: t._("not answered yet"),
-        "took_part": t._("took part"),
-        "not_involved": t._("was not involved"),
-        "acknowledged": t._("acknowledged the plan"),
-        "objected": t._("objects to the plan"),
+        Answer.TOOK_PART: t._("took part"),
+        Answer.NOT_INVOLVED: t._("was not involved"),
+        Answer.ACKNOWLEDGED: t._("acknowledged the plan"),
+        Answer.OBJECTED: t._("objects to the plan"),
     }[answer]
 
 
@@ -199,7 +200,7 @@ def step_text(t: Translator, ov: Overview, state) -> str:
     else:
         lines.append(t._("Not done yet – by {date}", date=t.date(state.due)))
     lines += answer_lines(t, ov.answers_for(f"step:{step.key}"))
-    if step.completion == "areas":
+    if step.completion == Completion.AREAS:
         for area in ov.areas:
             lines.append(f"• {t._(KINDS[area.kind])}: {t._(THEMES[area.theme])} – {escape(area.why)}")
     return "\n".join(lines)
@@ -209,21 +210,21 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
     t, unit_id, step = context.t, ov.unit.id, state.step
     rows = []
     if is_leader_of(context.memberships, unit_id):
-        if step.completion == "marked":
+        if step.completion == Completion.MARKED:
             label = (t._("Mark as done") if not state.done else
                      t._("Change date or parties") if step.meeting else t._("Change the date"))
             rows.append([Button(label, callback_data=routes.MARK_STEP.build(unit_id, step.key, year_of(ov)))])
-        elif step.completion == "areas":
-            rows.append([Button(t._("Add an area to preserve"), callback_data=routes.ADD_AREA.build(unit_id, "preserve")),
-                         Button(t._("Add an area to improve"), callback_data=routes.ADD_AREA.build(unit_id, "improve"))])
+        elif step.completion == Completion.AREAS:
+            rows.append([Button(t._("Add an area to preserve"), callback_data=routes.ADD_AREA.build(unit_id, MeasureKind.PRESERVE)),
+                         Button(t._("Add an area to improve"), callback_data=routes.ADD_AREA.build(unit_id, MeasureKind.IMPROVE))])
             rows.append([Button(t._("Enter theme scores"), callback_data=routes.SCORES.build(unit_id))])
             rows += [[Button(t._("Remove: {theme}", theme=t._(THEMES[area.theme])),
                              callback_data=routes.REMOVE_AREA.build(area.id))]
                      for area in ov.areas]
-        elif step.completion in ("measures", "status", "evaluation"):
+        elif step.completion in (Completion.MEASURES, Completion.STATUS, Completion.EVALUATION):
             rows.append([Button(t._("Register a measure"), callback_data=routes.NEW_MEASURE.build(unit_id)),
                          Button(t._("The measures"), callback_data=routes.MEASURE_LIST.build(unit_id))])
-        elif step.completion == "plan":
+        elif step.completion == Completion.PLAN:
             rows.append([Button(t._("Show the plan"), callback_data=routes.PLAN.build(unit_id))])
     rows.append([Button(t._("⬅ Back"), callback_data=routes.FOLLOWUP.build(unit_id, year_of(ov)))])
     return Keyboard(rows)
@@ -241,7 +242,7 @@ async def mark_button(update: Update, context: BotContext, press) -> None:
     if ov is None:
         return
     step = next((s.step for s in ov.open_states if s.step.key == press.step), None)
-    if step is None or step.completion != "marked":
+    if step is None or step.completion != Completion.MARKED:
         await refuse(update, context, f"mark step {press.step!r}")
         return
     await answer_query(update, context)
@@ -300,7 +301,7 @@ async def toggle_party(turn, role):
 async def save_mark(turn, _):
     update, context, t, data = turn.update, turn.context, turn.t, turn.data
     unit_id, step_key, day = data["unit"], data["step"], date.fromisoformat(data["date"])
-    parties = ["leader"] + [p for p in REPS if p in data["parties"]] if data.get("meeting", True) else []
+    parties = [Role.LEADER] + [p for p in REPS if p in data["parties"]] if data.get("meeting", True) else []
     try:
         to_ask = await service.mark_step(context.db, context.memberships, context.person.id, unit_id, step_key,
                                          day, parties, context.clock.now(), turn.today(), data.get("year"))
@@ -332,8 +333,8 @@ async def tell_marked(turn, ov: Overview, step_key: str, day: date, to_ask) -> N
                 "{leader} has marked “{step}” as done ({date}) for {unit}. Did you take part?",
                 leader=leader, step=rt._(step.title), date=rt.date(day), unit=escape(ov.unit.name)),
             lambda rt, cid=confirmation_id: Keyboard([[
-                Button(rt._("I took part"), callback_data=routes.CONFIRMATION.build(cid, "took_part")),
-                Button(rt._("I was not involved"), callback_data=routes.CONFIRMATION.build(cid, "not_involved")),
+                Button(rt._("I took part"), callback_data=routes.CONFIRMATION.build(cid, Answer.TOOK_PART)),
+                Button(rt._("I was not involved"), callback_data=routes.CONFIRMATION.build(cid, Answer.NOT_INVOLVED)),
             ]]),
         )
     saved = t._("Saved: “{step}” done {date}.", step=t._(step.title), date=t.date(day))
@@ -390,7 +391,7 @@ async def tell_leaders_about_objection(context: BotContext, confirmation_id: int
         return
     confirmation, unit = found
     name, role = escape(context.person.name), confirmation.role
-    for leader, _ in await service.people_of_unit(context.db, unit.id, ("leader",)):
+    for leader, _ in await service.people_of_unit(context.db, unit.id, (Role.LEADER,)):
         await notify(context, leader, lambda rt: rt._(
             "{role} {name} ({unit}): {answer}.", role=rt._(ROLE_NAMES[role]).capitalize(), name=name,
             unit=escape(unit.name), answer=answer_label(rt, confirmation.answer))

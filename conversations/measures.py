@@ -27,6 +27,7 @@ from bot.rules.errors import DateParseError, InvalidMeasure, NotAllowed
 from bot.rules.labels import short_label
 from bot.rules.measures import EVALUATIONS, LIMITS, QUICK_STATUS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
+from bot.rules.vocabulary import ProposalState, Role
 from bot.services import measures as service
 from conversations import measure_new, routes, units
 from conversations.common import refuse
@@ -47,7 +48,7 @@ CHANGE_LABELS = {
     "comment": N_("Comment"), "responsible": N_("Responsible"), "deadline": N_("Deadline"),
     "evaluation": N_("Evaluation"), "evaluation_why": N_("Why"), "proposal": N_("Proposal"),
 }
-PROPOSAL_OUTCOMES = {"accepted": N_("accepted"), "declined": N_("declined")}
+PROPOSAL_OUTCOMES = {ProposalState.ACCEPTED: N_("accepted"), ProposalState.DECLINED: N_("declined")}
 L_HISTORY = N_("History")
 
 
@@ -59,9 +60,9 @@ DIALOG = "measure_edit"
 def measure_line(t: Translator, m: Measure) -> str:
     line = (f"{STATUS_ICONS[m.status]} <b>{escape(m.title)}</b> – {t._(KINDS[m.kind])}, "
             f"{t._(THEMES[m.theme])}; {t._(L_BY_DATE, date=t.date(m.deadline))}")
-    if m.proposal == "pending":
+    if m.proposal == ProposalState.PENDING:
         line += f" ({t._(L_PROPOSAL_WAITING_FOR_THE_LEADER)})"
-    elif m.proposal == "declined":
+    elif m.proposal == ProposalState.DECLINED:
         line += f" ({t._(L_PROPOSAL_DECLINED)})"
     return line
 
@@ -143,10 +144,10 @@ def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
 def detail_keyboard(t: Translator, view: service.MeasureView) -> Keyboard:
     m, rows = view.measure, []
     history = Button(t._("History"), callback_data=routes.MEASURE_HISTORY.build(m.id))
-    if view.can_edit and m.proposal == "pending":
+    if view.can_edit and m.proposal == ProposalState.PENDING:
         rows.append([Button(t._("Accept"), callback_data=routes.PROPOSAL_ANSWER.build(m.id, "accept")),
                      Button(t._("Decline"), callback_data=routes.PROPOSAL_ANSWER.build(m.id, "decline"))])
-    elif view.can_edit and m.proposal != "declined":
+    elif view.can_edit and m.proposal != ProposalState.DECLINED:
         rows.append([Button(t._(label), callback_data=routes.MEASURE_STATUS.build(m.id, s))
                      for s, label in STATUSES.items() if s != m.status])
         rows.append([Button(t._("Responsible"), callback_data=routes.MEASURE_UPDATE.build(m.id, "responsible")),
@@ -210,7 +211,7 @@ async def may_change(context: BotContext, measure_id: int) -> bool:
         view = await service.view(context.db, context.memberships, measure_id)
     except NotAllowed:
         return False
-    return view.can_edit and view.measure.proposal not in ("pending", "declined")
+    return view.can_edit and view.measure.proposal not in (ProposalState.PENDING, ProposalState.DECLINED)
 
 
 @members_only
@@ -250,7 +251,7 @@ async def accept_proposal(update: Update, context: BotContext, measure_id: int) 
 async def ask_decline_reason(update: Update, context: BotContext, measure_id: int) -> None:
     try:
         view = await service.view(context.db, context.memberships, measure_id)
-        if not view.can_edit or view.measure.proposal != "pending":
+        if not view.can_edit or view.measure.proposal != ProposalState.PENDING:
             raise NotAllowed(f"decline proposal {measure_id}")
     except NotAllowed:
         await refuse(update, context, f"decide proposal {measure_id}")
@@ -271,11 +272,11 @@ async def proposal_button(update: Update, context: BotContext, press) -> None:
 async def tell_proposer(context: BotContext, measure: Measure) -> None:
     from bot.services.followup import people_of_unit
 
-    for person, _ in await people_of_unit(context.db, measure.unit_id, ("safety_rep", "union_rep")):
+    for person, _ in await people_of_unit(context.db, measure.unit_id, (Role.SAFETY_REP, Role.UNION_REP)):
         if person.id != measure.proposed_by:
             continue
         title = escape(measure.title)
-        if measure.proposal == "accepted":
+        if measure.proposal == ProposalState.ACCEPTED:
             await notify(context, person, lambda rt: rt._(
                 "Your proposal “{title}” was accepted and is now in the plan.", title=title))
         else:

@@ -17,7 +17,7 @@ from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of
 from bot.rules.errors import NotAllowed, PlanIncomplete
 from bot.rules.themes import KINDS, THEMES
-from bot.rules.vocabulary import Role
+from bot.rules.vocabulary import Answer, ProposalState, Role
 from bot.services import followup as service
 from bot.services import measures as measure_service
 from bot.services.followup import Overview
@@ -74,7 +74,7 @@ async def show_plan(update: Update, context: BotContext, unit_id: int) -> bool:
     if is_leader_of(context.memberships, unit_id):
         label = t._("Submit again (asks the reps again)") if ov.plan_submitted_at else t._("Submit the plan")
         rows.append([Button(label, callback_data=routes.SUBMIT_PLAN.build(unit_id))])
-    await reply(update, plan_text(t, ov, [m for m in measures if m.proposal in (None, "accepted")], last_updates, tz),
+    await reply(update, plan_text(t, ov, [m for m in measures if m.proposal in (None, ProposalState.ACCEPTED)], last_updates, tz),
                 reply_markup=Keyboard(rows) if rows else None)
     return True
 
@@ -124,8 +124,8 @@ async def submit_button(update: Update, context: BotContext, press) -> None:
             lambda rt: rt._("{leader} has submitted the action plan. Please read it (/plan) and acknowledge it, "
                             "or object with a comment.", leader=leader),
             lambda rt, cid=confirmation_id: Keyboard([[
-                Button(rt._("Acknowledge"), callback_data=routes.CONFIRMATION.build(cid, "acknowledged")),
-                Button(rt._("Object"), callback_data=routes.CONFIRMATION.build(cid, "objected")),
+                Button(rt._("Acknowledge"), callback_data=routes.CONFIRMATION.build(cid, Answer.ACKNOWLEDGED)),
+                Button(rt._("Object"), callback_data=routes.CONFIRMATION.build(cid, Answer.OBJECTED)),
             ]]),
         )
     await reply(update, t._("The plan is submitted.") + " " + t.ngettext(

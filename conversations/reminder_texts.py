@@ -15,15 +15,16 @@ from bot.rules import nudges
 from bot.rules.labels import short_label
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.methods import FORBEDRING
+from bot.rules.vocabulary import Answer
 from bot.services.reminders import Action, Digest, Item
 from conversations import routes
 
 # The labels of the answers a rep may give from a digest.
 ANSWER_LABELS = {
-    "acknowledged": N_("Acknowledge"),
-    "objected": N_("Object"),
-    "took_part": N_("I took part"),
-    "not_involved": N_("I was not involved"),
+    Answer.ACKNOWLEDGED: N_("Acknowledge"),
+    Answer.OBJECTED: N_("Object"),
+    Answer.TOOK_PART: N_("I took part"),
+    Answer.NOT_INVOLVED: N_("I was not involved"),
 }
 
 
