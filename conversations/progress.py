@@ -17,6 +17,7 @@ from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.replies import reply
 from bot.rules.access import may_view_unit
+from bot.rules.cycle import current_year
 from bot.rules.labels import short_label
 from bot.rules.places import Where
 from bot.rules.progress_scope import scopes, within_any
@@ -285,13 +286,12 @@ async def chart_command(update: Update, context: BotContext) -> None:
 
 
 async def send_chart(update: Update, context: BotContext, scope: Where, by_week: bool) -> None:
-    t, today = context.t, context.clock.today()
+    """The figures are counted and drawn in the worker process."""
+    t, today, tz = context.t, context.clock.today(), context.settings.bot_timezone
     if by_week:
-        weeks, series = await service.weekly(context.db, scope, today)
         title = t._("Units that have done each step, week by week")
-        png = await charts.weekly_chart(t, weeks, series, title)
+        png = await charts.weekly_chart(t, context.db, scope, today, tz, title)
     else:
-        node = await service.node(context.db, scope, today, context.settings.bot_timezone)
-        title = t._("Step completion, {year}", year=node.year)
-        png = await charts.completion_chart(t, node, title)
+        title = t._("Step completion, {year}", year=current_year(today))
+        png = await charts.completion_chart(t, context.db, scope, today, tz, title)
     await update.effective_chat.send_photo(InputFile(png, filename="forbedring.png"), caption=title)

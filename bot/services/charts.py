@@ -1,18 +1,22 @@
 """Charts as PNG (matplotlib, headless).
 
-The figures are counted by the database in the bot; the drawing (matplotlib, CPU work)
-is done in the worker process (bot/workers.py), which gets only the translated labels
-and the numbers and returns the PNG. matplotlib is imported there, not here.
+Made whole in the worker process (bot/workers.py): it counts the figures over its own
+database connection (the same roll-ups as /progress) and draws them, so that the bot's
+process does neither. It gets the scope and the translated labels, and returns the PNG.
+matplotlib is imported there, not here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date
 
 from bot import workers
 from bot.i18n import N_, Translator
-from bot.services.progress import Node
+from bot.rules.places import Where
+from bot.services import progress
+from storage.database import Database
 
 SERIES = {
     "reviewed": N_("Reviewed with the parties"),
@@ -23,19 +27,41 @@ SERIES = {
 }
 
 
-async def completion_chart(t: Translator, node: Node, title: str) -> bytes:
-    """Share of units that have done each step, per child of the node (e.g. per trust)."""
-    children = node.children[:30]
-    labels = [str(c.name) or "–" for c in children]
-    series = {t._(label): [100 * getattr(c, key) / c.units if c.units else 0 for c in children]
-              for key, label in SERIES.items()}
-    return await workers.run(draw_completion, labels, series, title)
+async def completion_chart(t: Translator, db: Database, where: Where, today: date, tz, title: str) -> bytes:
+    """Share of units that have done each step, per child of the place (e.g. per trust)."""
+    return await workers.run(_in_worker, _completion, db.url, where, today, tz, _labels(t), title)
 
 
-async def weekly_chart(t: Translator, weeks: list[date], series: dict[str, list[float]], title: str) -> bytes:
+async def weekly_chart(t: Translator, db: Database, where: Where, today: date, tz, title: str) -> bytes:
     """Cumulative share of units over the weeks of the year."""
-    return await workers.run(draw_weekly, weeks, {t._(SERIES[key]): values for key, values in series.items()},
-                             title)
+    return await workers.run(_in_worker, _weekly, db.url, where, today, tz, _labels(t), title)
+
+
+def _labels(t: Translator) -> dict[str, str]:
+    return {key: t._(label) for key, label in SERIES.items()}
+
+
+def _in_worker(draw, database_url: str, where: Where, today: date, tz, labels: dict[str, str], title: str) -> bytes:
+    """In the worker process: its own connection for the one chart, closed after."""
+    async def work():
+        db = Database(database_url)
+        try:
+            return await draw(db, where, today, tz, labels, title)
+        finally:
+            await db.dispose()
+    return asyncio.run(work())
+
+
+async def _completion(db: Database, where: Where, today: date, tz, labels: dict[str, str], title: str) -> bytes:
+    node = await progress.node(db, where, today, tz)
+    children = node.children[:30]
+    series = {labels[key]: [100 * getattr(c, key) / c.units if c.units else 0 for c in children] for key in SERIES}
+    return draw_completion([str(c.name) or "–" for c in children], series, title)
+
+
+async def _weekly(db: Database, where: Where, today: date, tz, labels: dict[str, str], title: str) -> bytes:
+    weeks, series = await progress.weekly(db, where, today)
+    return draw_weekly(weeks, {labels[key]: values for key, values in series.items()}, title)
 
 
 def _pyplot():
