@@ -77,10 +77,18 @@ async def _bot_username(settings: Settings, given: str | None) -> str:
         return given.lstrip("@")
     from telegram import Bot
 
+    from bot.runner import bot_api_error
+
     bot = Bot(settings.require_token(), base_url=settings.bot_api_base_url,
               base_file_url=settings.bot_api_file_url)
-    async with bot:
-        return bot.username
+    try:
+        async with bot:
+            return bot.username
+    except Exception as exc:
+        unusable = bot_api_error(exc, settings)
+        if unusable is None:
+            raise
+        raise unusable from None
 
 
 async def _with_database(settings: Settings, work):
@@ -299,13 +307,21 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import SettingsError, load_settings
     from storage.migrate import SchemaOutOfDate
 
+    from bot import log_masking
+    from bot.runner import BotApiUnusable
+
     logging.basicConfig(level=logging.INFO if args.command in ("run", "db") else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs request URLs, and the token is in the URL.
+    # httpx logs request URLs, and the token is in the URL (the mask below hides it as well).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        # Before anything can log: the token, the webhook secret and the database password are masked
+        # in every record, at every level.
+        log_masking.install(log_masking.secrets_of(settings))
+        if settings.log_level:
+            logging.getLogger().setLevel(settings.log_level)
         action = {
             "run": _run, "demo": _demo, "db": _db_upgrade, "org": _org_import, "export": _export,
         }.get(args.command)
@@ -320,8 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaOutOfDate as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BotApiUnusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception:  # through logging, so that the mask hides any secret in the traceback
+        logging.getLogger("bot").exception("stopped by an unexpected error")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -15,7 +15,41 @@ from storage.migrate import SchemaOutOfDate
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SchemaOutOfDate", "open_database", "run_bot"]
+__all__ = ["BotApiUnusable", "SchemaOutOfDate", "open_database", "run_bot"]
+
+
+class BotApiUnusable(Exception):
+    """The Bot API refused the token or could not be reached at start. The message names
+    the setting to fix and never contains the token; `exit_code` is what the program exits with."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+EXIT_TOKEN_REFUSED = 2  # like any other bad setting
+EXIT_BOT_API_UNREACHABLE = 3
+
+
+def bot_api_error(exc: Exception, settings: Settings) -> BotApiUnusable | None:
+    """One line for PTB's `InvalidToken` (its message carries the token) and network errors."""
+    from telegram.error import BadRequest, InvalidToken, NetworkError
+
+    from bot.log_masking import SecretMask, secrets_of
+
+    mask = SecretMask(secrets_of(settings)).mask
+    if isinstance(exc, InvalidToken):
+        # Bot.get_me wraps the server's answer ("Unauthorized", "Not Found") in a message with the token.
+        answer = mask(str(exc.__cause__ or "refused"))
+        return BotApiUnusable(
+            f"TELEGRAM_BOT_TOKEN was refused by the Bot API at TELEGRAM_API_URL ({settings.telegram_api_url}): "
+            f"{answer}. Check the token from @BotFather, and that TELEGRAM_API_URL is the root of a Bot API "
+            "server (without /bot<token>).", EXIT_TOKEN_REFUSED)
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+        return BotApiUnusable(
+            f"the Bot API at TELEGRAM_API_URL ({settings.telegram_api_url}) could not be reached: "
+            f"{mask(str(exc))}. Check TELEGRAM_API_URL and the network.", EXIT_BOT_API_UNREACHABLE)
+    return None
 
 
 async def open_database(settings: Settings) -> Database:
@@ -49,6 +83,13 @@ async def run_bot(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     try:
+        try:
+            await application.initialize()  # asks getMe: a refused token or an unreachable API shows here
+        except Exception as exc:
+            unusable = bot_api_error(exc, settings)
+            if unusable is None:
+                raise
+            raise unusable from None
         async with application:
             await on_startup(application)
             await application.start()

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 LANGUAGES = ("nb", "nn", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret.
@@ -47,6 +48,7 @@ class Settings:
     escalation_days: int = 14
     outbox_rate: float = 25.0
     outbox_per_chat_seconds: float = 1.0
+    log_level: str | None = None  # None: INFO for `run` and `db`, WARNING for the other commands
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
         return f"Settings(database_url={self.database_url!r}, webhook={'on' if self.webhook_url else 'off'})"
@@ -154,6 +156,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
     if not time(8, 0) <= nudge_time < time(20, 0):
         raise SettingsError("NUDGE_TIME is malformed: reminders go out between 08:00 and 20:00.")
 
+    log_level = get("LOG_LEVEL")
+    if log_level is not None:
+        log_level = log_level.upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL is malformed: use one of {', '.join(LOG_LEVELS)}.")
+
     def number(name: str, default: str, low: float, high: float, kind=int):
         text = get(name) or default
         try:
@@ -166,6 +174,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
 
     return Settings(
         nudge_time=nudge_time,
+        log_level=log_level,
         review_reminder_days=number("REMINDER_REVIEW_DAYS", "14", 1, 120),
         feedback_reminder_days=number("REMINDER_FEEDBACK_DAYS", "28", 1, 120),
         escalation_days=number("ESCALATION_DAYS", "14", 1, 120),
