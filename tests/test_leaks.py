@@ -197,3 +197,93 @@ def test_log_level_is_checked(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: LOG_LEVEL is malformed: use one of DEBUG, INFO, WARNING, ERROR."
+
+
+# --- Export cells that a spreadsheet would take as formulas (CSV injection) ----------------------------------
+
+FORMULA = '=HYPERLINK("http://x","y")'
+TRAPS = [FORMULA, "+47 123", "-1+2", "@SUM(1)", "\tcmd", "\rcmd"]
+
+
+async def _measures_with(db, titles, unit_code="MED1", trust_code="HB"):
+    from datetime import date, datetime, timezone
+
+    from sqlmodel import select
+
+    from storage.models import HealthTrust, Measure, Person, Unit, UnitFollowup
+
+    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    async with db.session() as session:
+        unit = (await session.exec(select(Unit).join(HealthTrust).where(Unit.code == unit_code,
+                                                                         HealthTrust.code == trust_code))).one()
+        person = Person(telegram_user_id=999_001, name="Rep")
+        followup = UnitFollowup(unit_id=unit.id, year=2026)
+        session.add_all([person, followup])
+        await session.flush()
+        session.add_all([Measure(followup_id=followup.id, unit_id=unit.id, year=2026, theme="teamwork",
+                                 kind="improve", title=title, description=title, responsible=title,
+                                 deadline=date(2026, 9, 1), status="planned", created_by=person.id,
+                                 created_at=now, updated_at=now) for title in titles])
+
+
+async def test_export_writes_formula_like_cells_as_text(harness, db):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from datetime import date
+
+    harness.set_today(date(2026, 10, 1))
+    await _measures_with(db, TRAPS)
+    leader = await harness.member(951, "leader", "Trude", scope="trust", place="HB")
+    await leader.send("/export")
+    workbook = load_workbook(io.BytesIO(harness.telegram.files[-1][2]))
+    sheet = workbook["Measures"]
+    header = [c.value for c in sheet[1]]
+    cells = [row[header.index(column)] for row in sheet.iter_rows(min_row=2)
+             for column in ("title", "what_we_will_do", "responsible")]
+    assert len(cells) == 3 * len(TRAPS)
+    assert all(cell.data_type == "s" and cell.value.startswith("'") for cell in cells)
+    assert sorted({cell.value for cell in cells}) == sorted("'" + t for t in TRAPS)
+    # Ordinary cells stay as they were: numbers are numbers, plain text has no quote.
+    first = [c.value for c in next(sheet.iter_rows(min_row=2))]
+    assert first[header.index("year")] == 2026 and first[header.index("unit_code")] == "MED1"
+
+    await leader.send("/export csv")
+    text = harness.telegram.files[-1][2].decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    assert sorted(r["title"] for r in rows) == sorted("'" + t for t in TRAPS)
+    assert all(r["responsible"].startswith("'") for r in rows)
+
+
+def test_export_from_the_command_line_writes_formula_like_names_as_text(cli, db_url, tmp_path):
+    import asyncio
+    import csv
+
+    from openpyxl import load_workbook
+
+    from storage.database import Database
+    from tests.harness import write
+
+    org = "region;trust_code;trust_name;unit_code;unit_name\nHelse Vest;HB;Helse Bergen;MED1;@SUM(1+1)\n"
+    assert cli("org", "import", write(tmp_path, "org.csv", org))[0] == 0
+
+    async def seed():
+        db = Database(db_url)
+        try:
+            await _measures_with(db, [FORMULA])
+        finally:
+            await db.dispose()
+    asyncio.run(seed())
+    assert cli("export", "--scope", "trust:HB", "--output", str(tmp_path / "hb.xlsx"))[0] == 0
+    workbook = load_workbook(tmp_path / "hb.xlsx")
+    measures = workbook["Measures"]
+    header = [c.value for c in measures[1]]
+    title = measures.cell(row=2, column=header.index("title") + 1)
+    assert title.data_type == "s" and title.value == "'" + FORMULA
+    unit = workbook["Unit progress"].cell(row=2, column=5)
+    assert unit.data_type == "s" and unit.value == "'@SUM(1+1)"
+    assert cli("export", "--scope", "trust:HB", "--format", "csv", "--output", str(tmp_path / "hb"))[0] == 0
+    text = (tmp_path / "hb-measures.csv").read_text(encoding="utf-8-sig")
+    row = next(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    assert row["title"] == "'" + FORMULA and row["unit"] == "'@SUM(1+1)"

@@ -27,16 +27,30 @@ MEASURE_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "year",
                    "what_we_will_do", "responsible", "deadline", "status", "evaluation", "last_update"]
 
 
+# A spreadsheet takes text that begins with one of these as a formula (or, for tab and carriage
+# return, as the start of one). OWASP's CSV-injection guidance: prefix such a cell with a single
+# quote, so that Excel and LibreOffice show it as text. Both the XLSX and the CSV rows pass here.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(value):
+    """A cell a user wrote (a title, a name) as inert text; numbers, booleans and dates unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _unit_row(row) -> list:
     (_id, code, name, clinic, _tid, tcode, trust, region, reviewed, feedback, areas, submitted, ack,
      measures, overdue, _oldest) = row
-    return [region, tcode, trust, code, name, clinic or "", bool(reviewed), bool(feedback), bool(areas),
-            bool(submitted), bool(ack), int(measures or 0), int(overdue or 0)]
+    return [as_text(region), as_text(tcode), as_text(trust), as_text(code), as_text(name), as_text(clinic or ""),
+            bool(reviewed), bool(feedback), bool(areas), bool(submitted), bool(ack), int(measures or 0),
+            int(overdue or 0)]
 
 
 def _measure_row(row) -> list:
     *values, last_update = row
-    values = [v.isoformat() if isinstance(v, date) else v for v in values]
+    values = [v.isoformat() if isinstance(v, date) else as_text(v) for v in values]
     return values + [last_update.date().isoformat() if last_update else ""]
 
 
