@@ -22,8 +22,10 @@ LANGUAGES = ("nb", "nn", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
-# Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret.
+# Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in a webhook secret; we want at least 16,
+# so that it cannot be guessed.
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_MIN_LENGTH = 16
 
 
 class SettingsError(Exception):
@@ -128,7 +130,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
             raise SettingsError("WEBHOOK_SECRET is missing: it is required when WEBHOOK_URL is set.")
     if webhook_secret is not None and not _SECRET_RE.match(webhook_secret):
         raise SettingsError(
-            "WEBHOOK_SECRET is malformed: use 1-256 characters of A-Z, a-z, 0-9, _ and -."
+            f"WEBHOOK_SECRET is malformed: use {SECRET_MIN_LENGTH}-256 characters of A-Z, a-z, 0-9, _ and -."
+        )
+    if webhook_secret is not None and len(webhook_secret) < SECRET_MIN_LENGTH:
+        raise SettingsError(
+            f"WEBHOOK_SECRET is too short: use at least {SECRET_MIN_LENGTH} characters of A-Z, a-z, 0-9, _ and - "
+            "(e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))')."
         )
 
     listen = get("WEBHOOK_LISTEN") or "0.0.0.0"

@@ -1,7 +1,9 @@
 """Webhook mode: a small HTTP server that hands Telegram's updates to the Application.
 
 PTB's own webhook server compares the secret with `!=`; ours uses
-`hmac.compare_digest`, answers 403 and processes nothing on a mismatch.
+`hmac.compare_digest`, answers 403 and processes nothing on a mismatch. The secret
+and the announced size are checked when the headers have arrived, before any of the
+body is read: a body over 1 MB gets 413 unread, and anything that is not an update 400.
 """
 
 from __future__ import annotations
@@ -22,22 +24,56 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+MAX_BODY = 1024 * 1024  # Telegram's updates are a few kilobytes; more is refused unread (413)
+
+
+@tornado.web.stream_request_body  # the body arrives in chunks after prepare(): nothing is read before the checks
 class _UpdateHandler(tornado.web.RequestHandler):
     def initialize(self, bot_application: Application, secret: str) -> None:
         self.bot_application = bot_application
         self.secret = secret.encode()
+        self.chunks: list[bytes] = []
+        self.size = 0
 
-    async def post(self) -> None:
+    def _refuse(self, status: int, why: str) -> None:
+        log.warning("webhook: refused a request from %s: %s", self.request.remote_ip, why)
+        self.set_status(status)
+        # Finishing before the body is read makes tornado close the connection after the answer
+        # instead of reading the rest.
+        self.finish()
+
+    def prepare(self) -> None:
+        """Only the headers have arrived: the secret first, then the announced size."""
         given = self.request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret):
-            log.warning("webhook: refused a request with a %s secret from %s",
-                        "wrong" if given else "missing", self.request.remote_ip)
-            self.set_status(403)
+            self._refuse(403, f"{'wrong' if given else 'missing'} secret")
             return
+        length = self.request.headers.get("Content-Length")
+        if length is not None and not length.isdigit():
+            self._refuse(400, "malformed Content-Length")
+        elif length is not None and int(length) > MAX_BODY:
+            self._refuse(413, f"a body of {int(length):,} bytes (at most {MAX_BODY:,})")
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return  # refused: what still arrives is dropped
+        self.size += len(chunk)
+        if self.size > MAX_BODY:  # a chunked body that did not say its size
+            self.chunks = []
+            self._refuse(413, f"a body over {MAX_BODY:,} bytes")
+            return
+        self.chunks.append(chunk)
+
+    async def post(self) -> None:
         try:
-            update = Update.de_json(json.loads(self.request.body), self.bot_application.bot)
-        except (ValueError, TypeError, KeyError):
-            log.warning("webhook: refused a body that is not an update")
+            data = json.loads(b"".join(self.chunks))
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.bot_application.bot)
+            if update is None:
+                raise ValueError("not an update")
+        except Exception as exc:  # whatever the body is, a 400 and one line, never a traceback
+            log.warning("webhook: refused a body that is not an update (%s)", type(exc).__name__)
             self.set_status(400)
             return
         await self.bot_application.update_queue.put(update)
@@ -54,7 +90,9 @@ def webhook_path(webhook_url: str) -> str:
 class WebhookServer:
     def __init__(self, application: Application, secret: str, path: str = "/"):
         app = tornado.web.Application([(path, _UpdateHandler, {"bot_application": application, "secret": secret})])
-        self._server = tornado.httpserver.HTTPServer(app, xheaders=True)
+        # Other paths too: nothing over the limit is buffered (tornado closes the connection).
+        self._server = tornado.httpserver.HTTPServer(app, xheaders=True, max_body_size=2 * MAX_BODY,
+                                                     max_buffer_size=2 * MAX_BODY)
         self.port: int | None = None
 
     def start(self, listen: str, port: int) -> int:

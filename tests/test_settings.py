@@ -77,5 +77,5 @@ def test_run_without_token_says_so(tmp_path):
 
 def test_settings_repr_hides_secrets():
     s = load_settings(env={"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.no/h",
-                           "WEBHOOK_SECRET": "topsecret"}, env_file=None)
+                           "WEBHOOK_SECRET": "topsecret-topsecret"}, env_file=None)
     assert "AAHsecret" not in repr(s) and "topsecret" not in repr(s)
