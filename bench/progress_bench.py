@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,79 +43,105 @@ from storage.models import (
     UnitFollowup,
 )
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)  # bulk inserts use session.execute on purpose
 
 TZ = ZoneInfo("Europe/Oslo")
 TODAY = date(2026, 10, 1)
 YEAR = 2026
 
 
-async def bulk(session, model, rows, chunk=5000):
+async def bulk(session, model, rows, chunk=5000, key: str | None = None) -> list[int]:
+    """Insert `rows` (all with the same keys) into the model's table (not through the ORM, which
+    would send a statement per run of rows with the same None values). With `key`, a column whose
+    value is unique among the rows, return the ids the database gave them, in the rows' order:
+    the data set never writes an id itself, so PostgreSQL's sequences stay ahead of the rows and
+    the first measure added later gets a free id. (Not RETURNING: on SQLite, ids returned in the
+    rows' order take a statement per row.)"""
+    connection = await session.connection()
     for start in range(0, len(rows), chunk):
-        await session.execute(insert(model), rows[start:start + chunk])
+        await connection.execute(insert(model.__table__), rows[start:start + chunk])
+    if key is None:
+        return []
+    given = dict((await connection.execute(select(getattr(model, key), model.id))).all())
+    return [given[row[key]] for row in rows]
 
 
-async def generate(db: Database, seed: int = 1) -> None:
+def _refer(rows: list[dict], column: str, ids: list[int]) -> list[dict]:
+    """Rows built with an index in `column` get the database's id for it."""
+    for row in rows:
+        row[column] = ids[row[column]]
+    return rows
+
+
+async def generate(db: Database, seed: int = 1, units: int = 9000, trusts: int = 20, regions: int = 4) -> None:
+    """The national organisation by default: `units` units with a leader, a safety rep and a union
+    rep each, a third as many people again at the trust level, ten measures per unit."""
     rnd = random.Random(seed)
     now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    people = units * 3 + units // 3
     async with db.session() as s:
-        await bulk(s, Region, [{"id": r + 1, "code": f"region-{r + 1}", "name": f"Region {r + 1}"} for r in range(4)])
-        await bulk(s, HealthTrust, [{"id": t + 1, "region_id": t % 4 + 1, "code": f"T{t + 1:02d}",
-                                     "name": f"Helseforetak {t + 1:02d}"} for t in range(20)])
-        await bulk(s, Unit, [{"id": u + 1, "trust_id": u % 20 + 1, "code": f"U{u + 1:05d}", "name": f"Enhet {u + 1}",
-                              "clinic": f"Klinikk {u % 7 + 1}", "department": None} for u in range(9000)])
-        await bulk(s, Person, [{"id": p + 1, "telegram_user_id": 10_000_000 + p, "name": f"Person {p + 1}",
-                                "language": "nb", "language_chosen": True, "active": True, "muted_reminders": "",
-                                "created_at": now} for p in range(30_000)])
+        region_ids = await bulk(s, Region, [{"code": f"region-{r + 1}", "name": f"Region {r + 1}"}
+                                            for r in range(regions)], key="code")
+        trust_ids = await bulk(s, HealthTrust, [{"region_id": region_ids[t % regions], "code": f"T{t + 1:02d}",
+                                                 "name": f"Helseforetak {t + 1:02d}"} for t in range(trusts)],
+                               key="code")
+        unit_ids = await bulk(s, Unit, [{"trust_id": trust_ids[u % trusts], "code": f"U{u + 1:05d}",
+                                         "name": f"Enhet {u + 1}", "clinic": f"Klinikk {u % 7 + 1}",
+                                         "department": None} for u in range(units)], key="code")
+        person_ids = await bulk(s, Person, [{"telegram_user_id": 10_000_000 + p, "name": f"Person {p + 1}",
+                                             "language": "nb", "language_chosen": True, "active": True,
+                                             "muted_reminders": "", "created_at": now} for p in range(people)],
+                                key="telegram_user_id")
         memberships = []
-        for u in range(9000):  # a leader, a safety rep and a union rep per unit
+        for u in range(units):  # a leader, a safety rep and a union rep per unit
             for offset, role in enumerate(("leader", "safety_rep", "union_rep")):
-                memberships.append({"person_id": u * 3 + offset + 1, "role": role, "scope": "unit",
-                                    "unit_id": u + 1, "created_at": now})
-        for p in range(27_000, 30_000):  # the rest above the units
-            memberships.append({"person_id": p + 1, "role": rnd.choice(["leader", "admin"]), "scope": "trust",
-                                "trust_id": p % 20 + 1, "created_at": now})
+                memberships.append({"person_id": person_ids[u * 3 + offset], "role": role, "scope": "unit",
+                                    "unit_id": unit_ids[u], "trust_id": None, "created_at": now})
+        for p in range(units * 3, people):  # the rest above the units
+            memberships.append({"person_id": person_ids[p], "role": rnd.choice(["leader", "admin"]),
+                                "scope": "trust", "unit_id": None, "trust_id": trust_ids[p % trusts], "created_at": now})
         await bulk(s, Membership, memberships)
+        # Rows that refer to a follow-up or a measure are built with its index, then given its id.
         followups, steps, areas, confirmations = [], [], [], []
-        for u in range(9000):
+        for u in range(units):
             submitted = now + timedelta(days=rnd.randint(0, 60)) if rnd.random() < 0.6 else None
-            followups.append({"id": u + 1, "unit_id": u + 1, "year": YEAR, "method": "forbedring",
+            followups.append({"unit_id": unit_ids[u], "year": YEAR, "method": "forbedring",
                               "plan_submitted_at": submitted})
             for step, chance in (("review", 0.8), ("feedback", 0.7), ("prepare", 0.5)):
                 if rnd.random() < chance:
-                    steps.append({"followup_id": u + 1, "step": step, "done_on": date(2026, 4, rnd.randint(16, 30)),
-                                  "parties": "leader,safety_rep", "marked_by": u * 3 + 1, "marked_at": now})
+                    steps.append({"followup_id": u, "step": step, "done_on": date(2026, 4, rnd.randint(16, 30)),
+                                  "parties": "leader,safety_rep", "marked_by": person_ids[u * 3], "marked_at": now})
             for kind in ("preserve", "improve"):
                 if rnd.random() < 0.65:
-                    areas.append({"followup_id": u + 1, "kind": kind, "theme": "teamwork", "why": "w",
-                                  "created_by": u * 3 + 1, "created_at": now})
+                    areas.append({"followup_id": u, "kind": kind, "theme": "teamwork", "why": "w",
+                                  "created_by": person_ids[u * 3], "created_at": now})
             if submitted:
                 for offset, role in ((1, "safety_rep"), (2, "union_rep")):
-                    confirmations.append({"followup_id": u + 1, "subject": "plan", "person_id": u * 3 + offset + 1,
+                    confirmations.append({"followup_id": u, "subject": "plan", "person_id": person_ids[u * 3 + offset],
                                           "role": role, "requested_at": submitted,
                                           "answer": rnd.choice(["acknowledged", "acknowledged", None, "objected"])})
-        await bulk(s, UnitFollowup, followups)
-        await bulk(s, StepRecord, steps)
-        await bulk(s, FocusArea, areas)
-        await bulk(s, Confirmation, confirmations)
+        followup_ids = await bulk(s, UnitFollowup, followups, key="unit_id")  # one follow-up per unit
+        await bulk(s, StepRecord, _refer(steps, "followup_id", followup_ids))
+        await bulk(s, FocusArea, _refer(areas, "followup_id", followup_ids))
+        await bulk(s, Confirmation, _refer(confirmations, "followup_id", followup_ids))
         measures, events = [], []
-        for m in range(90_000):
-            unit = m % 9000 + 1
+        for m in range(units * 10):
+            unit = m % units
             status = rnd.choice(["planned", "in_progress", "in_progress", "done", "dropped"])
-            measures.append({"id": m + 1, "followup_id": unit, "unit_id": unit, "year": YEAR,
+            measures.append({"followup_id": followup_ids[unit], "unit_id": unit_ids[unit], "year": YEAR,
                              "theme": "teamwork", "kind": rnd.choice(["preserve", "improve"]),
                              "title": f"Tiltak {m + 1}", "description": "d", "responsible": "r",
                              "deadline": date(2026, 6, 1) + timedelta(days=rnd.randint(0, 240)), "status": status,
-                             "created_by": (unit - 1) * 3 + 1, "created_at": now, "updated_at": now})
-            events.append({"measure_id": m + 1, "person_id": (unit - 1) * 3 + 1, "field": "created",
-                           "new": "x", "at": now})
+                             "created_by": person_ids[unit * 3], "created_at": now, "updated_at": now})
+            events.append({"measure_id": m, "person_id": person_ids[unit * 3], "field": "created",
+                           "old": None, "new": "x", "at": now})
             for _ in range(rnd.randint(0, 2)):
-                events.append({"measure_id": m + 1, "person_id": (unit - 1) * 3 + 1, "field": "status",
+                events.append({"measure_id": m, "person_id": person_ids[unit * 3], "field": "status",
                                "old": "planned", "new": status,
                                "at": now + timedelta(days=rnd.randint(1, 150))})
-        await bulk(s, Measure, measures)
-        await bulk(s, MeasureEvent, events)
-    print(f"generated: 4 regions, 20 trusts, 9,000 units, 30,000 people, 90,000 measures, {len(events):,} events")
+        measure_ids = await bulk(s, Measure, measures, key="title")
+        await bulk(s, MeasureEvent, _refer(events, "measure_id", measure_ids))
+    print(f"generated: {regions} regions, {trusts} trusts, {units:,} units, {people:,} people, "
+          f"{len(measures):,} measures, {len(events):,} events")
 
 
 async def timed(label: str, work, repeat: int = 3):

@@ -4,13 +4,13 @@ callback data, which the handlers of conversations/ answer."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
 
 from bot.i18n import N_, Translator, translator
-from bot.outbox import markup_json
 from bot.rules import nudges
 from bot.rules.labels import short_label
 from bot.rules.measures import QUICK_STATUS
@@ -29,19 +29,31 @@ ANSWER_LABELS = {
 
 
 def digest_message(digest: Digest) -> tuple[str, str | None]:
-    """The digest in its reader's language: the text and the reply markup as JSON (for the outbox)."""
-    text, keyboard = render_digest(translator(digest.language), digest)
-    return text, markup_json(keyboard)
+    """The digest in its reader's language: the text and the reply markup as JSON (for the outbox).
+    The sweep words thousands of digests at a time, so the buttons are written as Telegram's JSON
+    directly: building PTB's objects for each button cost more than all the rest of the sweep."""
+    text, rows = digest_parts(translator(digest.language), digest, _json_button)
+    return text, json.dumps({"inline_keyboard": rows})
 
 
 def render_digest(t: Translator, digest: Digest) -> tuple[str, Keyboard]:
+    text, rows = digest_parts(t, digest, Button)
+    return text, Keyboard(rows)
+
+
+def digest_parts(t: Translator, digest: Digest, make) -> tuple[str, list[list]]:
+    """The text and the rows of buttons, each button made by `make(text, callback_data=...)`."""
     lines = [f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"]
-    rows: list[list[Button]] = []
+    rows: list[list] = []
     for item in digest.items:
         lines += ["", f"<b>{t._(nudges.REASONS[item.reason][1])}</b>", item_text(t, item) if item.found else ""]
-        rows += [[button(t, action) for action in row] for row in item.rows]
-    rows += [[button(t, action) for action in row] for row in digest.rows]
-    return "\n".join(lines), Keyboard(rows)
+        rows += [[button(t, action, make) for action in row] for row in item.rows]
+    rows += [[button(t, action, make) for action in row] for row in digest.rows]
+    return "\n".join(lines), rows
+
+
+def _json_button(text: str, callback_data: str) -> dict:
+    return {"callback_data": callback_data, "text": text}  # as PTB's to_dict() writes it
 
 
 def item_text(t: Translator, item: Item) -> str:
@@ -77,29 +89,30 @@ def item_text(t: Translator, item: Item) -> str:
                date=t.date(item.on))
 
 
-def button(t: Translator, action: Action) -> Button:
-    """One wanted button, worded, with the callback data its handler answers."""
+def button(t: Translator, action: Action, make=Button):
+    """One wanted button, worded, with the callback data its handler answers (a PTB button, or what
+    `make` makes of its text and callback data)."""
     kind, target, value = action.kind, action.target, action.value
     if kind == "open_measure":
-        return Button(t._("Open the measure"), callback_data=f"me:{target}")
+        return make(t._("Open the measure"), callback_data=routes.MEASURE.build(target))
     if kind == "measure_title":
-        return Button(short_label(value, 60), callback_data=f"me:{target}")
+        return make(short_label(value, 60), callback_data=routes.MEASURE.build(target))
     if kind == "quick_status":  # conversations/reminders.py quick_status_button
-        return Button(t._(QUICK_STATUS[value]), callback_data=f"qs:{target}:{value}")
+        return make(t._(QUICK_STATUS[value]), callback_data=routes.QUICK_STATUS_PRESS.build(target, value))
     if kind == "answer":  # conversations/followup.py
-        return Button(t._(ANSWER_LABELS[value]), callback_data=routes.CONFIRMATION.build(target, value))
+        return make(t._(ANSWER_LABELS[value]), callback_data=routes.CONFIRMATION.build(target, value))
     if kind == "open_followup":
-        return Button(t._("Open the follow-up"), callback_data=routes.FOLLOWUP.build(target))
+        return make(t._("Open the follow-up"), callback_data=routes.FOLLOWUP.build(target))
     if kind == "open_step":
-        return Button(t._("Open the step"), callback_data=routes.FOLLOWUP_STEP.build(target, value))
+        return make(t._("Open the step"), callback_data=routes.FOLLOWUP_STEP.build(target, value))
     if kind == "open_plan":
-        return Button(t._("Open the plan"), callback_data=f"pl:{target}")
+        return make(t._("Open the plan"), callback_data=routes.PLAN.build(target))
     if kind == "remind_leader":  # conversations/reminders.py remind_leader_button
-        return Button(t._("Remind the leader of {unit}", unit=short_label(value, 40)), callback_data=f"ra:{target}")
+        return make(t._("Remind the leader of {unit}", unit=short_label(value, 40)), callback_data=routes.REMIND_LEADER.build(target))
     if kind == "list_measures":
-        return Button(t._("The measures"), callback_data=f"ml:{target}")
+        return make(t._("The measures"), callback_data=routes.MEASURE_LIST.build(target))
     if kind == "snooze":
-        return Button(t._("Remind me in a week"), callback_data="nz:snooze")
+        return make(t._("Remind me in a week"), callback_data=routes.SETTINGS.build("snooze"))
     if kind == "settings":
-        return Button(t._("Reminder settings"), callback_data="nz:settings")
+        return make(t._("Reminder settings"), callback_data=routes.SETTINGS.build("settings"))
     raise ValueError(f"no button for {kind!r}")

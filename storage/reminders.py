@@ -1,10 +1,16 @@
-"""What the reminder sweep reads (in a few batch queries, not one per unit) and writes."""
+"""What the reminder sweep reads and writes, set-based: grouped queries per chunk of units or
+of people, and bulk writes that are idempotent on the reminder's key and the digest's key
+(INSERT … ON CONFLICT DO NOTHING). Nothing here runs a query per unit, person or digest."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import AsyncIterator
 
+from sqlalchemy import String, Text, bindparam, cast, column, literal, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,60 +30,102 @@ from storage.models import (
     UnitFollowup,
 )
 
+OPEN = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
 
-async def situations(session: AsyncSession, year: int, cycle_of, situation_type, measure_type, answer_type):
-    """One situation per unit for the survey year. `cycle_of(trust_id, row)` turns a
-    SurveyCycle row (or None) into dates; the *_type arguments are the rule's classes."""
-    units = (await session.exec(select(Unit.id, Unit.trust_id))).all()
-    cycles = {row.trust_id: row for row in (await session.exec(select(SurveyCycle).where(SurveyCycle.year == year))).all()}
-    followups = {f.unit_id: f for f in (await session.exec(select(UnitFollowup).where(UnitFollowup.year == year))).all()}
-    by_followup = {f.id: f.unit_id for f in followups.values()}
 
-    done: dict[int, set[str]] = defaultdict(set)
-    if by_followup:
-        for followup_id, step in (await session.exec(
-                select(StepRecord.followup_id, StepRecord.step).where(StepRecord.followup_id.in_(list(by_followup))))).all():
-            done[by_followup[followup_id]].add(step)
+def _in_plan():
+    return func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED
 
-    leaders, reps, above = defaultdict(list), defaultdict(list), defaultdict(list)
-    rows = (await session.exec(
-        select(Membership.person_id, Membership.role, Membership.unit_id, Membership.trust_id, Membership.scope)
-        .join(Person, Person.id == Membership.person_id).where(Person.active)
-    )).all()
-    for person_id, role, unit_id, trust_id, scope in rows:
-        if unit_id is not None and role == Role.LEADER:
+
+# --- what is due: read a chunk of units at a time ---
+
+async def cycles(session: AsyncSession, years) -> dict[tuple[int, int], SurveyCycle]:
+    """The trusts' own dates for these survey years, by (trust, year); a trust without a row uses the defaults."""
+    rows = (await session.exec(select(SurveyCycle).where(SurveyCycle.year.in_(list(years))))).all()
+    return {(row.trust_id, row.year): row for row in rows}
+
+
+async def leaders_above(session: AsyncSession) -> dict[int, list[int]]:
+    """The active leaders at each trust (they hear when a unit's plan is overdue)."""
+    above = defaultdict(list)
+    for person_id, trust_id in (await session.exec(
+            select(Membership.person_id, Membership.trust_id).join(Person, Person.id == Membership.person_id)
+            .where(Person.active, Membership.unit_id.is_(None), Membership.scope == Scope.TRUST,
+                   Membership.role == Role.LEADER).order_by(Membership.id))).all():
+        above[trust_id].append(person_id)
+    return above
+
+
+async def _rows(session: AsyncSession, query) -> list:
+    """All rows of a query, as plain rows (no ORM objects: the sweep reads tens of thousands)."""
+    return (await (await session.connection()).execute(query)).all()
+
+
+async def units_after(session: AsyncSession, after: int, limit: int) -> list[tuple[int, int]]:
+    """The next `limit` units (id, trust) by id: the sweep's chunks."""
+    return await _rows(session, select(Unit.id, Unit.trust_id).where(Unit.id > after).order_by(Unit.id).limit(limit))
+
+
+async def situations(session: AsyncSession, years, units: list[tuple[int, int]], cycle_of, cycles_by, above,
+                     situation_type, measure_type, answer_type) -> list:
+    """One situation per survey year and unit of the chunk `units` (ordered by id), year by year,
+    from six grouped queries over the chunk's id range. `cycle_of(year, row)` turns a SurveyCycle
+    row (or None) into dates; `cycles_by` and `above` come from cycles() and leaders_above(); the
+    *_type arguments are the rule's classes."""
+    low, high = units[0][0], units[-1][0]
+    years = list(years)
+    in_years = UnitFollowup.year.in_(years) & UnitFollowup.unit_id.between(low, high)
+    submitted = {(unit_id, year): bool(at) for unit_id, year, at in await _rows(session, (
+        select(UnitFollowup.unit_id, UnitFollowup.year, UnitFollowup.plan_submitted_at).where(in_years)))}
+
+    done: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for unit_id, year, step in await _rows(session, (
+            select(UnitFollowup.unit_id, UnitFollowup.year, StepRecord.step)
+            .join(UnitFollowup, UnitFollowup.id == StepRecord.followup_id).where(in_years))):
+        done[unit_id, year].add(step)
+
+    leaders, reps = defaultdict(list), defaultdict(list)
+    for person_id, role, unit_id in await _rows(session, (
+            select(Membership.person_id, Membership.role, Membership.unit_id)
+            .join(Person, Person.id == Membership.person_id)
+            .where(Person.active, Membership.unit_id.between(low, high)).order_by(Membership.id))):
+        if role == Role.LEADER:
             leaders[unit_id].append(person_id)
-        elif unit_id is not None and role in (Role.SAFETY_REP, Role.UNION_REP):
+        elif role in (Role.SAFETY_REP, Role.UNION_REP):
             reps[unit_id].append(person_id)
-        elif scope == Scope.TRUST and role == Role.LEADER:
-            above[trust_id].append(person_id)
 
-    in_plan = (Measure.year == year) & (func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
+    in_chunk = Measure.year.in_(years) & _in_plan() & Measure.unit_id.between(low, high)
     open_measures = defaultdict(list)
-    for m in (await session.exec(select(Measure.id, Measure.unit_id, Measure.title, Measure.deadline)
-                                 .where(in_plan, Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)))
-                                 .order_by(Measure.deadline, Measure.id))).all():
-        open_measures[m.unit_id].append(measure_type(m.id, m.title, m.deadline))
-    unevaluated = dict((await session.exec(
-        select(Measure.unit_id, func.count()).where(in_plan, Measure.status != MeasureStatus.DROPPED, Measure.evaluation.is_(None))
-        .group_by(Measure.unit_id))).all())
+    for measure_id, unit_id, year, title, deadline in await _rows(session, (
+            select(Measure.id, Measure.unit_id, Measure.year, Measure.title, Measure.deadline)
+            .where(in_chunk, Measure.status.in_(OPEN)).order_by(Measure.deadline, Measure.id))):
+        open_measures[unit_id, year].append(measure_type(measure_id, title, deadline))
+    unevaluated = {(unit_id, year): n for unit_id, year, n in await _rows(session, (
+        select(Measure.unit_id, Measure.year, func.count())
+        .where(in_chunk, Measure.status != MeasureStatus.DROPPED, Measure.evaluation.is_(None))
+        .group_by(Measure.unit_id, Measure.year)))}
 
     answers = defaultdict(list)
-    if by_followup:
-        for c in (await session.exec(select(Confirmation).where(
-                Confirmation.followup_id.in_(list(by_followup)), Confirmation.answer.is_(None)))).all():
-            answers[by_followup[c.followup_id]].append(answer_type(c.id, c.person_id, c.subject, c.requested_at.date()))
+    for confirmation_id, person_id, subject, requested_at, unit_id, year in await _rows(session, (
+            select(Confirmation.id, Confirmation.person_id, Confirmation.subject, Confirmation.requested_at,
+                   UnitFollowup.unit_id, UnitFollowup.year)
+            .join(UnitFollowup, UnitFollowup.id == Confirmation.followup_id)
+            .where(in_years, Confirmation.answer.is_(None)).order_by(Confirmation.id))):
+        answers[unit_id, year].append(answer_type(confirmation_id, person_id, subject, requested_at.date()))
 
+    dates = {}  # one CycleDates per trust and year
     result = []
-    for unit_id, trust_id in units:
-        followup = followups.get(unit_id)
-        result.append(situation_type(
-            unit_id=unit_id, year=year, cycle=cycle_of(year, cycles.get(trust_id)),
-            done_steps=done[unit_id], plan_submitted=bool(followup and followup.plan_submitted_at),
-            leaders=leaders[unit_id], reps=reps[unit_id], above=above[trust_id],
-            open_measures=open_measures[unit_id], unevaluated=unevaluated.get(unit_id, 0),
-            pending_answers=answers[unit_id],
-        ))
+    for year in years:
+        for unit_id, trust_id in units:
+            if (trust_id, year) not in dates:
+                dates[trust_id, year] = cycle_of(year, cycles_by.get((trust_id, year)))
+            result.append(situation_type(
+                unit_id=unit_id, year=year, cycle=dates[trust_id, year],
+                done_steps=done[unit_id, year], plan_submitted=submitted.get((unit_id, year), False),
+                leaders=leaders[unit_id], reps=reps[unit_id], above=above.get(trust_id, []),
+                open_measures=open_measures[unit_id, year], unevaluated=unevaluated.get((unit_id, year), 0),
+                pending_answers=answers[unit_id, year],
+            ))
     return result
 
 
@@ -86,54 +134,160 @@ def _insert_ignore(session: AsyncSession, model):
     return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)).on_conflict_do_nothing()
 
 
-async def record_reminders(session: AsyncSession, rows: list[dict]) -> int:
-    """Insert reminders that are not there yet; the unique key makes a rerun a no-op."""
+def _new_rows(session: AsyncSession, model, rows: list[dict], same: dict):
+    """INSERT INTO <model's table> SELECT … FROM the `rows` … ON CONFLICT DO NOTHING: one statement
+    for any number of rows. The rows (their keys: columns, their values: str, int or None) travel
+    as one JSON parameter that the database unpacks (PostgreSQL json_to_recordset, SQLite
+    json_each); `same` holds the columns every row has alike, bound once. SQLAlchemy's executemany
+    would bind every value of every row in Python: two to three times slower. Returns the
+    statement and its parameters."""
+    table = model.__table__
+    names = list(rows[0])
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        given = func.json_to_recordset(cast(bindparam("rows", type_=Text), postgresql.JSON)).table_valued(
+            *(column(name, table.c[name].type) for name in names)).render_derived(name="given", with_types=True)
+        values = [given.c[name] for name in names]
+        insert = postgresql.insert(table)
+    else:
+        given = func.json_each(bindparam("rows", type_=Text)).table_valued("value")
+        values = [func.json_extract(given.c.value, f"$.{name}") for name in names]
+        insert = sqlite.insert(table)
+    # WHERE: SQLite reads "SELECT … FROM f() ON CONFLICT" as a join's ON without it.
+    select_rows = select(*values, *(literal(value, table.c[name].type) for name, value in same.items())) \
+        .select_from(given).where(true())
+    statement = insert.from_select([*names, *same], select_rows).on_conflict_do_nothing()
+    return statement, {"rows": json.dumps(rows, ensure_ascii=False)}
+
+
+async def record_reminders(session: AsyncSession, rows: list[dict], due_on: date, created_at: datetime) -> int:
+    """Insert the reminders (key, person_id, reason, subject, period) that are not there yet, in
+    bulk, pending; the unique key makes a rerun a no-op. Returns how many are new."""
     if not rows:
         return 0
-    before = (await session.exec(select(func.count()).select_from(Reminder))).one()
-    for start in range(0, len(rows), 500):
-        await session.exec(_insert_ignore(session, Reminder).values(rows[start:start + 500]))
-    return (await session.exec(select(func.count()).select_from(Reminder))).one() - before
+    statement, parameters = _new_rows(session, Reminder, rows, {
+        "due_on": due_on, "state": ReminderState.PENDING, "created_at": created_at})
+    result = await (await session.connection()).execute(statement.returning(Reminder.__table__.c.id), parameters)
+    return len(result.all())
 
 
-async def drop_stale(session: AsyncSession, due_keys: set[str]) -> None:
+async def drop_stale(session: AsyncSession, due_keys: set[str]) -> int:
     """Pending reminders that are no longer due (the step got done) are never sent."""
     pending = (await session.exec(select(Reminder.id, Reminder.key).where(Reminder.state == ReminderState.PENDING))).all()
     stale = [rid for rid, key in pending if key not in due_keys]
-    for start in range(0, len(stale), 500):
-        await session.exec(update(Reminder).where(Reminder.id.in_(stale[start:start + 500])).values(state=ReminderState.DROPPED))
+    for start in range(0, len(stale), 1000):
+        await session.exec(update(Reminder).where(Reminder.id.in_(stale[start:start + 1000]))
+                           .values(state=ReminderState.DROPPED))
+    return len(stale)
 
 
-async def pending_by_person(session: AsyncSession) -> dict[int, tuple[Person, list[Reminder]]]:
-    rows = (await session.exec(
-        select(Reminder, Person).join(Person, Person.id == Reminder.person_id)
-        .where(Reminder.state == ReminderState.PENDING, Person.active).order_by(Reminder.person_id, Reminder.id)
-    )).all()
-    grouped: dict[int, tuple[Person, list[Reminder]]] = {}
-    for reminder, person in rows:
-        grouped.setdefault(person.id, (person, []))[1].append(reminder)
-    return grouped
+# --- the digests: read the pending reminders a chunk of people at a time ---
+
+async def pending_by_person(session: AsyncSession, chunk: int) -> AsyncIterator[list]:
+    """The pending reminders of active people, ordered by person and id, in lists of about `chunk`
+    rows that never split a person's reminders. One query, read as a stream: the memory held is
+    one chunk (and one person's reminders), whatever the number of people."""
+    query = (select(Reminder.id, Reminder.person_id, Reminder.reason, Reminder.subject, Reminder.period,
+                    Person.telegram_user_id, Person.language, Person.muted_reminders, Person.snoozed_until)
+             .join(Person, Person.id == Reminder.person_id)
+             .where(Reminder.state == ReminderState.PENDING, Person.active)
+             .order_by(Reminder.person_id, Reminder.id))
+    result = await (await session.connection()).stream(query.execution_options(yield_per=chunk))
+    carry: list = []
+    async for part in result.partitions(chunk):
+        rows = carry + list(part)
+        cut = len(rows)
+        while cut and rows[cut - 1].person_id == rows[-1].person_id:
+            cut -= 1
+        rows, carry = rows[:cut], rows[cut:]
+        if rows:
+            yield rows
+    if carry:
+        yield carry
 
 
-async def add_digest(session: AsyncSession, message: OutboxMessage, reminders: list[Reminder]) -> bool:
-    """The day's one reminder message for a person; False if one exists already."""
-    exists = (await session.exec(select(OutboxMessage.id).where(OutboxMessage.key == message.key))).first()
-    if exists is not None:
-        return False
-    session.add(message)
-    await session.flush()
-    for reminder in reminders:
-        reminder.state, reminder.outbox_id = ReminderState.SENT, message.id
-    return True
+@dataclass
+class DigestNames:
+    """What a chunk of digests names: units (name, trust), measures (title, deadline),
+    confirmations (subject, when asked, the unit's name), and the open measures (id, title)
+    of each (unit, year) that is asked for a quarterly status, in the order /measures shows them."""
+
+    units: dict[int, tuple[str, int]] = field(default_factory=dict)
+    measures: dict[int, tuple[str, date]] = field(default_factory=dict)
+    confirmations: dict[int, tuple[str, datetime, str]] = field(default_factory=dict)
+    open_measures: dict[tuple[int, int], list[tuple[int, str]]] = field(default_factory=dict)
 
 
-async def names_for_digest(session: AsyncSession, unit_ids: set[int], measure_ids: set[int],
-                           confirmation_ids: set[int]):
-    units = dict((await session.exec(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids or {0})))).all())
-    measures = {m.id: m for m in (await session.exec(select(Measure).where(Measure.id.in_(measure_ids or {0})))).all()}
-    confirmations = {c.id: c for c in (await session.exec(
-        select(Confirmation).where(Confirmation.id.in_(confirmation_ids or {0})))).all()}
-    return units, measures, confirmations
+async def digest_names(session: AsyncSession, unit_ids: set[int], measure_ids: set[int],
+                       confirmation_ids: set[int], status_of: set[tuple[int, int]]) -> DigestNames:
+    """Four grouped queries, whatever the number of digests in the chunk."""
+    names = DigestNames()
+    if unit_ids:
+        names.units = {uid: (name, trust_id) for uid, name, trust_id in await _rows(session, (
+            select(Unit.id, Unit.name, Unit.trust_id).where(Unit.id.in_(unit_ids))))}
+    if measure_ids:
+        names.measures = {mid: (title, deadline) for mid, title, deadline in await _rows(session, (
+            select(Measure.id, Measure.title, Measure.deadline).where(Measure.id.in_(measure_ids))))}
+    if confirmation_ids:
+        names.confirmations = {cid: (subject, requested_at, unit_name) for cid, subject, requested_at, unit_name
+                               in await _rows(session, (
+                                   select(Confirmation.id, Confirmation.subject, Confirmation.requested_at, Unit.name)
+                                   .join(UnitFollowup, UnitFollowup.id == Confirmation.followup_id)
+                                   .join(Unit, Unit.id == UnitFollowup.unit_id)
+                                   .where(Confirmation.id.in_(confirmation_ids))))}
+    if status_of:
+        units, years = {unit for unit, _ in status_of}, {year for _, year in status_of}
+        for mid, unit_id, year, title in await _rows(session, (
+                select(Measure.id, Measure.unit_id, Measure.year, Measure.title)
+                .where(Measure.unit_id.in_(units), Measure.year.in_(years), _in_plan(), Measure.status.in_(OPEN))
+                .order_by(Measure.unit_id, Measure.year, Measure.kind.desc(), Measure.deadline, Measure.id))):
+            if (unit_id, year) in status_of:
+                names.open_measures.setdefault((unit_id, year), []).append((mid, title))
+    return names
+
+
+def digest_key(person_id: int, day: date) -> str:
+    """The outbox key of a person's digest of the day: one a day."""
+    return f"digest:{person_id}:{day.isoformat()}"
+
+
+@dataclass
+class DigestBatch:
+    """Digests waiting to be written together by write_digests()."""
+
+    session: AsyncSession
+    same: dict  # the columns every row of the batch has alike (kind, state, not_before, ...)
+    messages: list[dict] = field(default_factory=list)
+    reminders: dict[int, list[int]] = field(default_factory=dict)  # person -> the reminders the digest holds
+
+
+async def add_digest(batch: DigestBatch, message: dict, reminder_ids: list[int]) -> None:
+    """The day's one reminder message for a person (an outbox row's key, person_id, chat_id, text
+    and reply_markup), and the reminders it holds; written with the rest of the batch."""
+    batch.messages.append(message)
+    batch.reminders[message["person_id"]] = reminder_ids
+
+
+async def write_digests(batch: DigestBatch, day: date) -> int:
+    """The batch's outbox rows in bulk, each once (the key is the person and the day: a person who has
+    today's digest already gets no second one, and their reminders stay pending), then the reminders
+    of each new digest marked sent with it, in one statement. Returns how many digests are new."""
+    if not batch.messages:
+        return 0
+    connection = await batch.session.connection()
+    outbox = OutboxMessage.__table__
+    statement, parameters = _new_rows(batch.session, OutboxMessage, batch.messages, batch.same)
+    written = [person_id for person_id, in (await connection.execute(
+        statement.returning(outbox.c.person_id), parameters)).all()]
+    held = [rid for person_id in written for rid in batch.reminders[person_id]]
+    if held:
+        table = Reminder.__table__
+        # The digest's id found by its key (digest_key(), written in SQL): one statement for the batch.
+        digest = (select(outbox.c.id).where(outbox.c.key == literal("digest:") + cast(table.c.person_id, String)
+                                            + literal(f":{day.isoformat()}")).scalar_subquery())
+        await connection.execute(table.update().where(table.c.id.in_(held), table.c.state == ReminderState.PENDING)
+                                 .values(state=ReminderState.SENT, outbox_id=digest))
+    batch.messages, batch.reminders = [], {}
+    return len(written)
 
 
 async def trust_of_unit(session: AsyncSession, unit_id: int) -> int | None:

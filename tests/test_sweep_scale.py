@@ -1,0 +1,93 @@
+"""The reminder sweep is set-based: its SQL statements do not grow with the number of units
+or people, a second sweep the same day writes nothing, and where the chunks are cut changes
+nothing. The organisations come from the benchmark's generator (bench/progress_bench.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import SQLModel, func, select
+
+from bench.progress_bench import generate
+from bot.rules.nudges import ReminderRules
+from bot.services import reminders
+from conversations.reminder_texts import digest_message
+from storage.models import JobRun, OutboxMessage, Reminder
+from storage.statements import StatementCounter
+
+TZ = ZoneInfo("Europe/Oslo")
+RESULTS_DAY = date(2026, 4, 15)  # every unit's leader and reps hear that the results are out
+ESCALATION_DAY = date(2026, 6, 29)  # the trusts' leaders hear of every unit whose plan is late
+STATUS_DAY = date(2026, 9, 15)  # leaders with open measures: a quarterly status, measures due and overdue
+
+
+async def sweep(db, day: date) -> reminders.SweepResult:
+    return await reminders.sweep(db, datetime.combine(day, time(9, 0), TZ), TZ, ReminderRules(), digest_message)
+
+
+async def empty(db) -> None:
+    async with db.session() as session:
+        connection = await session.connection()
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+async def forget_sweeps(db) -> None:
+    async with db.session() as session:
+        connection = await session.connection()
+        for model in (Reminder, OutboxMessage, JobRun):
+            await connection.execute(model.__table__.delete())
+
+
+async def written(db) -> tuple[int, int, int]:
+    async with db.session() as session:
+        return ((await session.exec(select(func.count()).select_from(Reminder))).one(),
+                (await session.exec(select(func.count()).select_from(Reminder).where(Reminder.state == "sent"))).one(),
+                (await session.exec(select(func.count()).select_from(OutboxMessage))).one())
+
+
+async def digests(db) -> dict[int, tuple[str, str]]:
+    async with db.session() as session:
+        return {m.person_id: (m.key, m.text, m.reply_markup) for m in (await session.exec(select(OutboxMessage))).all()}
+
+
+async def test_the_statements_do_not_grow_with_the_units_and_a_second_sweep_writes_nothing(db):
+    statements, sizes = {}, (50, 200)
+    for units in sizes:
+        await empty(db)
+        await generate(db, units=units, trusts=4, regions=2)
+        for day in (RESULTS_DAY, STATUS_DAY):
+            await forget_sweeps(db)
+            with StatementCounter(db.engine) as counted:
+                result = await sweep(db, day)
+            statements[units, day] = counted.n
+            assert result.digests == (3 * units if day == RESULTS_DAY else units)
+            # The same day again: everything is recorded and sent already.
+            before = await written(db)
+            with StatementCounter(db.engine) as again:
+                second = await sweep(db, day)
+            assert (second.recorded, second.digests, second.dropped) == (0, 0, 0)
+            assert await written(db) == before
+            assert again.n <= counted.n
+    print(f"\nstatements per sweep: {statements}")
+    for day in (RESULTS_DAY, STATUS_DAY):
+        assert statements[sizes[0], day] == statements[sizes[1], day]
+        assert statements[sizes[1], day] < 40  # a fixed handful, against 8–10 per digest before
+
+
+@pytest.mark.parametrize("day", [RESULTS_DAY, ESCALATION_DAY, STATUS_DAY])
+async def test_where_the_chunks_are_cut_changes_nothing(db, monkeypatch, day):
+    await generate(db, units=60, trusts=4, regions=2)
+    whole = await sweep(db, day)
+    expected = await digests(db), await written(db)
+    await forget_sweeps(db)
+    # Chunks of 7 units and of 5 reminders: a trust's leader with more reminders than a chunk
+    # holds (late plans on the escalation day), and people cut across chunks, get one digest each.
+    monkeypatch.setattr(reminders, "UNIT_CHUNK", 7)
+    monkeypatch.setattr(reminders, "PEOPLE_CHUNK", 5)
+    cut = await sweep(db, day)
+    assert (cut.recorded, cut.digests) == (whole.recorded, whole.digests)
+    assert (await digests(db), await written(db)) == expected
+    assert whole.digests > 0
