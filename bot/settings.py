@@ -52,8 +52,12 @@ class Settings:
     outbox_per_chat_seconds: float = 1.0
     log_level: str | None = None  # None: INFO for `run` and `db`, WARNING for the other commands
 
-    def __repr__(self) -> str:  # keep secrets out of tracebacks and logs
-        return f"Settings(database_url={self.database_url!r}, webhook={'on' if self.webhook_url else 'off'})"
+    def __repr__(self) -> str:  # keep secrets out of tracebacks and logs: no token, no webhook secret,
+        # and the database URL without its password
+        shown = make_url(self.database_url).render_as_string(hide_password=True)
+        return f"Settings(database_url={shown!r}, webhook={'on' if self.webhook_url else 'off'})"
+
+    __str__ = __repr__
 
     @property
     def bot_api_base_url(self) -> str:

@@ -56,7 +56,8 @@ async def add_area_button(update: Update, context: BotContext, press) -> None:
 @members_only
 async def remove_area_button(update: Update, context: BotContext, press) -> None:
     try:
-        unit_id = await service.remove_area(context.db, context.memberships, context.person.id, press.area)
+        unit_id = await service.remove_area(context.db, context.memberships, context.person.id, press.area,
+                                            context.clock.today())
     except NotAllowed:
         await refuse(update, context, f"remove an area with {update.callback_query.data!r}")
         return

@@ -104,13 +104,26 @@ def test_invite_create_list_revoke(cli, db_url, tmp_path):
     (["--region", "Helse Nord", "--role", "admin"], "no region with code or name 'Helse Nord'"),
     (["--national", "--role", "safety_rep"], "a safety_rep invite must be for: trust, unit"),
     (["--national", "--role", "admin", "--expires", "soon"], "is not a duration"),
-    (["--national", "--role", "admin", "--uses", "0"], "--uses must be between 1 and 10000"),
+    (["--national", "--role", "admin", "--uses", "0"], "--uses must be between 1 and 500"),
+    # Issue 12: invites are capped (10,000 uses and 9,999 weeks were accepted).
+    (["--national", "--role", "admin", "--uses", "501"], "--uses must be between 1 and 500"),
+    (["--national", "--role", "admin", "--uses", "10000"], "--uses must be between 1 and 500"),
+    (["--national", "--role", "admin", "--expires", "9999w"], "--expires must be at most 90 days"),
+    (["--national", "--role", "admin", "--expires", "91d"], "--expires must be at most 90 days"),
+    (["--national", "--role", "admin", "--expires", "2161h"], "--expires must be at most 90 days"),
 ])
 def test_invite_create_refuses_with_the_reason(cli, db_url, tmp_path, args, message):
     cli("org", "import", write(tmp_path, "org.csv", ORG))
     code, _, err = cli("invite", "create", *args, "--bot-username", "b")
     assert code == 1 and message in err
     assert rows(db_url, Invite) == []
+
+
+def test_invite_create_accepts_the_caps(cli, tmp_path):
+    cli("org", "import", write(tmp_path, "org.csv", ORG))
+    code, out, err = cli("invite", "create", "--national", "--role", "admin", "--uses", "500", "--expires", "90d",
+                         "--bot-username", "b")
+    assert code == 0 and "500 use(s)" in out, err
 
 
 def test_invite_by_region_code_or_name(cli, tmp_path):

@@ -79,3 +79,13 @@ def test_settings_repr_hides_secrets():
     s = load_settings(env={"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.no/h",
                            "WEBHOOK_SECRET": "topsecret-topsecret"}, env_file=None)
     assert "AAHsecret" not in repr(s) and "topsecret" not in repr(s)
+
+
+def test_settings_never_show_the_database_password():
+    s = load_settings(env={"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.no/h",
+                           "WEBHOOK_SECRET": "topsecret-topsecret",
+                           "DATABASE_URL": "postgresql://forbedring:Pa55word-xyz@db.example.no:5432/forbedring"},
+                      env_file=None)
+    for shown in (repr(s), str(s), f"{s}", "%s" % (s,), repr([s])):
+        assert "Pa55word-xyz" not in shown and "topsecret-topsecret" not in shown and "AAHsecret" not in shown
+        assert "db.example.no" in shown  # still useful

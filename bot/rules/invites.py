@@ -18,6 +18,10 @@ CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 
+# An invite is a bearer credential: one that many may use, for a long time, is a leak waiting to happen.
+MAX_USES = 500
+MAX_VALIDITY = timedelta(days=90)
+
 
 def new_code() -> str:
     return secrets.token_urlsafe(CODE_BYTES)
@@ -61,3 +65,12 @@ def parse_duration(text: str) -> timedelta:
         raise InviteError(f"'{text}' is not a duration like 12h, 14d or 2w")
     amount, unit = int(match.group(1)), match.group(2)
     return {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+
+
+def check_limits(uses: int, expires_in: timedelta) -> None:
+    """At most MAX_USES uses and MAX_VALIDITY; raises InviteError with the reason."""
+    if not 1 <= uses <= MAX_USES:
+        raise InviteError(f"--uses must be between 1 and {MAX_USES}")
+    if expires_in > MAX_VALIDITY:
+        raise InviteError(f"--expires must be at most {MAX_VALIDITY.days} days (e.g. 90d or 12w); "
+                          "make a new invite when this one runs out")

@@ -89,11 +89,20 @@ def parse_org_rows(raw_rows: list[tuple[int, list[str]]]) -> list[OrgRow]:
     if missing:
         raise OrgFileError([RowError(header_line, "missing column(s) in the header row: " + ", ".join(missing))])
 
+    # The header's width: its last named column. Empty cells after it (a trailing separator) are fine;
+    # a row with more filled cells is refused, since one of its values would otherwise be cut or shifted
+    # (e.g. a name with the separator in it, not in quotes).
+    width = max(columns.values()) + 1
     errors: list[RowError] = []
     rows: list[OrgRow] = []
     trusts: dict[str, tuple[str, str, int]] = {}
     units: dict[tuple[str, str], int] = {}
     for line, values in raw_rows[1:]:
+        filled = max((i + 1 for i, v in enumerate(values) if v.strip()), default=0)
+        if filled > width:
+            errors.append(RowError(line, f"the row has {filled} cells but the header has {width} columns "
+                                         "(a name that contains the separator must be in double quotes)"))
+            continue
         def cell(name: str, values: list[str] = values) -> str:
             index = columns.get(name)
             return values[index].strip() if index is not None and index < len(values) else ""

@@ -159,13 +159,17 @@ async def add_area(db: Database, memberships, person_id: int, unit_id: int, kind
         audit.record(session, f"person:{person_id}", "area.add", f"followup:{followup.id}", f"{kind}:{theme}")
 
 
-async def remove_area(db: Database, memberships, person_id: int, area_id: int) -> int:
-    """Returns the area's unit."""
+async def remove_area(db: Database, memberships, person_id: int, area_id: int, today: date) -> int:
+    """Returns the area's unit. Only an area of the survey year the unit works on today: an earlier
+    year's plan is history (a forged press with an old area's id is refused)."""
     async with db.session() as session:
         area = await store.get_area(session, area_id)
         followup = await store.get_followup(session, area.followup_id) if area else None
         if followup is None or not is_leader_of(memberships, followup.unit_id):
             raise NotAllowed(f"remove area {area_id}")
+        unit = await store.unit_info(session, followup.unit_id)
+        if followup.year != await working_year_of_trust(session, unit.trust_id, today):
+            raise NotAllowed(f"remove area {area_id} of survey year {followup.year}")
         await store.delete_area(session, area)
         audit.record(session, f"person:{person_id}", "area.remove", f"area:{area_id}", f"{area.kind}:{area.theme}")
         return followup.unit_id

@@ -31,8 +31,7 @@ async def create_invite(db: Database, *, role: str, scope: str, place_code: str 
     if scope_value not in ALLOWED_SCOPES[role_value]:
         allowed = ", ".join(sorted(s.value for s in ALLOWED_SCOPES[role_value]))
         raise InviteError(f"a {role_value.value} invite must be for: {allowed}")
-    if not 1 <= uses <= 10_000:
-        raise InviteError("--uses must be between 1 and 10000")
+    rules.check_limits(uses, expires_in)
 
     code = rules.new_code()
     invite = Invite(code_hash=rules.hash_code(code), role=role_value.value, scope=scope_value.value,

@@ -88,11 +88,26 @@ async def unit_measures(db: Database, memberships, unit_id: int, today: date, ye
         return unit, measures, await store.last_updates(session, [m.id for m in measures])
 
 
-async def _editable(session, memberships, measure_id: int) -> Measure:
+async def _editable(session, memberships, measure_id: int, today: date) -> Measure:
     measure = await store.get_measure(session, measure_id)
     if measure is None or not is_leader_of(memberships, measure.unit_id) or measure.proposal in (ProposalState.PENDING, ProposalState.DECLINED):
         raise NotAllowed(f"change measure {measure_id}")
+    await _of_working_year(session, measure, today)
     return measure
+
+
+async def _of_working_year(session, measure: Measure, today: date) -> None:
+    """Only a measure of the survey year its unit works on today may change: an earlier year's
+    measures are history (a forged press with an old measure's id is refused)."""
+    unit = await followup_store.unit_info(session, measure.unit_id)
+    if measure.year != await working_year_of_trust(session, unit.trust_id, today):
+        raise NotAllowed(f"change measure {measure.id} of survey year {measure.year}")
+
+
+def _day(now: datetime) -> date:
+    # The callers without a `today` pass the clock's aware UTC now: its date is at most a few hours
+    # off the bot's day, which only matters in the night the survey year turns.
+    return now.date()
 
 
 async def set_status(db: Database, memberships, person_id: int, measure_id: int, status: str, now: datetime,
@@ -100,7 +115,7 @@ async def set_status(db: Database, memberships, person_id: int, measure_id: int,
     if status not in rules.STATUSES:
         raise NotAllowed(f"status {status!r}")
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id)
+        measure = await _editable(session, memberships, measure_id, _day(now))
         await store.change(session, measure, person_id, "status", status, now, comment)
         return measure
 
@@ -111,7 +126,7 @@ async def add_comment(db: Database, memberships, person_id: int, measure_id: int
     if rules.text_problem("comment", comment):
         raise InvalidMeasure(["comment"])
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id)
+        measure = await _editable(session, memberships, measure_id, _day(now))
         await store.change(session, measure, person_id, "comment", None, now, comment.strip())
 
 
@@ -120,7 +135,7 @@ async def set_responsible(db: Database, memberships, person_id: int, measure_id:
     if rules.text_problem("responsible", text):
         raise InvalidMeasure(["responsible"])
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id)
+        measure = await _editable(session, memberships, measure_id, _day(now))
         await store.change(session, measure, person_id, "responsible", text.strip(), now)
 
 
@@ -130,7 +145,7 @@ async def set_deadline(db: Database, memberships, person_id: int, measure_id: in
     if quarterly is not None and quarterly not in QUARTERLY:
         raise NotAllowed(f"quarterly status {quarterly!r}")
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id)
+        measure = await _editable(session, memberships, measure_id, today)
         unit = await followup_store.unit_info(session, measure.unit_id)
         cycle = await cycle_for_trust(session, unit.trust_id, measure.year)
         problem = rules.deadline_problem(deadline, today, cycle.evaluation_deadline)
@@ -148,7 +163,7 @@ async def evaluate(db: Database, memberships, person_id: int, measure_id: int, r
     if rules.text_problem("why", why):
         raise InvalidMeasure(["why"])
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id)
+        measure = await _editable(session, memberships, measure_id, _day(now))
         await store.change(session, measure, person_id, "evaluation", result, now)
         await store.change(session, measure, person_id, "evaluation_why", why.strip(), now)
 
@@ -159,6 +174,7 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
         measure = await store.get_measure(session, measure_id)
         if measure is None or measure.proposal != ProposalState.PENDING or not is_leader_of(memberships, measure.unit_id):
             raise NotAllowed(f"decide proposal {measure_id}")
+        await _of_working_year(session, measure, _day(now))
         if not accept and (reason is None or rules.text_problem("why", reason)):
             raise InvalidMeasure(["reason"])
         await store.change(session, measure, person_id, "proposal", ProposalState.ACCEPTED if accept else ProposalState.DECLINED, now,
@@ -187,7 +203,7 @@ async def quarterly_status(db: Database, memberships, person_id: int, measure_id
     if choice not in QUARTERLY:
         raise NotAllowed(f"quarterly status {choice!r}")
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id)
+        measure = await _editable(session, memberships, measure_id, today)
         if rules.needs_new_deadline(choice, measure.deadline, today):
             return QuickStatus(measure, saved=False)
         await _record_quarterly(session, measure, person_id, choice, now)
