@@ -35,6 +35,7 @@ from bot.menus import set_default_menus
 from bot.outbox import Sender
 from bot.services import reminders as reminder_service
 from bot.settings import Settings
+from bot.throttle import Throttle, throttle_updates
 from bot.updates import PerPersonUpdateProcessor
 from conversations import (
     areas,
@@ -82,6 +83,9 @@ MEDIA_STEPS = {spec.name: engine.media_step(spec) for spec in DIALOGS}
 def register_handlers(application: Application) -> None:
     private = filters.ChatType.PRIVATE
 
+    # First of all: a person over the throttle's limit is answered once and then dropped,
+    # before the identity loader touches the database (bot/throttle.py).
+    application.add_handler(TypeHandler(Update, throttle_updates), group=-200)
     application.add_handler(TypeHandler(Update, load_identity), group=-100)
 
     application.add_handlers([
@@ -200,6 +204,7 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     application.bot_data["settings"] = settings
     application.bot_data["db"] = db
     application.bot_data["clock"] = clock = Clock(settings.bot_timezone)
+    application.bot_data["throttle"] = Throttle(settings.throttle_updates, settings.throttle_seconds)
     application.bot_data["sender"] = Sender(application.bot, db, settings.bot_timezone, clock,
                                             rate=settings.outbox_rate, per_chat=settings.outbox_per_chat_seconds)
     register_handlers(application)

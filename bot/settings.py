@@ -51,6 +51,8 @@ class Settings:
     outbox_rate: float = 25.0
     outbox_per_chat_seconds: float = 1.0
     log_level: str | None = None  # None: INFO for `run` and `db`, WARNING for the other commands
+    throttle_updates: int = 20  # a person's updates per window before "slow down"
+    throttle_seconds: float = 10.0
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs: no token, no webhook secret,
         # and the database URL without its password
@@ -191,6 +193,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
         escalation_days=number("ESCALATION_DAYS", "14", 1, 120),
         outbox_rate=number("OUTBOX_RATE", "25", 1, 30, float),
         outbox_per_chat_seconds=number("OUTBOX_PER_CHAT_SECONDS", "1", 0, 60, float),
+        throttle_updates=number("THROTTLE_UPDATES", "20", 5, 1000),
+        throttle_seconds=number("THROTTLE_SECONDS", "10", 1, 3600, float),
         telegram_bot_token=token,
         database_url=database_url,
         telegram_api_url=api_url,

@@ -42,6 +42,10 @@ class Harness:
 
     async def start(self) -> None:
         self.application = build_application(self.settings, self.db, request=self.telegram, with_updater=False)
+        # Tests send faster than any person: the per-person throttle (built from the settings) is off
+        # unless a test turns it on (tests/test_throttle.py).
+        self.throttle = self.application.bot_data["throttle"]
+        self.application.bot_data["throttle"] = None
         await self.application.initialize()
         await on_startup(self.application)
         if self.clock_offset is None:
