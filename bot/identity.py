@@ -1,4 +1,4 @@
-"""Who is this update from? Loaded from the database on every update.
+"""Who is this update from? Loaded from the database on every update, in one query.
 
 `load_identity` runs first for every update (group -100 in bot/app.py). It
 puts the person, their memberships and their translator on the context;
@@ -15,9 +15,10 @@ from bot.clock import Clock
 from bot.i18n import Translator, translator
 from bot.replies import reply
 from bot.rules.language import guess_language
-from storage import dialogs, people
+from storage import people
 from storage.database import Database
-from storage.models import DialogState, Person
+from storage.dialogs import DialogRow
+from storage.models import Person
 from storage.people import MembershipView
 
 
@@ -28,9 +29,10 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.person: Person | None = None
         self.memberships: list[MembershipView] = []
-        self.dialog_state: DialogState | None = None
+        self.dialog_state: DialogRow | None = None
         self.t: Translator = translator(application.bot_data["settings"].default_language)
         self.press_answered = False
+        self.per_update: dict = {}  # what one update looks up more than once (e.g. a unit's deadline)
 
     async def tell(self, update: Update, text: str) -> None:
         """A refusal or a warning: a pop-up on a button press not yet answered, else in the chat."""
@@ -69,13 +71,7 @@ async def load_identity(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    async with context.db.session() as session:
-        person = await people.person_by_telegram_id(session, user.id)
-        memberships = await people.memberships_of(session, person.id) if person else []
-        dialog_state = await dialogs.get(session, person.id) if person else None
-        if person is not None and not person.active:
-            # They were marked inactive after blocking the bot; writing again means they are back.
-            person.active = True
+    person, memberships, dialog_state = await people.load_who(context.db, user.id)
     context.person = person
     context.memberships = memberships
     context.dialog_state = dialog_state

@@ -7,7 +7,7 @@ Telegram would refuse (bad HTML, over-long text or callback data). Failures
 can be injected to exercise retry paths.
 
 `ChatUser` is a person in a private chat: it sends text and commands and
-presses inline buttons by their label, through `Application.process_update`.
+presses inline buttons by their label, through the Application's update processor.
 """
 
 from __future__ import annotations
@@ -327,7 +327,8 @@ class ChatUser:
     async def _process(self, data: dict) -> list[SentMessage]:
         seen = len(self.telegram.events)
         update = Update.de_json(data, self.application.bot)
-        await self.application.process_update(update)
+        # As the Application's update fetcher does: through its update processor (bot/updates.py).
+        await self.application.update_processor.process_update(update, self.application.process_update(update))
         # What the update started beside the updates (an export, a chart) is part of the answer.
         if (background := getattr(self.application, "background", None)) is not None:
             await background.settle(self.user_id)

@@ -112,7 +112,12 @@ def text_refusal(t: Translator, field: str, text: str) -> str | None:
 
 
 async def last_deadline(turn: engine.Turn) -> date:
-    return await service.evaluation_deadline(turn.context.db, turn.data["unit"], turn.today())
+    """The latest deadline a measure may have; looked up once per update (a refused day shows the days again)."""
+    key = ("evaluation_deadline", turn.data["unit"], turn.today())
+    found = turn.context.per_update
+    if key not in found:
+        found[key] = await service.evaluation_deadline(turn.context.db, turn.data["unit"], turn.today())
+    return found[key]
 
 
 async def take_deadline(turn: engine.Turn, deadline: date):

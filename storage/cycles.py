@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import SurveyCycle, utcnow
+from storage.models import SurveyCycle, Unit, utcnow
 
 DATE_COLUMNS = ("survey_opens", "survey_closes", "results_available", "feedback_meeting_due",
                 "plan_deadline", "status_1", "status_2", "status_3", "evaluation_deadline")
@@ -14,6 +15,20 @@ DATE_COLUMNS = ("survey_opens", "survey_closes", "results_available", "feedback_
 async def get_cycle(session: AsyncSession, trust_id: int, year: int) -> SurveyCycle | None:
     query = select(SurveyCycle).where(SurveyCycle.trust_id == trust_id, SurveyCycle.year == year)
     return (await session.exec(query)).first()
+
+
+_UNIT_CYCLES = (  # built once: asked on every typed deadline
+    select(Unit.id, SurveyCycle)
+    .outerjoin(SurveyCycle, (SurveyCycle.trust_id == Unit.trust_id)
+               & SurveyCycle.year.in_(bindparam("years", expanding=True)))
+    .where(Unit.id == bindparam("unit"))
+)
+
+
+async def unit_cycles(session: AsyncSession, unit_id: int, years: tuple[int, ...]) -> dict[int, SurveyCycle] | None:
+    """The unit's trust's own dates for `years` (those it has), in one query; None: no such unit."""
+    rows = (await session.exec(_UNIT_CYCLES, params={"unit": unit_id, "years": list(years)})).all()
+    return {cycle.year: cycle for _, cycle in rows if cycle is not None} if rows else None
 
 
 async def put_cycle(session: AsyncSession, trust_id: int, year: int, dates: dict) -> bool:

@@ -1,5 +1,6 @@
 """Engine and sessions. SQLite gets WAL, a busy timeout and foreign keys;
-PostgreSQL gets pre-ping."""
+PostgreSQL gets connections renewed every 30 minutes. An update uses one session
+(storage/unit_of_work.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import sqlite
+from storage.unit_of_work import UnitOfWork
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -43,10 +47,15 @@ def create_engine(database_url: str) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # One thread hop per statement, and the process's writers take turns (storage/sqlite.py).
+        engine = create_async_engine(url, module=sqlite.dbapi())
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sqlite.serialise_writes(engine)
     else:
-        engine = create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        # No pre-ping (a round trip per checkout, and an update checks out once): connections are
+        # renewed after 30 minutes instead, and a dropped one is retried where an update starts
+        # (bot/identity.py).
+        engine = create_async_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
     event.listen(engine.sync_engine, "before_cursor_execute", _drop_nul_characters, retval=True)
     return engine
 
@@ -59,9 +68,29 @@ class Database:
         self.engine = create_engine(database_url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
+    def unit_of_work(self) -> UnitOfWork:
+        """One session for everything an update does (storage/unit_of_work.py)."""
+        return UnitOfWork(self._sessions)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A block that commits nothing (commit yourself if you must): in an update, what it read
+        stays in the update's session and its transaction goes on into the next block."""
+        if (work := UnitOfWork.serving(self._sessions)) is not None:
+            async with work.block(commit=False) as session:
+                yield session
+            return
+        async with self._sessions() as session:
+            yield session
+
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: committed when the block ends, rolled back on error."""
+        """A unit of work: committed when the block ends, rolled back on error. In an update,
+        the update's one session (storage/unit_of_work.py)."""
+        if (work := UnitOfWork.serving(self._sessions)) is not None:
+            async with work.block() as session:
+                yield session
+            return
         async with self._sessions() as session:
             try:
                 yield session

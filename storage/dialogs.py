@@ -1,32 +1,58 @@
-"""Where each person is in a multi-step dialog (see models.DialogState)."""
+"""Where each person is in a multi-step dialog (see models.DialogState).
+
+Read and written as plain rows with statements built once: a dialog step costs one UPDATE
+(no ORM object, no flush), and nothing stale can stay behind in a session.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import bindparam, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import DialogState
 
+_T = DialogState.__table__
+COLUMNS = (_T.c.person_id, _T.c.dialog, _T.c.step, _T.c.token, _T.c.data, _T.c.updated_at)
 
-async def get(session: AsyncSession, person_id: int) -> DialogState | None:
-    return await session.get(DialogState, person_id)
+
+class DialogRow(NamedTuple):
+    """One person's dialog_state row, as read (`data` is the JSON text)."""
+
+    person_id: int
+    dialog: str
+    step: str
+    token: str
+    data: str
+    updated_at: datetime
+
+
+_GET = select(*COLUMNS).where(_T.c.person_id == bindparam("person"))
+_UPDATE = _T.update().where(_T.c.person_id == bindparam("person"))
+_INSERT = _T.insert()
+_DELETE = _T.delete().where(_T.c.person_id == bindparam("person"))
+_DELETE_TOKEN = _T.delete().where(_T.c.person_id == bindparam("person"), _T.c.token == bindparam("draft_token"))
+
+
+async def get(session: AsyncSession, person_id: int) -> DialogRow | None:
+    row = (await (await session.connection()).execute(_GET, {"person": person_id})).first()
+    return DialogRow(*row) if row is not None else None
 
 
 async def put(session: AsyncSession, person_id: int, dialog: str, step: str, token: str, data: dict,
-              now: datetime) -> None:
-    state = await session.get(DialogState, person_id)
-    if state is None:
-        session.add(DialogState(person_id=person_id, dialog=dialog, step=step, token=token,
-                                data=json.dumps(data), updated_at=now))
-    else:
-        state.dialog, state.step, state.token, state.data, state.updated_at = dialog, step, token, json.dumps(data), now
+              now: datetime, exists: bool = True) -> None:
+    """Write the person's dialog; `exists=False` when the caller has just read that there is none."""
+    connection = await session.connection()
+    values = {"dialog": dialog, "step": step, "token": token, "data": json.dumps(data), "updated_at": now}
+    if not exists or (await connection.execute(_UPDATE, {"person": person_id, **values})).rowcount == 0:
+        await connection.execute(_INSERT, {"person_id": person_id, **values})
 
 
-async def clear(session: AsyncSession, person_id: int) -> bool:
-    state = await session.get(DialogState, person_id)
-    if state is None:
-        return False
-    await session.delete(state)
-    return True
+async def clear(session: AsyncSession, person_id: int, token: str | None = None) -> bool:
+    """Delete the person's dialog (only if it still has `token`, when given); False: there was none."""
+    statement, parameters = (_DELETE, {"person": person_id}) if token is None else \
+        (_DELETE_TOKEN, {"person": person_id, "draft_token": token})
+    return (await (await session.connection()).execute(statement, parameters)).rowcount > 0

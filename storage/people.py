@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import logging
+
+from sqlalchemy import bindparam
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import HealthTrust, JoinAttempt, Membership, Person, Region, Unit
+from storage import dialogs
+from storage.database import Database
+from storage.models import DialogState, HealthTrust, JoinAttempt, Membership, Person, Region, Unit
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,27 +50,53 @@ async def get_or_create_person(session: AsyncSession, telegram_user_id: int, nam
     return person
 
 
-async def memberships_of(session: AsyncSession, person_id: int) -> list[MembershipView]:
-    query = (
-        select(Membership, Unit.name, HealthTrust.name, Region.name)
+_VIEW_COLUMNS = (Membership.id, Membership.role, Membership.scope, Membership.unit_id, Membership.trust_id,
+                 Membership.region_id, Unit.name, HealthTrust.name, Region.name)
+
+
+def _with_places(query):
+    return (
+        query
         .outerjoin(Unit, Membership.unit_id == Unit.id)
         .outerjoin(HealthTrust, HealthTrust.id == func.coalesce(Membership.trust_id, Unit.trust_id))
         .outerjoin(Region, Membership.region_id == Region.id)
-        .where(Membership.person_id == person_id)
         .order_by(Membership.id)
     )
-    views = []
-    for membership, unit_name, trust_name, region_name in (await session.exec(query)).all():
-        if membership.unit_id is not None:
-            place = f"{unit_name}, {trust_name}"
-        else:
-            place = trust_name or region_name
-        views.append(MembershipView(
-            id=membership.id, role=membership.role, scope=membership.scope,
-            unit_id=membership.unit_id, trust_id=membership.trust_id,
-            region_id=membership.region_id, place=place,
-        ))
-    return views
+
+
+def _view(membership_id, role, scope, unit_id, trust_id, region_id, unit_name, trust_name,
+          region_name) -> MembershipView:
+    place = f"{unit_name}, {trust_name}" if unit_id is not None else trust_name or region_name
+    return MembershipView(id=membership_id, role=role, scope=scope, unit_id=unit_id, trust_id=trust_id,
+                          region_id=region_id, place=place)
+
+
+async def memberships_of(session: AsyncSession, person_id: int) -> list[MembershipView]:
+    query = _with_places(select(*_VIEW_COLUMNS).where(Membership.person_id == person_id))
+    return [_view(*row) for row in (await session.exec(query)).all()]
+
+
+# Built once (building and keying a statement with five joins costs more than running it).
+_WHO = _with_places(
+    select(Person, *dialogs.COLUMNS, *_VIEW_COLUMNS)
+    .outerjoin(DialogState, DialogState.person_id == Person.id)
+    .outerjoin(Membership, Membership.person_id == Person.id)
+    .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+)
+_DIALOG = slice(1, 1 + len(dialogs.COLUMNS))
+_MEMBERSHIP = slice(_DIALOG.stop, None)
+
+
+async def who(session: AsyncSession, telegram_user_id: int) -> tuple[Person | None, list[MembershipView],
+                                                                      dialogs.DialogRow | None]:
+    """Who an update is from, in one query: the person (left in the session), their memberships
+    (with the names of the places) and their open dialog."""
+    rows = (await session.exec(_WHO, params={"telegram_user_id": telegram_user_id})).all()
+    if not rows:
+        return None, [], None
+    first = rows[0]
+    dialog = dialogs.DialogRow(*first[_DIALOG]) if first[_DIALOG][0] is not None else None
+    return first[0], [_view(*row[_MEMBERSHIP]) for row in rows if row[_MEMBERSHIP][0] is not None], dialog
 
 
 async def find_membership(
@@ -105,3 +140,32 @@ async def failed_joins_since(session: AsyncSession, telegram_user_id: int, since
         .order_by(JoinAttempt.at)
     )
     return list((await session.exec(query)).all())
+
+
+async def _load_who(db: Database, telegram_user_id: int):
+    async with db.reading() as session:
+        person, memberships, dialog = await who(session, telegram_user_id)
+        if person is not None:
+            if not person.active:
+                # They were marked inactive after blocking the bot; writing again means they are back.
+                person.active = True
+                await session.commit()
+            # The handlers read the person (and update it by hand after a service saved a change);
+            # nothing writes it through the update's session.
+            session.expunge(person)
+    return person, memberships, dialog
+
+
+async def load_who(db: Database, telegram_user_id: int) -> tuple[Person | None, list[MembershipView],
+                                                                 dialogs.DialogRow | None]:
+    """`who`, where an update starts: in the update's session (Database.reading), committing
+    nothing unless the person was inactive. Pooled connections are not pinged before use, so
+    one the server dropped (a restart, an idle timeout) fails here, at the update's first
+    statement: it is replaced and the query tried once more."""
+    try:
+        return await _load_who(db, telegram_user_id)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("the database connection was dropped; trying again with a new one")
+        return await _load_who(db, telegram_user_id)

@@ -71,7 +71,8 @@ async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog
                                "data": earlier}
             elif ASIDE in earlier:
                 data[ASIDE] = earlier[ASIDE]
-        await store.put(session, context.person.id, name, step, dialog.token, data, context.clock.now())
+        await store.put(session, context.person.id, name, step, dialog.token, data, context.clock.now(),
+                        exists=previous is not None)
     return dialog
 
 

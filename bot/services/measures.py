@@ -7,10 +7,12 @@ from datetime import date, datetime
 
 from bot.rules import measures as rules
 from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
+from bot.rules.cycle import cycle_from, default_cycle, working_year
 from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
 from bot.rules.vocabulary import MeasureStatus, ProposalState, QuarterlyStatus
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
+from storage import cycles as cycle_store
 from storage import dialogs as dialog_store
 from storage import followup as followup_store
 from storage import measures as store
@@ -20,10 +22,18 @@ from storage.models import Measure, MeasureEvent
 
 
 async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
+    """The evaluation deadline of the survey year the unit works on today (its trust's own dates
+    or the defaults), in one query: the year is last year or this year (working_year_of_trust)."""
     async with db.session() as session:
-        unit = await followup_store.unit_info(session, unit_id)
-        year = await working_year_of_trust(session, unit.trust_id, today)
-        return (await cycle_for_trust(session, unit.trust_id, year)).evaluation_deadline
+        own = await cycle_store.unit_cycles(session, unit_id, (today.year - 1, today.year))
+    if own is None:
+        raise LookupError(f"no unit {unit_id}")
+
+    def cycle(year: int):
+        return cycle_from(own[year]) if year in own else default_cycle(year)
+
+    year = working_year(today, cycle(today.year - 1).evaluation_deadline, cycle(today.year).survey_opens)
+    return cycle(year).evaluation_deadline
 
 
 async def create(db: Database, memberships, person_id: int, unit_id: int, data: dict, proposal: bool,
@@ -33,11 +43,8 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
     if not (rep_role_at(memberships, unit_id) if proposal else is_leader_of(memberships, unit_id)):
         raise NotAllowed(f"{'propose' if proposal else 'create'} a measure for unit {unit_id}")
     async with db.session() as session:
-        if draft_token is not None:
-            draft = await dialog_store.get(session, person_id)
-            if draft is None or draft.token != draft_token:
-                raise DraftGone()
-            await dialog_store.clear(session, person_id)
+        if draft_token is not None and not await dialog_store.clear(session, person_id, token=draft_token):
+            raise DraftGone()  # saved already (or another dialog began): the row with this token is gone
         unit = await followup_store.unit_info(session, unit_id)
         year = await working_year_of_trust(session, unit.trust_id, today)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
