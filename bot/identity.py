@@ -67,11 +67,16 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         self.t = translator(language)
 
 
+async def _who(db: Database, telegram_user_id: int):
+    """The person, their memberships and their dialog: one query (storage/people.py)."""
+    return await people.load_who(db, telegram_user_id)
+
+
 async def load_identity(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    person, memberships, dialog_state = await people.load_who(context.db, user.id)
+    person, memberships, dialog_state = await _who(context.db, user.id)
     context.person = person
     context.memberships = memberships
     context.dialog_state = dialog_state

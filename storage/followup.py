@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,13 +52,18 @@ async def find_unit_by_codes(session: AsyncSession, trust_code: str, unit_code: 
 
 
 async def followup_for(session: AsyncSession, unit_id: int, year: int) -> UnitFollowup:
-    """The unit's record for the year, made the first time it is needed."""
+    """The unit's record for the year, made the first time it is needed. Two people of the unit
+    may need it first at the same moment (updates run concurrently): the row is inserted only if
+    it is still missing (ON CONFLICT DO NOTHING on unit and year), then read, so the second finds
+    the first's row instead of failing on the unique key."""
     query = select(UnitFollowup).where(UnitFollowup.unit_id == unit_id, UnitFollowup.year == year)
     followup = (await session.exec(query)).first()
     if followup is None:
-        followup = UnitFollowup(unit_id=unit_id, year=year)
-        session.add(followup)
-        await session.flush()
+        dialect = session.bind.dialect.name if session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(UnitFollowup).values(unit_id=unit_id, year=year).on_conflict_do_nothing()
+        await (await session.connection()).execute(statement)
+        followup = (await session.exec(query)).one()
     return followup
 
 

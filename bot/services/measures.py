@@ -21,11 +21,10 @@ from storage.followup import UnitInfo
 from storage.models import Measure, MeasureEvent
 
 
-async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
-    """The evaluation deadline of the survey year the unit works on today (its trust's own dates
-    or the defaults), in one query: the year is last year or this year (working_year_of_trust)."""
-    async with db.session() as session:
-        own = await cycle_store.unit_cycles(session, unit_id, (today.year - 1, today.year))
+async def _working_cycle(session, unit_id: int, today: date):
+    """The survey year the unit works on today and its dates (the trust's own or the defaults),
+    in one query: the year is last year or this year, as working_year_of_trust decides."""
+    own = await cycle_store.unit_cycles(session, unit_id, (today.year - 1, today.year))
     if own is None:
         raise LookupError(f"no unit {unit_id}")
 
@@ -33,7 +32,14 @@ async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
         return cycle_from(own[year]) if year in own else default_cycle(year)
 
     year = working_year(today, cycle(today.year - 1).evaluation_deadline, cycle(today.year).survey_opens)
-    return cycle(year).evaluation_deadline
+    return year, cycle(year)
+
+
+async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
+    """The evaluation deadline of the survey year the unit works on today."""
+    async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
+        _, cycle = await _working_cycle(session, unit_id, today)
+    return cycle.evaluation_deadline
 
 
 async def create(db: Database, memberships, person_id: int, unit_id: int, data: dict, proposal: bool,
@@ -45,9 +51,7 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
     async with db.session() as session:
         if draft_token is not None and not await dialog_store.clear(session, person_id, token=draft_token):
             raise DraftGone()  # saved already (or another dialog began): the row with this token is gone
-        unit = await followup_store.unit_info(session, unit_id)
-        year = await working_year_of_trust(session, unit.trust_id, today)
-        cycle = await cycle_for_trust(session, unit.trust_id, year)
+        year, cycle = await _working_cycle(session, unit_id, today)
         problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
         if problems:
             raise InvalidMeasure(problems)
