@@ -48,8 +48,19 @@ def digest_parts(t: Translator, digest: Digest, make) -> tuple[str, list[list]]:
     for item in digest.items:
         lines += ["", f"<b>{t._(nudges.REASONS[item.reason][1])}</b>", item_text(t, item) if item.found else ""]
         rows += [[button(t, action, make) for action in row] for row in item.rows]
-    rows += [[button(t, action, make) for action in row] for row in digest.rows]
+    rows += _footer(t, digest.rows, make)
     return "\n".join(lines), rows
+
+
+_FOOTERS: dict[tuple, list[list]] = {}
+
+
+def _footer(t: Translator, rows, make) -> list[list]:
+    """The buttons under a digest, the same under every digest in a language: made once."""
+    key = (t.language, rows, make)
+    if key not in _FOOTERS:
+        _FOOTERS[key] = [[button(t, action, make) for action in row] for row in rows]
+    return _FOOTERS[key]
 
 
 def _json_button(text: str, callback_data: str) -> dict:

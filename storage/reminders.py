@@ -4,13 +4,14 @@ of people, and bulk writes that are idempotent on the reminder's key and the dig
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
-from sqlalchemy import String, Text, bindparam, cast, column, literal, true
+from sqlalchemy import Text, bindparam, cast, column, literal, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,9 +68,9 @@ async def units_after(session: AsyncSession, after: int, limit: int) -> list[tup
 
 
 async def situations(session: AsyncSession, years, units: list[tuple[int, int]], cycle_of, cycles_by, above,
-                     situation_type, measure_type, answer_type) -> list:
+                     situation_type, measure_type, answer_type) -> Iterator:
     """One situation per survey year and unit of the chunk `units` (ordered by id), year by year,
-    from six grouped queries over the chunk's id range. `cycle_of(year, row)` turns a SurveyCycle
+    from six grouped queries over the chunk's id range; made one at a time as they are taken. `cycle_of(year, row)` turns a SurveyCycle
     row (or None) into dates; `cycles_by` and `above` come from cycles() and leaders_above(); the
     *_type arguments are the rule's classes."""
     low, high = units[0][0], units[-1][0]
@@ -113,20 +114,20 @@ async def situations(session: AsyncSession, years, units: list[tuple[int, int]],
             .where(in_years, Confirmation.answer.is_(None)).order_by(Confirmation.id))):
         answers[unit_id, year].append(answer_type(confirmation_id, person_id, subject, requested_at.date()))
 
-    dates = {}  # one CycleDates per trust and year
-    result = []
-    for year in years:
-        for unit_id, trust_id in units:
-            if (trust_id, year) not in dates:
-                dates[trust_id, year] = cycle_of(year, cycles_by.get((trust_id, year)))
-            result.append(situation_type(
-                unit_id=unit_id, year=year, cycle=dates[trust_id, year],
-                done_steps=done[unit_id, year], plan_submitted=submitted.get((unit_id, year), False),
-                leaders=leaders[unit_id], reps=reps[unit_id], above=above.get(trust_id, []),
-                open_measures=open_measures[unit_id, year], unevaluated=unevaluated.get((unit_id, year), 0),
-                pending_answers=answers[unit_id, year],
-            ))
-    return result
+    def each():
+        dates = {}  # one CycleDates per trust and year
+        for year in years:
+            for unit_id, trust_id in units:
+                if (trust_id, year) not in dates:
+                    dates[trust_id, year] = cycle_of(year, cycles_by.get((trust_id, year)))
+                yield situation_type(
+                    unit_id=unit_id, year=year, cycle=dates[trust_id, year],
+                    done_steps=done[unit_id, year], plan_submitted=submitted.get((unit_id, year), False),
+                    leaders=leaders[unit_id], reps=reps[unit_id], above=above.get(trust_id, []),
+                    open_measures=open_measures[unit_id, year], unevaluated=unevaluated.get((unit_id, year), 0),
+                    pending_answers=answers[unit_id, year],
+                )
+    return each()
 
 
 def _insert_ignore(session: AsyncSession, model):
@@ -134,29 +135,35 @@ def _insert_ignore(session: AsyncSession, model):
     return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)).on_conflict_do_nothing()
 
 
-def _new_rows(session: AsyncSession, model, rows: list[dict], same: dict):
-    """INSERT INTO <model's table> SELECT … FROM the `rows` … ON CONFLICT DO NOTHING: one statement
-    for any number of rows. The rows (their keys: columns, their values: str, int or None) travel
-    as one JSON parameter that the database unpacks (PostgreSQL json_to_recordset, SQLite
-    json_each); `same` holds the columns every row has alike, bound once. SQLAlchemy's executemany
-    would bind every value of every row in Python: two to three times slower. Returns the
-    statement and its parameters."""
-    table = model.__table__
-    names = list(rows[0])
+def _given(session: AsyncSession, table, names: list[str]):
+    """Rows handed to the database as one JSON parameter, `rows` (a list of objects with these
+    keys), unpacked by PostgreSQL's json_to_recordset or SQLite's json_each. Returns the source to
+    select from and its columns. One statement then writes any number of rows; SQLAlchemy's
+    executemany would bind every value of every row in Python, two to three times slower."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         given = func.json_to_recordset(cast(bindparam("rows", type_=Text), postgresql.JSON)).table_valued(
             *(column(name, table.c[name].type) for name in names)).render_derived(name="given", with_types=True)
-        values = [given.c[name] for name in names]
-        insert = postgresql.insert(table)
-    else:
-        given = func.json_each(bindparam("rows", type_=Text)).table_valued("value")
-        values = [func.json_extract(given.c.value, f"$.{name}") for name in names]
-        insert = sqlite.insert(table)
+        return given, [given.c[name] for name in names]
+    given = func.json_each(bindparam("rows", type_=Text)).table_valued("value")
+    return given, [func.json_extract(given.c.value, f"$.{name}") for name in names]
+
+
+def _rows_parameter(rows: list[dict]) -> dict:
+    return {"rows": json.dumps(rows, ensure_ascii=False)}
+
+
+def _new_rows(session: AsyncSession, model, rows: list[dict], same: dict):
+    """INSERT INTO <model's table> SELECT … FROM the `rows` (keys: columns, values: str, int or None)
+    … ON CONFLICT DO NOTHING, in one statement; `same` holds the columns every row has alike, bound
+    once. Returns the statement and its parameters."""
+    table = model.__table__
+    names = list(rows[0])
+    given, values = _given(session, table, names)
+    insert = postgresql.insert(table) if session.bind.dialect.name == "postgresql" else sqlite.insert(table)
     # WHERE: SQLite reads "SELECT … FROM f() ON CONFLICT" as a join's ON without it.
     select_rows = select(*values, *(literal(value, table.c[name].type) for name, value in same.items())) \
         .select_from(given).where(true())
-    statement = insert.from_select([*names, *same], select_rows).on_conflict_do_nothing()
-    return statement, {"rows": json.dumps(rows, ensure_ascii=False)}
+    return insert.from_select([*names, *same], select_rows).on_conflict_do_nothing(), _rows_parameter(rows)
 
 
 async def record_reminders(session: AsyncSession, rows: list[dict], due_on: date, created_at: datetime) -> int:
@@ -170,10 +177,17 @@ async def record_reminders(session: AsyncSession, rows: list[dict], due_on: date
     return len(result.all())
 
 
-async def drop_stale(session: AsyncSession, due_keys: set[str]) -> int:
-    """Pending reminders that are no longer due (the step got done) are never sent."""
-    pending = (await session.exec(select(Reminder.id, Reminder.key).where(Reminder.state == ReminderState.PENDING))).all()
-    stale = [rid for rid, key in pending if key not in due_keys]
+async def drop_stale(session: AsyncSession, due_keys: set[str], chunk: int = 5000) -> int:
+    """Pending reminders that are no longer due (the step got done) are never sent. The pending
+    keys are read as a stream, `chunk` at a time, with a turn for the event loop in between."""
+    stale = []
+    result = await (await session.connection()).stream(
+        select(Reminder.id, Reminder.key).where(Reminder.state == ReminderState.PENDING)
+        .execution_options(yield_per=chunk))
+    async for part in result.partitions(chunk):
+        stale += [rid for rid, key in part if key not in due_keys]
+        await asyncio.sleep(0)
+    await result.close()
     for start in range(0, len(stale), 1000):
         await session.exec(update(Reminder).where(Reminder.id.in_(stale[start:start + 1000]))
                            .values(state=ReminderState.DROPPED))
@@ -254,7 +268,6 @@ def digest_key(person_id: int, day: date) -> str:
 class DigestBatch:
     """Digests waiting to be written together by write_digests()."""
 
-    session: AsyncSession
     same: dict  # the columns every row of the batch has alike (kind, state, not_before, ...)
     messages: list[dict] = field(default_factory=list)
     reminders: dict[int, list[int]] = field(default_factory=dict)  # person -> the reminders the digest holds
@@ -267,26 +280,23 @@ async def add_digest(batch: DigestBatch, message: dict, reminder_ids: list[int])
     batch.reminders[message["person_id"]] = reminder_ids
 
 
-async def write_digests(batch: DigestBatch, day: date) -> int:
+async def write_digests(session: AsyncSession, batch: DigestBatch) -> int:
     """The batch's outbox rows in bulk, each once (the key is the person and the day: a person who has
     today's digest already gets no second one, and their reminders stay pending), then the reminders
     of each new digest marked sent with it, in one statement. Returns how many digests are new."""
     if not batch.messages:
         return 0
-    connection = await batch.session.connection()
+    connection = await session.connection()
     outbox = OutboxMessage.__table__
-    statement, parameters = _new_rows(batch.session, OutboxMessage, batch.messages, batch.same)
-    written = [person_id for person_id, in (await connection.execute(
-        statement.returning(outbox.c.person_id), parameters)).all()]
-    held = [rid for person_id in written for rid in batch.reminders[person_id]]
+    statement, parameters = _new_rows(session, OutboxMessage, batch.messages, batch.same)
+    written = (await connection.execute(statement.returning(outbox.c.id, outbox.c.person_id), parameters)).all()
+    held = [{"id": rid, "outbox_id": outbox_id} for outbox_id, person_id in written
+            for rid in batch.reminders[person_id]]
     if held:
         table = Reminder.__table__
-        # The digest's id found by its key (digest_key(), written in SQL): one statement for the batch.
-        digest = (select(outbox.c.id).where(outbox.c.key == literal("digest:") + cast(table.c.person_id, String)
-                                            + literal(f":{day.isoformat()}")).scalar_subquery())
-        await connection.execute(table.update().where(table.c.id.in_(held), table.c.state == ReminderState.PENDING)
-                                 .values(state=ReminderState.SENT, outbox_id=digest))
-    batch.messages, batch.reminders = [], {}
+        given, (rid, outbox_id) = _given(session, table, ["id", "outbox_id"])
+        await connection.execute(table.update().where(table.c.id == rid, table.c.state == ReminderState.PENDING)
+                                 .values(state=ReminderState.SENT, outbox_id=outbox_id), _rows_parameter(held))
     return len(written)
 
 
