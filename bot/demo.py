@@ -240,8 +240,10 @@ class Demo:
                                              request=self.telegram, with_updater=False)
         interactive = source.isatty()
         self.echo = not interactive
-        # The fake Telegram has no per-chat limit; days pass in milliseconds here.
+        # The fake Telegram has no per-chat limit; days pass in milliseconds here, and a piped
+        # script types faster than any person, so the per-person throttle is off in the demo.
         self.application.bot_data["sender"].per_chat = 0
+        self.application.bot_data["throttle"] = None
         async with self.application:
             await on_startup(self.application)
             self.say("ForBedring assistant – local demo (no network, demo database at "
