@@ -33,7 +33,7 @@ upgrade: $(STAMP)
 # then translate the new entries in locales/*/LC_MESSAGES/messages.po.
 locales: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -w 100 --project forbedring-bot -o locales/messages.pot .
-	for lang in nb nn en; do $(BIN)/pybabel update -i locales/messages.pot -d locales -l $$lang -w 100 --no-fuzzy-matching; done
+	for lang in nb nn en; do $(BIN)/pybabel update -i locales/messages.pot -d locales -l $$lang -w 100 --no-fuzzy-matching --ignore-obsolete; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
