@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import random
 import resource
 import shutil
@@ -70,7 +71,7 @@ class Scale:
 # The stream keeps the bot about a fifth busy without a sweep on this 2-core machine (an update takes
 # 10-50 ms; PTB answers them one at a time unless told otherwise), so that it measures the sweep, not a queue.
 NATIONAL = Scale(units=9000, trusts=20, regions=4, rate=5, repeat=3)
-QUICK = Scale(units=60, trusts=4, regions=2, rate=5, repeat=1)
+QUICK = Scale(units=60, trusts=4, regions=2, rate=5, repeat=5)
 
 
 async def generate_into(url: str, units: int, trusts: int, regions: int) -> None:
@@ -160,20 +161,26 @@ async def one_day(application, telegram: FakeTelegram, db: Database, users: list
     now = datetime.combine(day, clock_time(9, 0), TZ)
     rules = reminders.rules_from(application.bot_data["settings"])
     await forget_sweeps(db)
-    print(f"\n--- {label}, {day.isoformat()} ---")
+    print(f"\n--- {label}, {day.isoformat()} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores) ---")
 
     done = asyncio.get_running_loop().create_future()
     stall = asyncio.create_task(longest_stall(done))
     with StatementCounter(db.engine) as counted:
-        started = time.perf_counter()
+        started, loop_cpu, all_cpu = time.perf_counter(), time.thread_time(), time.process_time()
         result = await reminders.sweep(db, now, TZ, rules)
         seconds = time.perf_counter() - started
+        loop_cpu, all_cpu = time.thread_time() - loop_cpu, time.process_time() - all_cpu
     done.set_result(None)
     stalled = await stall
     recorded, linked, outbox = await written(db)
-    goal = SWEEP_GOAL * scale.units / 9000
-    print(f"sweep                       {seconds:8.2f} s      goal < {goal:.2f} s ({SWEEP_GOAL:.0f} s for 9,000 units): "
-          f"{verdict(seconds < goal)}")
+    if scale is NATIONAL:
+        print(f"sweep                       {seconds:8.2f} s      goal < {SWEEP_GOAL:.0f} s for 9,000 units: "
+              f"{verdict(seconds < SWEEP_GOAL)}")
+    else:
+        print(f"sweep                       {seconds:8.2f} s      (the goal, < {SWEEP_GOAL:.0f} s, is for 9,000 units)")
+    others = (f"{all_cpu - loop_cpu:.2f} s in SQLite's threads" if "sqlite" in db.url
+              else "PostgreSQL's server not counted")
+    print(f"CPU time                    {loop_cpu:8.2f} s on the event loop's thread; {others}")
     print(f"SQL statements              {counted.n:8,d}        goal: a fixed number, not one per unit or person "
           f"({counted.n / max(result.digests, 1):.3f} per digest)")
     print(f"rows written                {recorded:8,d} reminders recorded, {outbox:,} digests in the outbox, "
@@ -204,7 +211,7 @@ async def one_day(application, telegram: FakeTelegram, db: Database, users: list
         await streaming
         during += stream.latencies
     idle = Stream(application, telegram, users, scale.rate, seed=99)
-    await idle.run(count=max(len(during), 200))
+    await idle.run(count=max(len(during), 200 if scale is NATIONAL else 25))
     ratio = p99(during) / p99(idle.latencies)
     print(f"sweep with the stream       {statistics.median(sweeps):8.2f} s (median of {len(sweeps)})")
     print(f"p99 reply, during a sweep   {p99(during) * 1000:8.1f} ms ({len(during)} updates at {scale.rate:.0f}/s; "

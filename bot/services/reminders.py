@@ -19,7 +19,6 @@ from typing import Callable
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
 from bot.rules.measures import QUICK_STATUS
-from bot.rules.vocabulary import Answer, MeasureStatus, OutboxKind, Role, Scope
 from bot.rules.vocabulary import Answer, OutboxKind, OutboxState, Role, Scope
 from bot.rules.workdays import next_reminder_time
 from bot.settings import Settings
@@ -108,8 +107,10 @@ SLICE = 0.002  # seconds of work on the event loop before people's updates get t
 
 
 class _Turns:
-    """Gives the event loop a turn whenever SLICE seconds of work have gone by, so answers to
-    people are never held up by more than a slice of the sweep."""
+    """Gives the event loop a turn whenever SLICE seconds of work have gone by, so that answers to
+    people wait for a slice of the sweep rather than for all of it. (A pause of 0.5 ms at each turn,
+    or one only when others had used the turn, made no difference that the benchmark could tell
+    from the noise of this shared machine, and slowed the sweep.)"""
 
     def __init__(self):
         self.since = time.perf_counter()
@@ -298,22 +299,36 @@ async def _word_digests(db: Database, rows, today: date, outbox: dict, cycles: _
     # A unit's leader and reps often get the very same digest (the results, say): each reminder is
     # made into an item once, and each distinct digest worded once, per language.
     items: dict[tuple[str, str, str], Item] = {}
-    worded: dict[tuple, tuple[str, str | None]] = {}
-    for person_id, chat_id, language, chosen in people:
-        what = tuple(reminder for _, reminder in chosen)
-        if (message := worded.get((language, what))) is None:
-            for reminder in what:
+    distinct: dict[tuple, int] = {}
+    digests: list[Digest] = []
+    for person_id, _, language, chosen in people:
+        what = (language, tuple(reminder for _, reminder in chosen))
+        if what not in distinct:
+            for reminder in what[1]:
                 if reminder not in items:
                     items[reminder] = _item(*reminder, names, cycles)
-            message = worded[language, what] = render(
-                Digest(person_id, language, tuple(items[reminder] for reminder in what)))
-        text, markup = message
+            distinct[what] = len(digests)
+            digests.append(Digest(person_id, language, tuple(items[reminder] for reminder in what[1])))
+        await turns.take()
+    messages = await _worded(render, digests, turns)
+    for person_id, chat_id, language, chosen in people:
+        text, markup = messages[distinct[language, tuple(reminder for _, reminder in chosen)]]
         await store.add_digest(batch, {
             "key": store.digest_key(person_id, today), "person_id": person_id, "chat_id": chat_id,
             "text": text, "reply_markup": markup,
         }, [rid for rid, _ in chosen])
-        await turns.take()
     return batch
+
+
+async def _worded(render: Render, digests: list[Digest], turns: _Turns) -> list[tuple[str, str | None]]:
+    """The words of the digests, here, a slice at a time. (In the worker process of bot/workers.py
+    a national sweep took longer on this machine: the worker waited for the cores as much as the
+    loop, and the loop waited for the worker.)"""
+    messages = []
+    for digest in digests:
+        messages.append(render(digest))
+        await turns.take()
+    return messages
 
 
 def _id(subject: str) -> int:
