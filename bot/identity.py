@@ -18,8 +18,7 @@ from bot.rules.language import guess_language
 from storage import people
 from storage.database import Database
 from storage.dialogs import DialogRow
-from storage.models import Person
-from storage.people import MembershipView
+from storage.people import MembershipView, PersonRow
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -27,7 +26,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     def __init__(self, application: Application, chat_id: int | None = None, user_id: int | None = None):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
-        self.person: Person | None = None
+        self.person: PersonRow | None = None
         self.memberships: list[MembershipView] = []
         self.dialog_state: DialogRow | None = None
         self.t: Translator = translator(application.bot_data["settings"].default_language)

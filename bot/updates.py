@@ -25,7 +25,7 @@ from typing import Any, AsyncContextManager, Awaitable, Callable
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-MAX_WORKING = 16  # updates handled at once (each may hold a database connection)
+MAX_WORKING = 32  # updates handled at once (each may hold a database connection)
 MAX_ACCEPTED = 4096  # updates accepted at once, running or waiting for the same person's earlier one
 
 

@@ -44,18 +44,21 @@ def _drop_nul_characters(conn, cursor, statement, parameters, context, executema
 
 def create_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
+    # Enough connections for the updates handled at once (bot/updates.py), each of which may
+    # hold one from its first statement to its end, and for the sender and the jobs.
+    pool = {"pool_size": 10, "max_overflow": 30}
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
+        in_memory = not url.database or url.database == ":memory:"
+        if not in_memory:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # One thread hop per statement, and the process's writers take turns (storage/sqlite.py).
-        engine = create_async_engine(url, module=sqlite.dbapi())
+        engine = create_async_engine(url, module=sqlite.dbapi(), **({} if in_memory else pool))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        sqlite.serialise_writes(engine)
     else:
         # No pre-ping (a round trip per checkout, and an update checks out once): connections are
         # renewed after 30 minutes instead, and a dropped one is retried where an update starts
-        # (bot/identity.py).
-        engine = create_async_engine(url, pool_recycle=1800, pool_size=10, max_overflow=20)
+        # (storage/people.load_who).
+        engine = create_async_engine(url, pool_recycle=1800, **pool)
     event.listen(engine.sync_engine, "before_cursor_execute", _drop_nul_characters, retval=True)
     return engine
 

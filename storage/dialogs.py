@@ -13,6 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite
 from storage.models import DialogState
 
 _T = DialogState.__table__
@@ -32,6 +33,7 @@ class DialogRow(NamedTuple):
 
 _GET = select(*COLUMNS).where(_T.c.person_id == bindparam("person"))
 _UPDATE = _T.update().where(_T.c.person_id == bindparam("person"))
+_UPDATE_ALONE = _UPDATE.prefix_with(sqlite.AND_COMMIT_PREFIX, dialect="sqlite")  # committed at once (SQLite)
 _INSERT = _T.insert()
 _DELETE = _T.delete().where(_T.c.person_id == bindparam("person"))
 _DELETE_TOKEN = _T.delete().where(_T.c.person_id == bindparam("person"), _T.c.token == bindparam("draft_token"))
@@ -43,11 +45,14 @@ async def get(session: AsyncSession, person_id: int) -> DialogRow | None:
 
 
 async def put(session: AsyncSession, person_id: int, dialog: str, step: str, token: str, data: dict,
-              now: datetime, exists: bool = True) -> None:
-    """Write the person's dialog; `exists=False` when the caller has just read that there is none."""
+              now: datetime, exists: bool = True, alone: bool = False) -> None:
+    """Write the person's dialog; `exists=False` when the caller has just read that there is none.
+    `alone`: nothing else is written in this transaction (a dialog step), so on SQLite the update
+    may commit as it is made and the database's write lock is held only meanwhile (storage/sqlite.py)."""
     connection = await session.connection()
     values = {"dialog": dialog, "step": step, "token": token, "data": json.dumps(data), "updated_at": now}
-    if not exists or (await connection.execute(_UPDATE, {"person": person_id, **values})).rowcount == 0:
+    update = _UPDATE_ALONE if alone else _UPDATE
+    if not exists or (await connection.execute(update, {"person": person_id, **values})).rowcount == 0:
         await connection.execute(_INSERT, {"person_id": person_id, **values})
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 import logging
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError
@@ -76,27 +75,50 @@ async def memberships_of(session: AsyncSession, person_id: int) -> list[Membersh
     return [_view(*row) for row in (await session.exec(query)).all()]
 
 
-# Built once (building and keying a statement with five joins costs more than running it).
+@dataclass(slots=True)
+class PersonRow:
+    """A person as an update found them (`who`): plain values, read by the handlers and updated
+    by hand after a service has saved a change (a new language, a pause); never written back."""
+
+    id: int
+    telegram_user_id: int
+    name: str
+    language: str
+    language_chosen: bool
+    active: bool
+    snoozed_until: date | None
+    muted_reminders: str
+    created_at: datetime
+
+
+_PERSON = Person.__table__
+_PERSON_COLUMNS = tuple(_PERSON.c[name] for name in PersonRow.__dataclass_fields__)
+# Built once (building and keying a statement with five joins costs more than running it),
+# and run as plain rows: no ORM objects to make for every update.
 _WHO = _with_places(
-    select(Person, *dialogs.COLUMNS, *_VIEW_COLUMNS)
-    .outerjoin(DialogState, DialogState.person_id == Person.id)
-    .outerjoin(Membership, Membership.person_id == Person.id)
-    .where(Person.telegram_user_id == bindparam("telegram_user_id"))
+    select(*_PERSON_COLUMNS, *dialogs.COLUMNS, *_VIEW_COLUMNS)
+    .select_from(_PERSON)
+    .outerjoin(DialogState, DialogState.person_id == _PERSON.c.id)
+    .outerjoin(Membership, Membership.person_id == _PERSON.c.id)
+    .where(_PERSON.c.telegram_user_id == bindparam("telegram_user_id"))
 )
-_DIALOG = slice(1, 1 + len(dialogs.COLUMNS))
+_BACK = _PERSON.update().where(_PERSON.c.id == bindparam("person")).values(active=True)
+_P = len(_PERSON_COLUMNS)
+_DIALOG = slice(_P, _P + len(dialogs.COLUMNS))
 _MEMBERSHIP = slice(_DIALOG.stop, None)
 
 
-async def who(session: AsyncSession, telegram_user_id: int) -> tuple[Person | None, list[MembershipView],
+async def who(session: AsyncSession, telegram_user_id: int) -> tuple[PersonRow | None, list[MembershipView],
                                                                       dialogs.DialogRow | None]:
-    """Who an update is from, in one query: the person (left in the session), their memberships
-    (with the names of the places) and their open dialog."""
-    rows = (await session.exec(_WHO, params={"telegram_user_id": telegram_user_id})).all()
+    """Who an update is from, in one query: the person, their memberships (with the names of
+    the places) and their open dialog."""
+    rows = (await (await session.connection()).execute(_WHO, {"telegram_user_id": telegram_user_id})).all()
     if not rows:
         return None, [], None
     first = rows[0]
     dialog = dialogs.DialogRow(*first[_DIALOG]) if first[_DIALOG][0] is not None else None
-    return first[0], [_view(*row[_MEMBERSHIP]) for row in rows if row[_MEMBERSHIP][0] is not None], dialog
+    return (PersonRow(*first[:_P]), [_view(*row[_MEMBERSHIP]) for row in rows if row[_MEMBERSHIP][0] is not None],
+            dialog)
 
 
 async def find_membership(
@@ -145,18 +167,15 @@ async def failed_joins_since(session: AsyncSession, telegram_user_id: int, since
 async def _load_who(db: Database, telegram_user_id: int):
     async with db.reading() as session:
         person, memberships, dialog = await who(session, telegram_user_id)
-        if person is not None:
-            if not person.active:
-                # They were marked inactive after blocking the bot; writing again means they are back.
-                person.active = True
-                await session.commit()
-            # The handlers read the person (and update it by hand after a service saved a change);
-            # nothing writes it through the update's session.
-            session.expunge(person)
+        if person is not None and not person.active:
+            # They were marked inactive after blocking the bot; writing again means they are back.
+            await (await session.connection()).execute(_BACK, {"person": person.id})
+            await session.commit()
+            person.active = True
     return person, memberships, dialog
 
 
-async def load_who(db: Database, telegram_user_id: int) -> tuple[Person | None, list[MembershipView],
+async def load_who(db: Database, telegram_user_id: int) -> tuple[PersonRow | None, list[MembershipView],
                                                                  dialogs.DialogRow | None]:
     """`who`, where an update starts: in the update's session (Database.reading), committing
     nothing unless the person was inactive. Pooled connections are not pinged before use, so

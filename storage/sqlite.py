@@ -8,13 +8,17 @@ adapter with a cursor that executes, fetches and closes in one hop, and a commit
 rollback that stay on the event loop when no transaction is open (a read). Server-side
 cursors (`stream`) are aiosqlite's own, as before.
 
-**Writers take turns.** SQLite lets one transaction write at a time. A second writer's
-connection waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 … 100 ms between tries,
-so under concurrent updates most of the time goes to sleeping writers, and after
-`busy_timeout` one fails with "database is locked". Instead, a connection that is about to
-write (its first statement other than a SELECT) takes this process's write lock, an asyncio
-lock (first come, first served), and gives it back when the connection goes back to the
-pool, after its commit or rollback. Reading needs no lock (WAL: readers never wait).
+**Writers take turns, in their threads.** SQLite lets one transaction write at a time. A
+second writer's connection waits in SQLite's busy handler, which sleeps 1, 2, 5, 10 … 100 ms
+between tries, so under concurrent updates most of the time went to sleeping writers, and
+after `busy_timeout` one failed with "database is locked". Instead, a connection takes the
+database's write lock (a `threading.Lock`, one per engine) in its own thread just before its
+first statement other than a SELECT, and gives it back in that thread as soon as it has
+committed or rolled back: the next writer goes on at once, and the event loop never waits
+(reading needs no lock: WAL). A write that is a whole transaction by itself (a dialog step,
+storage/dialogs.py) is sent with `AND_COMMIT` in front and commits in the same hop, so the
+lock is held for the time the thread takes, not for a turn of a busy event loop.
+
 Another process (a CLI import while the bot runs) still meets SQLite's busy handler, as
 before; so does a writer that waited longer than the busy timeout for the lock (say, a
 connection that writes while the same task holds another that wrote), rather than waiting
@@ -23,29 +27,66 @@ forever.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import sqlite3
-import weakref
+import threading
 
 import aiosqlite
-from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import EMPTY_DICT, await_only
 
 WAIT_SECONDS = 5.0  # as PRAGMA busy_timeout
-_HOLDS = "forbedring_write_lock"
+# In front of an UPDATE that is its transaction's only write: committed in the same hop
+# (`Update.prefix_with(AND_COMMIT_PREFIX, dialect="sqlite")`).
+AND_COMMIT_PREFIX = "/* and commit */"
+AND_COMMIT = f"UPDATE {AND_COMMIT_PREFIX}"
 
 
-# --- one hop per statement ---
+class WriteLock:
+    """One database's turn to write, taken and given back in the connections' threads."""
 
-def _execute(raw: sqlite3.Connection, many: bool, operation: str, parameters):
-    """In the connection's thread: the whole statement, its rows included."""
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.waited = 0  # writers that found it taken (tests and benchmarks)
+
+
+# --- in a connection's thread ---
+
+_READS = ("SELECT", "PRAGMA")  # PRAGMA: the connection's settings (storage/database.py), no transaction
+
+def _take(turn: "_Connection") -> None:
+    writes = turn.dbapi.writes
+    if not writes.lock.acquire(blocking=False):
+        writes.waited += 1
+        if not writes.lock.acquire(timeout=WAIT_SECONDS):
+            turn._holds = False  # not taken: SQLite's busy handler decides, as without the lock
+            return
+    turn._holds = True
+
+
+def _give_back(turn: "_Connection") -> None:
+    if turn._holds:
+        turn._holds = None
+        turn.dbapi.writes.lock.release()
+    else:
+        turn._holds = None
+
+
+def _execute(turn: "_Connection", raw: sqlite3.Connection, many: bool, operation: str, parameters):
+    """The whole statement, its rows included (and its commit, after AND_COMMIT)."""
+    try:
+        return _statement(turn, raw, many, operation, parameters)
+    finally:
+        turn._done += 1
+
+
+def _statement(turn: "_Connection", raw: sqlite3.Connection, many: bool, operation: str, parameters):
+    if turn._holds is None and not turn._closing and operation.lstrip()[:6].upper() not in _READS:
+        _take(turn)
     cursor = raw.cursor()
     try:
         if many:
@@ -55,10 +96,23 @@ def _execute(raw: sqlite3.Connection, many: bool, operation: str, parameters):
         else:
             cursor.execute(operation, parameters)
         description = cursor.description
-        return description, cursor.fetchall() if description else (), cursor.rowcount, cursor.lastrowid
+        rows = cursor.fetchall() if description else ()
+        if operation.startswith(AND_COMMIT):
+            raw.commit()
+            _give_back(turn)
+        return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
 
+
+def _end(turn: "_Connection", raw: sqlite3.Connection, commit: bool) -> None:
+    try:
+        raw.commit() if commit else raw.rollback()
+    finally:
+        _give_back(turn)
+
+
+# --- SQLAlchemy's adapter, with these ---
 
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
@@ -84,10 +138,13 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         self._arraysize = value
 
     async def _run(self, many: bool, operation, parameters) -> None:
-        async with self._adapt_connection._execute_mutex:
+        turn = self._adapt_connection
+        async with turn._execute_mutex:
             connection = self._connection
+            raw = connection._conn
+            turn._sent += 1  # the thread counts it done (even if this task is cancelled meanwhile)
             self._description, rows, self._rowcount, self._lastrowid = await connection._execute(
-                _execute, connection._conn, many, operation, parameters)
+                _execute, turn, raw, many, operation, parameters)
         self._rows = collections.deque(rows)
 
     def execute(self, operation, parameters=None):
@@ -116,73 +173,57 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_holds", "_sent", "_done", "_closing")
     _cursor_cls = _Cursor
 
-    def _in_transaction(self) -> bool:
+    def __init__(self, dbapi, connection):
+        super().__init__(dbapi, connection)
+        self._holds: bool | None = None  # the write lock: taken, not taken after waiting, not asked for
+        # Statements handed to the thread, and those it has finished (each counter written by one
+        # side only): a statement whose task was cancelled may still be waiting to run.
+        self._sent = self._done = 0
+        self._closing = False
+
+    def _end(self, commit: bool) -> None:
         raw = self._connection._connection  # None once closed
-        return raw is not None and raw.in_transaction
+        if raw is not None and (raw.in_transaction or self._sent != self._done):
+            try:  # after whatever the thread has still to run (its queue keeps their order)
+                await_only(self._connection._execute(_end, self, raw, commit))
+            except Exception as error:
+                self._handle_exception(error)
+        else:  # nothing to commit or roll back: no hop (a read, or a write that failed before it began)
+            _give_back(self)
 
     def commit(self) -> None:
-        if self._in_transaction():
-            super().commit()
+        self._end(True)
 
     def rollback(self) -> None:
-        if self._in_transaction():
-            super().rollback()
+        self._end(False)
+
+    def close(self) -> None:
+        self._closing = True
+        try:
+            super().close()  # after what the thread has still to run
+        finally:
+            _give_back(self)
+
+    def terminate(self) -> None:
+        self._closing = True
+        try:
+            super().terminate()
+        finally:
+            _give_back(self)
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.writes = WriteLock()
+
     def connect(self, *arg, **kw) -> _Connection:
         return _Connection(self, super().connect(*arg, **kw)._connection)
 
 
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
-    """For `create_async_engine(..., module=dbapi())`."""
+    """For `create_async_engine(..., module=dbapi())`: one per engine (its write lock with it)."""
     return _DBAPI(aiosqlite, sqlite3)
-
-
-# --- writers take turns ---
-
-class WriteLock:
-    def __init__(self):
-        self._locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # one per event loop
-        self.waited = 0  # writers that found the lock taken (for tests and benchmarks)
-
-    def _lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
-
-    def before_execute(self, conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
-        if conn.info.get(_HOLDS) is not None or statement.lstrip()[:6].upper() == "SELECT":
-            return
-        lock = self._lock()
-        if not lock.locked():
-            await_only(lock.acquire())  # free: taken at once
-            conn.info[_HOLDS] = lock
-            return
-        self.waited += 1
-        try:
-            await_only(asyncio.wait_for(lock.acquire(), WAIT_SECONDS))
-        except asyncio.TimeoutError:
-            conn.info[_HOLDS] = False  # not held: SQLite's busy handler decides, as without the lock
-            return
-        conn.info[_HOLDS] = lock
-
-    @staticmethod
-    def release(_dbapi_connection, record, *_args) -> None:
-        lock = record.info.pop(_HOLDS, None)
-        if lock:
-            lock.release()
-
-
-def serialise_writes(engine: AsyncEngine) -> WriteLock:
-    writes = WriteLock()
-    event.listen(engine.sync_engine, "before_cursor_execute", writes.before_execute)
-    # Back in the pool (after the commit or the rollback), or thrown away: the next writer's turn.
-    for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
-        event.listen(engine.sync_engine.pool, name, writes.release)
-    return writes

@@ -15,12 +15,13 @@ from datetime import date
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 from telegram import Update
 
 from bot.updates import PerPersonUpdateProcessor
-from storage.models import Confirmation, DialogState, Measure, OutboxMessage, UnitFollowup
+from storage.models import Confirmation, DialogState, Measure, OutboxMessage, Region, UnitFollowup
 from storage.statements import StatementCounter
 from tests.conftest import on_postgres
 
@@ -183,6 +184,28 @@ async def test_many_people_saving_at_once_all_succeed(interleaved, db, no_errors
     async with db.session() as session:
         followups = (await session.exec(select(UnitFollowup))).all()
     assert len(followups) == len(set(places))  # one per unit, however many saved its first at once
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's one writer at a time")
+async def test_sqlite_writers_take_turns_and_a_failed_write_gives_its_turn_back(db):
+    writes = db.engine.dialect.dbapi.writes
+
+    async def write(code: str, hold: float = 0.05):
+        async with db.session() as session:
+            session.add(Region(code=code, name=code))
+            await session.flush()
+            await asyncio.sleep(hold)  # the transaction stays open meanwhile
+
+    await at_once(write("a"), write("b"), write("c"))
+    assert writes.waited >= 1  # they took turns (waiting in their threads, never on the event loop)
+    with pytest.raises(IntegrityError):
+        await write("a", hold=0)
+    started = asyncio.get_running_loop().time()
+    await write("d", hold=0)
+    assert asyncio.get_running_loop().time() - started < 1  # not the five seconds of a lost turn
+    assert not writes.lock.locked()
+    async with db.session() as session:
+        assert sorted((await session.exec(select(Region.code))).all()) == ["a", "b", "c", "d"]
 
 
 # --- one cheap unit of work per update ---

@@ -38,9 +38,9 @@ def with_token(context: BotContext, name: str, token: str) -> Dialog | None:
 
 
 async def save(context: BotContext, dialog: Dialog) -> None:
-    async with context.db.session() as session:
+    async with context.db.session() as session:  # this write alone
         await store.put(session, context.person.id, dialog.name, dialog.step, dialog.token, dialog.data,
-                        context.clock.now())
+                        context.clock.now(), alone=True)
 
 
 # A measure draft is worth keeping: another dialog started meanwhile (marking a step, a
