@@ -9,6 +9,7 @@ group 0 so that they only see what nobody else wanted.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -30,7 +31,8 @@ from bot.background import BotApplication
 from bot.clock import Clock
 from bot.dialogs import engine
 from bot.errors import report_error
-from bot.identity import BotContext, load_identity
+from bot.identity import BotContext, identify
+from bot.leadership import Leadership
 from bot.menus import set_default_menus
 from bot.outbox import Sender
 from bot.services import reminders as reminder_service
@@ -86,7 +88,7 @@ def register_handlers(application: Application) -> None:
     # First of all: a person over the throttle's limit is answered once and then dropped,
     # before the identity loader touches the database (bot/throttle.py).
     application.add_handler(TypeHandler(Update, throttle_updates), group=-200)
-    application.add_handler(TypeHandler(Update, load_identity), group=-100)
+    application.add_handler(TypeHandler(Update, identify), group=-100)
 
     application.add_handlers([
         CommandHandler("start", start.start_command, filters=private),
@@ -205,8 +207,12 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     application.bot_data["db"] = db
     application.bot_data["clock"] = clock = Clock(settings.bot_timezone)
     application.bot_data["throttle"] = Throttle(settings.throttle_updates, settings.throttle_seconds)
-    application.bot_data["sender"] = Sender(application.bot, db, settings.bot_timezone, clock,
-                                            rate=settings.outbox_rate, per_chat=settings.outbox_per_chat_seconds)
+    # Active from the start; `forbedring-bot run` on PostgreSQL swaps in the lock-holding kind.
+    application.bot_data["leadership"] = Leadership()
+    application.bot_data["sender"] = Sender(
+        application.bot, db, settings.bot_timezone, clock, rate=settings.outbox_rate,
+        per_chat=settings.outbox_per_chat_seconds, give_up_after=timedelta(hours=settings.outbox_give_up_hours),
+        may_send=lambda: application.bot_data["leadership"].active)
     register_handlers(application)
     # The sweep says what is due as data; the conversations layer words the digests.
     reminder_service.use_renderer(digest_message)

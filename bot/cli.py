@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    commands.add_parser("status", help="the outbox backlog, the last sweep and which process is the active worker")
     demo = commands.add_parser("demo", help="chat with the bot in the terminal: no token, no network")
     demo.add_argument("--keep", action="store_true", help="keep the demo database from the last run")
 
@@ -65,10 +66,29 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--expires", default="14d", help="how long it is valid: 12h, 14d, 2w (default 14d)")
     create.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
     create.add_argument("--bot-username", help="the bot's @username, when Telegram cannot be asked")
+    create.add_argument("--replaces", type=int, metavar="PERSON_ID",
+                        help="a handover (with --role leader --unit): this leader's role at the unit ends "
+                             "when the new leader joins")
     listing = invite.add_parser("list", help="list invites")
     listing.add_argument("--all", action="store_true", help="include expired, used-up and revoked ones")
     revoke = invite.add_parser("revoke", help="withdraw an invite")
     revoke.add_argument("id", type=int)
+    revoke.add_argument("--remove-members", action="store_true",
+                        help="also end the memberships made with this invite (the people are told)")
+
+    member = commands.add_parser("member", help="people's roles (memberships)").add_subparsers(
+        dest="member_command", required=True)
+    member_list = member.add_parser("list", help="list memberships: id, person, role, place")
+    member_where = member_list.add_mutually_exclusive_group()
+    member_where.add_argument("--unit", metavar="CODE")
+    member_where.add_argument("--trust", metavar="CODE")
+    member_where.add_argument("--region", metavar="CODE")
+    member_list.add_argument("--in-trust", metavar="CODE", help="the unit's trust, when its code is not unique")
+    member_remove = member.add_parser("remove", help="end a membership (the person is told)")
+    member_remove.add_argument("id", type=int, nargs="?", metavar="MEMBERSHIP_ID")
+    member_remove.add_argument("--person", type=int, metavar="PERSON_ID", help="with --unit: all their roles there")
+    member_remove.add_argument("--unit", metavar="CODE")
+    member_remove.add_argument("--in-trust", metavar="CODE", help="the unit's trust, when its code is not unique")
     return parser
 
 
@@ -112,12 +132,16 @@ async def _invite_create(settings: Settings, args) -> int:
         print(f"error: --expires: {exc}", file=sys.stderr)
         return EXIT_FAILED
     scope, code = next((s, getattr(args, s)) for s in ("unit", "trust", "region", "national") if getattr(args, s))
+    if args.replaces is not None and (scope != Scope.UNIT or args.role != Role.LEADER):
+        print("error: --replaces is only for a leader invite for one unit (--role leader --unit CODE)",
+              file=sys.stderr)
+        return EXIT_FAILED
     username = await _bot_username(settings, args.bot_username)
 
     async def work(db):
         return await create_invite(db, role=args.role, scope=scope, place_code=None if scope == Scope.NATIONAL else code,
                                    trust_code=args.in_trust, expires_in=expires_in, uses=args.uses,
-                                   created_by="cli", now=datetime.now(timezone.utc))
+                                   created_by="cli", now=datetime.now(timezone.utc), replaces=args.replaces)
     try:
         new = await _with_database(settings, work)
     except InviteError as exc:
@@ -128,6 +152,8 @@ async def _invite_create(settings: Settings, args) -> int:
     print(f"code: {new.code}")
     print(f"invite {new.invite.id}: {args.role} for {new.place or 'the whole country'}, "
           f"{args.uses} use(s), expires {when}")
+    if args.replaces is not None:
+        print(f"handover: person {args.replaces}'s leader role there ends when the new leader joins")
     return 0
 
 
@@ -150,11 +176,69 @@ async def _invite_revoke(settings: Settings, args) -> int:
     from bot.services.invites import revoke_invite
 
     try:
-        await _with_database(settings, lambda db: revoke_invite(db, args.id, "cli", datetime.now(timezone.utc)))
+        ending = await _with_database(settings, lambda db: revoke_invite(
+            db, args.id, "cli", datetime.now(timezone.utc), remove_members=args.remove_members))
     except InviteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"invite {args.id} revoked")
+    if ending is not None:
+        _print_ending(ending)
+    return 0
+
+
+def _member_line(row) -> str:
+    inactive = "  (inactive)" if not row.active else ""
+    return f"{row.id:>5}  {row.name} (person {row.person_id})  {row.role}  {row.place or 'national'}{inactive}"
+
+
+def _print_ending(ending) -> None:
+    for ended in ending.ended:
+        print(f"membership ended: {_member_line(ended.membership).strip()}")
+    print(f"{len(ending.ended)} membership(s) ended, {ending.dialogs_closed} open dialog(s) closed, "
+          f"{ending.reminders_dropped} pending reminder(s) dropped; the people are told when the bot runs")
+
+
+async def _member_list(settings: Settings, args) -> int:
+    from bot.rules.errors import MemberError
+    from bot.services.members import list_members, resolve_place
+
+    async def work(db):
+        where = await resolve_place(db, unit=args.unit, in_trust=args.in_trust, trust=args.trust,
+                                    region=args.region)
+        return where, await list_members(db, where)
+    try:
+        where, rows = await _with_database(settings, work)
+    except MemberError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not rows:
+        print(f"no memberships at {where.name or 'any place'}")
+    for row in rows:
+        print(_member_line(row))
+    return 0
+
+
+async def _member_remove(settings: Settings, args) -> int:
+    from bot.rules.errors import MemberError
+    from bot.services.members import end_at_unit, end_memberships, resolve_place
+
+    if (args.id is None) == (args.person is None) or (args.person is not None) != (args.unit is not None):
+        print("error: give a MEMBERSHIP_ID (see `member list`), or --person ID --unit CODE", file=sys.stderr)
+        return EXIT_FAILED
+    now = datetime.now(timezone.utc)
+
+    async def work(db):
+        if args.id is not None:
+            return await end_memberships(db, [args.id], actor="cli", now=now)
+        unit = await resolve_place(db, unit=args.unit, in_trust=args.in_trust)
+        return await end_at_unit(db, args.person, unit, actor="cli", now=now)
+    try:
+        ending = await _with_database(settings, work)
+    except MemberError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    _print_ending(ending)
     return 0
 
 
@@ -292,6 +376,21 @@ async def _run(settings: Settings, args) -> int:
     return 0
 
 
+async def _status(settings: Settings, args) -> int:
+    from bot.rules.vocabulary import OutboxState
+    from bot.services.operations import status
+
+    report = await _with_database(settings, status)
+    print("outbox: " + ", ".join(f"{state} {report.backlog.get(state, 0)}" for state in OutboxState))
+    if report.last_sweep_at is None:
+        print("last sweep: never")
+    else:
+        print(f"last sweep: {report.last_sweep_at.astimezone(settings.bot_timezone):%Y-%m-%d %H:%M %Z}"
+              + (f" ({report.last_sweep_figures})" if report.last_sweep_figures else ""))
+    print(f"active worker: {report.lock_holder or 'none (no process holds the worker lock)'}")
+    return 0
+
+
 async def _demo(settings: Settings, args) -> int:
     from bot.demo import run_demo
 
@@ -308,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     from storage.migrate import SchemaOutOfDate
 
     from bot import log_masking
-    from bot.runner import BotApiUnusable
+    from bot.runner import CannotRun
 
     logging.basicConfig(level=logging.INFO if args.command in ("run", "db") else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -323,12 +422,14 @@ def main(argv: list[str] | None = None) -> int:
         if settings.log_level:
             logging.getLogger().setLevel(settings.log_level)
         action = {
-            "run": _run, "demo": _demo, "db": _db_upgrade, "org": _org_import, "export": _export,
+            "run": _run, "demo": _demo, "db": _db_upgrade, "org": _org_import, "export": _export, "status": _status,
         }.get(args.command)
         if args.command == "cycle":
             action = {"set": _cycle_set, "copy": _cycle_copy, "show": _cycle_show}[args.cycle_command]
         if args.command == "invite":
             action = {"create": _invite_create, "list": _invite_list, "revoke": _invite_revoke}[args.invite_command]
+        if args.command == "member":
+            action = {"list": _member_list, "remove": _member_remove}[args.member_command]
         return asyncio.run(action(settings, args))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -336,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaOutOfDate as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except BotApiUnusable as exc:
+    except CannotRun as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

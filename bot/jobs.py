@@ -1,5 +1,7 @@
 """Scheduled work. Nothing callable is stored: the jobs are registered at every
-start, and a sweep missed while the bot was down runs at start (catch-up)."""
+start, and a sweep missed while the bot was down runs at start (catch-up).
+Every process schedules them; only the active worker (bot/leadership.py) does
+the work, and one that becomes active catches up at once."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ async def sweep_if_due(application: Application, now: datetime | None = None):
     """Today's reminder sweep, once, on a working day, after the sweep time and
     before the evening. Returns the result, or None when nothing was to be done."""
     settings, db = application.bot_data["settings"], application.bot_data["db"]
+    if not application.bot_data["leadership"].active:  # a standby: the active worker sweeps
+        return None
     tz = settings.bot_timezone
     now = now or application.bot_data["clock"].now()
     local = now.astimezone(tz)
@@ -28,7 +32,7 @@ async def sweep_if_due(application: Application, now: datetime | None = None):
     if not await reminders.due_for_catch_up(db, now, tz, settings.nudge_time):
         return None
     result = await reminders.sweep(db, now, tz, reminders.rules_from(settings))
-    await reminders.mark_swept(db, now, tz)
+    await reminders.mark_swept(db, now, tz, result)
     log.info("reminder sweep: %s new reminder(s), %s digest(s)", result.recorded, result.digests)
     await application.bot_data["sender"].send_due(now=now)
     return result
@@ -41,6 +45,8 @@ async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def broadcasts_tick(application: Application, now: datetime | None = None) -> None:
     """Fan out announcements whose time has come; tell authors when delivery is finished."""
     db = application.bot_data["db"]
+    if not application.bot_data["leadership"].active:  # a standby: the active worker fans out
+        return
     now = now or application.bot_data["clock"].now()
     for broadcast_id in await broadcasts.send_due(db, now):
         log.info("announcement %s is in the outbox", broadcast_id)
@@ -69,3 +75,9 @@ def schedule(application: Application) -> None:
     queue.run_daily(_sweep_job, time=at, name="reminder sweep", job_kwargs={"misfire_grace_time": 6 * 3600})
     queue.run_once(_sweep_job, when=5, name="catch-up sweep")
     queue.run_repeating(_broadcasts_job, interval=20, first=3, name="announcements")
+
+
+async def catch_up(application: Application) -> None:
+    """A process that has just become the active worker does what a standby left undone."""
+    await sweep_if_due(application)
+    await broadcasts_tick(application)

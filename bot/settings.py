@@ -50,9 +50,19 @@ class Settings:
     escalation_days: int = 14
     outbox_rate: float = 25.0
     outbox_per_chat_seconds: float = 1.0
+    outbox_give_up_hours: float = 24.0  # network errors and 5xx are retried this long, then the message fails
     log_level: str | None = None  # None: INFO for `run` and `db`, WARNING for the other commands
     throttle_updates: int = 20  # a person's updates per window before "slow down"
     throttle_seconds: float = 10.0
+    # Privacy (README "Privacy and data"): the notice's controller, contact and legal basis (the
+    # trust's own words; "" gives the notice's general wording), and how long things are kept.
+    privacy_controller: str = ""
+    privacy_contact: str = ""
+    privacy_legal_basis: str = ""
+    retention_join_attempts_days: int = 30
+    retention_outbox_text_days: int = 90
+    retention_draft_days: int = 60
+    retention_memberless_days: int = 365
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs: no token, no webhook secret,
         # and the database URL without its password
@@ -185,7 +195,20 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
             raise SettingsError(f"{name} is malformed: expected a number from {low:g} to {high:g}.")
         return value
 
+    def text(name: str, limit: int = 500) -> str:
+        value = get(name) or ""
+        if len(value) > limit:
+            raise SettingsError(f"{name} is too long: at most {limit} characters.")
+        return value
+
     return Settings(
+        privacy_controller=text("PRIVACY_CONTROLLER"),
+        privacy_contact=text("PRIVACY_CONTACT"),
+        privacy_legal_basis=text("PRIVACY_LEGAL_BASIS", 1000),
+        retention_join_attempts_days=number("RETENTION_JOIN_ATTEMPTS_DAYS", "30", 1, 3650),
+        retention_outbox_text_days=number("RETENTION_OUTBOX_TEXT_DAYS", "90", 1, 3650),
+        retention_draft_days=number("RETENTION_DRAFT_DAYS", "60", 1, 3650),
+        retention_memberless_days=number("RETENTION_MEMBERLESS_DAYS", "365", 30, 3650),
         nudge_time=nudge_time,
         log_level=log_level,
         review_reminder_days=number("REMINDER_REVIEW_DAYS", "14", 1, 120),
@@ -193,6 +216,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
         escalation_days=number("ESCALATION_DAYS", "14", 1, 120),
         outbox_rate=number("OUTBOX_RATE", "25", 1, 30, float),
         outbox_per_chat_seconds=number("OUTBOX_PER_CHAT_SECONDS", "1", 0, 60, float),
+        outbox_give_up_hours=number("OUTBOX_GIVE_UP_HOURS", "24", 0.1, 24 * 14, float),
         throttle_updates=number("THROTTLE_UPDATES", "20", 5, 1000),
         throttle_seconds=number("THROTTLE_SECONDS", "10", 1, 3600, float),
         telegram_bot_token=token,

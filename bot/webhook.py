@@ -4,6 +4,7 @@ PTB's own webhook server compares the secret with `!=`; ours uses
 `hmac.compare_digest`, answers 403 and processes nothing on a mismatch. The secret
 and the announced size are checked when the headers have arrived, before any of the
 body is read: a body over 1 MB gets 413 unread, and anything that is not an update 400.
+`GET /healthz` answers the load balancer (no secret needed, nothing private in it).
 """
 
 from __future__ import annotations
@@ -83,13 +84,37 @@ class _UpdateHandler(tornado.web.RequestHandler):
         log.error("webhook handler failed", exc_info=(typ, value, tb))
 
 
+class _HealthHandler(tornado.web.RequestHandler):
+    """GET /healthz for the load balancer: 200 when the database answers, 503 when it does not;
+    the body says whether this process is the active worker (bot/leadership.py)."""
+
+    def initialize(self, bot_application: Application, leadership, worker: str) -> None:
+        self.bot_application, self.leadership, self.worker = bot_application, leadership, worker
+
+    async def get(self) -> None:
+        database = await self.bot_application.bot_data["db"].answers(timeout=HEALTH_TIMEOUT)
+        self.set_status(200 if database else 503)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"database": "ok" if database else "unreachable",
+                                "active_worker": bool(self.leadership is not None and self.leadership.active),
+                                "worker": self.worker}))
+
+
+HEALTH_PATH = "/healthz"
+HEALTH_TIMEOUT = 3.0
+
+
 def webhook_path(webhook_url: str) -> str:
     return urlparse(webhook_url).path or "/"
 
 
 class WebhookServer:
-    def __init__(self, application: Application, secret: str, path: str = "/"):
-        app = tornado.web.Application([(path, _UpdateHandler, {"bot_application": application, "secret": secret})])
+    def __init__(self, application: Application, secret: str, path: str = "/", leadership=None, worker: str = ""):
+        app = tornado.web.Application([
+            (HEALTH_PATH, _HealthHandler, {"bot_application": application, "leadership": leadership,
+                                           "worker": worker}),
+            (path, _UpdateHandler, {"bot_application": application, "secret": secret}),
+        ])
         # Other paths too: nothing over the limit is buffered (tornado closes the connection).
         self._server = tornado.httpserver.HTTPServer(app, xheaders=True, max_body_size=2 * MAX_BODY,
                                                      max_buffer_size=2 * MAX_BODY)

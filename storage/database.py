@@ -4,11 +4,12 @@ PostgreSQL gets connections renewed every 30 minutes. An update uses one session
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -70,6 +71,17 @@ class Database:
         self.url = database_url
         self.engine = create_engine(database_url)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    async def answers(self, timeout: float) -> bool:
+        """Does the database answer a trivial query within `timeout` seconds?"""
+        async def ask() -> None:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        try:
+            await asyncio.wait_for(ask(), timeout)
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not answering"
+            return False
 
     def unit_of_work(self) -> UnitOfWork:
         """One session for everything an update does (storage/unit_of_work.py)."""

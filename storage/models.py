@@ -83,6 +83,14 @@ class Person(SQLModel, table=True):
     snoozed_until: date | None = Field(default=None)
     muted_reminders: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    # Privacy (storage/privacy.py). Erased: the row stays as an anonymous tombstone (no name, a
+    # negative telegram_user_id no Telegram user can have) so that the unit's history keeps its
+    # keys; `former_role` is what history shows instead of the name ("former leader").
+    erased_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    former_role: str | None = Field(default=None, max_length=20)  # a Role value
+    # Set by the daily retention job when it first finds the person without any membership
+    # (cleared when they have one again); erased RETENTION_MEMBERLESS_DAYS after.
+    memberless_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class Membership(SQLModel, table=True):
@@ -116,6 +124,9 @@ class Invite(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     created_by: str = Field(max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    # A leader invite made for a handover: when it is used, this person's leader membership
+    # at the unit ends (bot/services/members.py).
+    replaces_person_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class JoinAttempt(SQLModel, table=True):
@@ -319,7 +330,7 @@ class OutboxMessage(SQLModel, table=True):
     """Every message the bot sends on its own: reminders, notices, announcements.
 
     state: pending -> sending -> sent | failed | blocked. A row left in 'sending'
-    by a killed process is sent again at start (at-least-once)."""
+    by a killed process is sent again once its lease runs out (at-least-once)."""
 
     __tablename__ = "outbox"
 
@@ -340,6 +351,11 @@ class OutboxMessage(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # While 'sending': which worker has it, and until when; only an expired lease is taken back.
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The first network failure of a row still being retried: it gives up by age, not by count.
+    failing_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class JobRun(SQLModel, table=True):
@@ -350,6 +366,7 @@ class JobRun(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     last_day: date
     ran_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    figures: str = Field(default="")  # what the last run did, for `forbedring-bot status`
 
 
 class Broadcast(SQLModel, table=True):

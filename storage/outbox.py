@@ -1,9 +1,14 @@
-"""The outbox: every message the bot sends on its own, and how its delivery went."""
+"""The outbox: every message the bot sends on its own, and how its delivery went.
+
+A row being sent is leased: it is in 'sending', names its worker and holds
+until `lease_until`. Only a lease that has run out is taken back, so a worker
+never resends what another one is sending right now."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, or_
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,29 +30,32 @@ async def due(session: AsyncSession, now: datetime, limit: int, kinds: tuple[str
     return list((await session.exec(query)).all())
 
 
-async def claim(session: AsyncSession, message_id: int) -> bool:
-    """pending -> sending, only if nobody else took it."""
+async def claim(session: AsyncSession, message_id: int, worker: str, lease_until: datetime) -> bool:
+    """pending -> sending under this worker's lease, only if nobody else took it."""
     result = await session.exec(update(OutboxMessage)
                                 .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
-                                .values(state=OutboxState.SENDING, attempts=OutboxMessage.attempts + 1))
+                                .values(state=OutboxState.SENDING, attempts=OutboxMessage.attempts + 1,
+                                        lease_owner=worker, lease_until=lease_until))
     return result.rowcount == 1
 
 
 async def finish(session: AsyncSession, message_id: int, state: str, now: datetime, error: str | None = None,
-                 telegram_message_id: int | None = None, not_before: datetime | None = None) -> None:
-    values = {"state": state, "error": error}
+                 telegram_message_id: int | None = None) -> None:
+    values = {"state": state, "error": error, "lease_owner": None, "lease_until": None}
     if state == OutboxState.SENT:
         values.update(sent_at=now, telegram_message_id=telegram_message_id)
-    if not_before is not None:
-        values["not_before"] = not_before
     await session.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
-async def give_back(session: AsyncSession, message_id: int, not_before: datetime, undo_attempt: bool = False) -> None:
-    """Back to pending, to be tried from `not_before` on (a 429 does not count as an attempt)."""
-    values = {"state": OutboxState.PENDING, "not_before": not_before}
+async def give_back(session: AsyncSession, message_id: int, not_before: datetime, undo_attempt: bool = False,
+                    failing_since: datetime | None = None) -> None:
+    """Back to pending, to be tried from `not_before` on (a 429 does not count as an attempt).
+    `failing_since` is kept from the first network failure on: the row gives up by age."""
+    values = {"state": OutboxState.PENDING, "not_before": not_before, "lease_owner": None, "lease_until": None}
     if undo_attempt:
         values["attempts"] = OutboxMessage.attempts - 1
+    if failing_since is not None:
+        values["failing_since"] = func.coalesce(OutboxMessage.failing_since, failing_since)
     await session.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
@@ -63,7 +71,17 @@ async def active(session: AsyncSession, person_id: int) -> bool:
     return bool((await session.exec(select(Person.active).where(Person.id == person_id))).first())
 
 
-async def reset_in_flight(session: AsyncSession) -> int:
-    """Rows a killed process left in 'sending' go out again: at-least-once."""
-    result = await session.exec(update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING).values(state=OutboxState.PENDING))
+async def take_back_expired(session: AsyncSession, now: datetime) -> int:
+    """Rows whose worker's lease ran out (it was killed, or lost its database) go out again:
+    at-least-once. A lease still running is left alone."""
+    result = await session.exec(update(OutboxMessage)
+                                .where(OutboxMessage.state == OutboxState.SENDING,
+                                       or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now))
+                                .values(state=OutboxState.PENDING, lease_owner=None, lease_until=None))
     return result.rowcount
+
+
+async def backlog(session: AsyncSession) -> dict[str, int]:
+    """How many rows are in each state (for `forbedring-bot status`)."""
+    rows = await session.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
+    return {state: count for state, count in rows.all()}

@@ -309,9 +309,16 @@ async def last_run(session: AsyncSession, name: str) -> date | None:
     return run.last_day if run else None
 
 
-async def mark_run(session: AsyncSession, name: str, day: date, now: datetime) -> None:
-    run = await session.get(JobRun, name)
-    if run is None:
-        session.add(JobRun(name=name, last_day=day, ran_at=now))
-    else:
-        run.last_day, run.ran_at = day, now
+async def mark_run(session: AsyncSession, name: str, day: date, now: datetime, figures: str = "") -> None:
+    """Insert or update in one statement: two processes marking at once cannot collide."""
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert(JobRun) if dialect == "postgresql" else sqlite.insert(JobRun)
+    insert = insert.values(name=name, last_day=day, ran_at=now, figures=figures)
+    await session.exec(insert.on_conflict_do_update(
+        index_elements=[JobRun.name],
+        set_={"last_day": insert.excluded.last_day, "ran_at": insert.excluded.ran_at,
+              "figures": insert.excluded.figures}))
+
+
+async def job_run(session: AsyncSession, name: str) -> JobRun | None:
+    return await session.get(JobRun, name)

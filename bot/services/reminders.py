@@ -386,9 +386,17 @@ async def due_for_catch_up(db: Database, now: datetime, tz, at) -> bool:
         return await store.last_run(session, SWEEP) != local.date() and local.time() >= at
 
 
-async def mark_swept(db: Database, now: datetime, tz) -> None:
+async def mark_swept(db: Database, now: datetime, tz, result: SweepResult | None = None) -> None:
+    figures = "" if result is None else (f"{result.recorded} reminder(s) recorded, {result.digests} digest(s), "
+                                         f"{result.dropped} dropped")
     async with db.session() as session:
-        await store.mark_run(session, SWEEP, now.astimezone(tz).date(), now)
+        await store.mark_run(session, SWEEP, now.astimezone(tz).date(), now, figures)
+
+
+async def last_sweep(db: Database):
+    """When the last sweep ran and what it did (for `forbedring-bot status`), or None."""
+    async with db.session() as session:
+        return await store.job_run(session, SWEEP)
 
 
 async def people_for_units(db: Database, unit_id: int, roles: tuple[str, ...]) -> list[Person]:
