@@ -47,7 +47,9 @@ from conversations import (
     language,
     measure_new,
     measures,
+    members,
     plan,
+    privacy,
     progress,
     reminders,
     routes,
@@ -73,6 +75,7 @@ DIALOGS = (
     followup.MARK,
     followup.COMMENT,
     broadcast.SPEC,
+    privacy.SPEC,
 )
 
 # Which function gets typed text while a person has a dialog open (bot/dialogs).
@@ -107,6 +110,10 @@ def register_handlers(application: Application) -> None:
         CommandHandler(["measures", "tiltak"], measures.measures_command, filters=private),
         CommandHandler(["newmeasure", "nyttiltak"], measure_new.new_measure_command, filters=private),
         CommandHandler(["propose", "foresla", "foreslaa"], measure_new.propose_command, filters=private),
+        CommandHandler(["members", "medlemmer", "medlemer"], members.members_command, filters=private),
+        CommandHandler(["privacy", "personvern"], privacy.privacy_command, filters=private),
+        CommandHandler(["mydata", "minedata", "mine_data"], privacy.mydata_command, filters=private),
+        CommandHandler(["deleteme", "slettmeg", "slett_meg"], privacy.deleteme_command, filters=private),
         CallbackQueryHandler(engine.route_handler(routes.LANGUAGE, language.language_chosen,
                                                   refusal=language.L_NOT_AVAILABLE),
                              pattern=routes.LANGUAGE.pattern),
@@ -161,6 +168,10 @@ def register_handlers(application: Application) -> None:
         CallbackQueryHandler(engine.route_handler(routes.OVERDUE_PAGE, progress.overdue_button),
                              pattern=routes.OVERDUE_PAGE.pattern),
         CallbackQueryHandler(engine.route_handler(routes.PLAN, plan.plan_button), pattern=routes.PLAN.pattern),
+        *[CallbackQueryHandler(engine.route_handler(route, handler), pattern=route.pattern) for route, handler in (
+            (routes.MEMBERS_REGION, members.region_button), (routes.MEMBERS_TRUST, members.trust_button),
+            (routes.MEMBERS_UNIT, members.unit_button), (routes.MEMBER_END, members.end_button),
+            (routes.MEMBER_END_YES, members.end_yes_button), (routes.HANDOVER, members.handover_button))],
         CallbackQueryHandler(engine.route_handler(routes.SUBMIT_PLAN, plan.submit_button),
                              pattern=routes.SUBMIT_PLAN.pattern),
         *[CallbackQueryHandler(engine.press_handler(spec), pattern=spec.route.pattern) for spec in DIALOGS],
@@ -212,6 +223,7 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     application.bot_data["sender"] = Sender(
         application.bot, db, settings.bot_timezone, clock, rate=settings.outbox_rate,
         per_chat=settings.outbox_per_chat_seconds, give_up_after=timedelta(hours=settings.outbox_give_up_hours),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
         may_send=lambda: application.bot_data["leadership"].active)
     register_handlers(application)
     # The sweep says what is due as data; the conversations layer words the digests.

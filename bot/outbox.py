@@ -235,7 +235,7 @@ class Sender:
                     return
                 log.warning("outbox message %s was sent; marking it failed (%s), trying again in %.1f s",
                             row.id, type(exc).__name__, wait)
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
                 wait = min(wait * 2, 5.0)
 
     async def _record_failure(self, row: OutboxMessage, now: datetime, exc: Exception) -> str:

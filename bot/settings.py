@@ -51,6 +51,7 @@ class Settings:
     outbox_rate: float = 25.0
     outbox_per_chat_seconds: float = 1.0
     outbox_give_up_hours: float = 24.0  # network errors and 5xx are retried this long, then the message fails
+    outbox_lease_seconds: float = 30.0  # a row in 'sending' whose worker is gone is taken back after this
     log_level: str | None = None  # None: INFO for `run` and `db`, WARNING for the other commands
     throttle_updates: int = 20  # a person's updates per window before "slow down"
     throttle_seconds: float = 10.0
@@ -217,6 +218,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
         outbox_rate=number("OUTBOX_RATE", "25", 1, 30, float),
         outbox_per_chat_seconds=number("OUTBOX_PER_CHAT_SECONDS", "1", 0, 60, float),
         outbox_give_up_hours=number("OUTBOX_GIVE_UP_HOURS", "24", 0.1, 24 * 14, float),
+        outbox_lease_seconds=number("OUTBOX_LEASE_SECONDS", "30", 5, 600, float),
         throttle_updates=number("THROTTLE_UPDATES", "20", 5, 1000),
         throttle_seconds=number("THROTTLE_SECONDS", "10", 1, 3600, float),
         telegram_bot_token=token,

@@ -59,7 +59,9 @@ def create_engine(database_url: str) -> AsyncEngine:
         # No pre-ping (a round trip per checkout, and an update checks out once): connections are
         # renewed after 30 minutes instead, and a dropped one is retried where an update starts
         # (storage/people.load_who).
-        engine = create_async_engine(url, pool_recycle=1800, **pool)
+        # Named, so that an operator (and the fault tests) can tell the bot's connections apart.
+        engine = create_async_engine(url, pool_recycle=1800,
+                                     connect_args={"server_settings": {"application_name": "forbedring-bot"}}, **pool)
     event.listen(engine.sync_engine, "before_cursor_execute", _drop_nul_characters, retval=True)
     return engine
 

@@ -118,9 +118,9 @@ class SqliteFileLock:
 
 async def postgres_holder(session) -> str | None:
     """Which process holds the advisory lock: its application_name and backend pid."""
-    row = (await session.execute(text(
+    row = (await session.exec(text(
         "SELECT a.application_name, a.pid, a.client_addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key AND l.granted"), {"key": LOCK_KEY})).first()
+        "WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key AND l.granted").bindparams(key=LOCK_KEY))).first()
     if row is None:
         return None
     return f"{row[0] or '?'} (backend pid {row[1]}, from {row[2] or 'local socket'})"
