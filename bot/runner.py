@@ -123,11 +123,16 @@ async def run_bot(settings: Settings) -> None:
     from storage.worker_lock import PostgresLock
 
     settings.require_token()
-    db = await open_database(settings)
     on_sqlite = make_url(settings.database_url).get_backend_name() == "sqlite"
-    file_lock = None
+    # Before the embedded database is upgraded: a second process must not touch a file in use.
+    file_lock = one_process_per_sqlite_file(settings) if on_sqlite else None
     try:
-        file_lock = one_process_per_sqlite_file(settings) if on_sqlite else None
+        db = await open_database(settings)
+    except BaseException:
+        if file_lock is not None:
+            file_lock.release()
+        raise
+    try:
         application = build_application(settings, db, with_updater=settings.webhook_url is None)
         sender = application.bot_data["sender"]
         if not on_sqlite:

@@ -1,0 +1,192 @@
+"""More than one `forbedring-bot run`, with real processes, a local Bot API server and
+faults: the active worker killed (-9 and SIGTERM) in the middle of an announcement, the
+bot's database connections terminated under it, and a second process on one SQLite file.
+Calls are counted per recipient at the fake API: nothing lost, duplicates within the bound."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+
+from bot.services.operations import status
+from storage.database import Database
+from storage.models import OutboxMessage, Person
+from tests.conftest import on_postgres
+from tests.test_real_runner import bot_api, cli_env  # noqa: F401 - bot_api is a fixture
+
+postgres_only = pytest.mark.skipif(not on_postgres(), reason="more than one process needs PostgreSQL")
+
+
+def start(tmp_path, env, name: str) -> subprocess.Popen:
+    log = open(tmp_path / f"{name}.log", "w")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def announce(db_url: str, recipients: int) -> list[str]:
+    """An announcement already fanned out: one message per recipient in the outbox."""
+    async def work():
+        db = Database(db_url)
+        async with db.session() as session:
+            people = [Person(telegram_user_id=50_000 + n, name=f"R{n}", language="en") for n in range(recipients)]
+            session.add_all(people)
+            await session.flush()
+            session.add_all([OutboxMessage(person_id=p.id, chat_id=p.telegram_user_id, kind="notice",
+                                           text=f"announcement to {p.telegram_user_id}") for p in people])
+        await db.dispose()
+    asyncio.run(work())
+    return [f"announcement to {50_000 + n}" for n in range(recipients)]
+
+
+def outbox_states(db_url: str) -> Counter:
+    async def work():
+        db = Database(db_url)
+        async with db.session() as session:
+            rows = (await session.exec(text("SELECT state, count(*) FROM outbox GROUP BY state"))).all()
+        await db.dispose()
+        return Counter(dict(rows))
+    return asyncio.run(work())
+
+
+def active_pid(db_url: str) -> int | None:
+    async def work():
+        db = Database(db_url)
+        report = await status(db)
+        await db.dispose()
+        return report.lock_holder
+    holder = asyncio.run(work())
+    # "forbedring-bot host:pid:xxxx (backend pid …)"
+    return int(holder.split()[1].split(":")[1]) if holder else None
+
+
+def sent(api) -> list[str]:
+    with api.lock:
+        return [c.params["text"] for c in api.fake.calls if c.method == "sendMessage"]
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stop_all(processes):
+    for p in processes:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in processes:
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def delivery_env(tmp_path, db_url, api):
+    env = cli_env(tmp_path, db_url, api)
+    env.update({"OUTBOX_RATE": "30", "OUTBOX_LEASE_SECONDS": "5", "LOG_LEVEL": "INFO"})
+    return env
+
+
+def test_a_second_run_on_one_sqlite_file_stops_with_one_line(tmp_path, db_url, bot_api):
+    if on_postgres():
+        pytest.skip("SQLite's rule; on PostgreSQL a second process stands by (tests below)")
+    env = cli_env(tmp_path, db_url, bot_api)
+    first = start(tmp_path, env, "first")
+    try:
+        wait_for(lambda: any(p.endswith("/getUpdates") for p in bot_api.paths), 60, "the first process to poll")
+        second = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert second.returncode == 4
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and "already using the SQLite database" in lines[0], second.stderr
+        assert first.poll() is None, "the first process goes on"
+    finally:
+        stop_all([first])
+    assert first.returncode == 0
+
+
+@postgres_only
+def test_the_active_worker_killed_mid_announcement_a_standby_finishes_it(tmp_path, db_url, bot_api):
+    """Three processes; the active one is killed with -9, then the next one with SIGTERM, in the
+    middle of a 300-recipient announcement. Everyone gets it; a -9 may duplicate the one message
+    in flight, a SIGTERM none; a standby takes over within seconds."""
+    expected = announce(db_url, 300)
+    env = delivery_env(tmp_path, db_url, bot_api)
+    processes = {}
+    for name in ("a", "b", "c"):
+        p = start(tmp_path, env, name)
+        processes[p.pid] = p
+    takeovers = []
+    try:
+        for kill_at, how in ((60, signal.SIGKILL), (160, signal.SIGTERM)):
+            wait_for(lambda: len(sent(bot_api)) >= kill_at, 120, f"{kill_at} messages out")
+            victim = wait_for(lambda: active_pid(db_url), 30, "an active worker")
+            before = len(sent(bot_api))
+            processes[victim].send_signal(how)
+            killed_at = time.monotonic()
+            processes[victim].wait(timeout=60)
+            if how == signal.SIGTERM:
+                assert processes[victim].returncode == 0
+            wait_for(lambda: len(sent(bot_api)) > before + 3, 60, "sending to go on")
+            takeovers.append(time.monotonic() - killed_at)
+        wait_for(lambda: set(expected) <= set(sent(bot_api)), 120, "every recipient")
+        wait_for(lambda: outbox_states(db_url) == Counter({"sent": 300}), 30, "every row marked sent")
+    finally:
+        stop_all(list(processes.values()))
+    counts = Counter(sent(bot_api))
+    duplicates = sum(n - 1 for n in counts.values())
+    print(f"takeover after -9: {takeovers[0]:.1f} s, after SIGTERM: {takeovers[1]:.1f} s; "
+          f"duplicates: {duplicates} (bound: 1 for the -9, 0 for the SIGTERM)")
+    assert set(counts) == set(expected)
+    assert duplicates <= 1
+    assert max(takeovers) < 30
+    logs = "".join((tmp_path / f"{name}.log").read_text() for name in ("a", "b", "c"))
+    assert "Traceback" not in logs, logs[-3000:]
+
+
+@postgres_only
+def test_the_database_connections_killed_under_the_bot_nothing_stays_sending(tmp_path, db_url, bot_api):
+    """pg_terminate_backend on the bot's pool connections every 0.4 s, 40 times, while it sends
+    200 messages: the process lives, the marks are retried, nothing is sent twice."""
+    expected = announce(db_url, 200)
+    env = delivery_env(tmp_path, db_url, bot_api)
+    process = start(tmp_path, env, "solo")
+
+    async def terminate_pool_connections(times: int) -> int:
+        db = Database(db_url)
+        killed = 0
+        try:
+            for _ in range(times):
+                async with db.engine.begin() as connection:
+                    killed += (await connection.execute(text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = 'forbedring-bot' AND pid <> pg_backend_pid()"))).scalar()
+                await db.engine.dispose()
+                await asyncio.sleep(0.4)
+        finally:
+            await db.dispose()
+        return killed
+
+    try:
+        wait_for(lambda: len(sent(bot_api)) >= 10, 60, "sending to start")
+        killed = asyncio.run(terminate_pool_connections(40))
+        wait_for(lambda: set(expected) <= set(sent(bot_api)), 120, "every recipient")
+        wait_for(lambda: outbox_states(db_url) == Counter({"sent": 200}), 60, "every row marked sent")
+        assert process.poll() is None, "the process lives through it"
+    finally:
+        stop_all([process])
+    counts = Counter(sent(bot_api))
+    duplicates = sum(n - 1 for n in counts.values())
+    print(f"connections terminated: {killed}; duplicates: {duplicates}")
+    assert killed > 0 and set(counts) == set(expected) and duplicates == 0
