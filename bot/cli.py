@@ -89,6 +89,21 @@ def _parser() -> argparse.ArgumentParser:
     member_remove.add_argument("--person", type=int, metavar="PERSON_ID", help="with --unit: all their roles there")
     member_remove.add_argument("--unit", metavar="CODE")
     member_remove.add_argument("--in-trust", metavar="CODE", help="the unit's trust, when its code is not unique")
+
+    person = commands.add_parser("person", help="people (privacy)").add_subparsers(dest="person_command",
+                                                                                  required=True)
+    erase = person.add_parser("erase", help="erase a person: roles, drafts, reminders, queued messages; "
+                                            "their name in the unit's history becomes 'former <role>'")
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("id", nargs="?", type=int, help="the person's id (as /mydata or `audit` shows it)")
+    who.add_argument("--telegram-id", type=int, help="the person's Telegram user id")
+    erase.add_argument("--yes", action="store_true", help="really erase (without it: only say who it is)")
+
+    audit = commands.add_parser("audit", help="print the audit log, oldest first")
+    audit.add_argument("--unit", metavar="CODE", help="only what concerns this unit")
+    audit.add_argument("--in-trust", metavar="CODE", help="the unit's trust, when its code is not unique")
+    audit.add_argument("--person", metavar="ID", type=int, help="only what this person did or what was done to them")
+    audit.add_argument("--since", metavar="YYYY-MM-DD", help="only from this day on")
     return parser
 
 
@@ -356,6 +371,80 @@ async def _export(settings: Settings, args) -> int:
     return 0
 
 
+async def _person_erase(settings: Settings, args) -> int:
+    from bot.services import privacy
+
+    async def work(db):
+        found = await privacy.find_person(db, args.id, args.telegram_id)
+        if found is None or found.erased or not args.yes:
+            return found, False
+        return found, await privacy.erase_person(db, found.id, datetime.now(timezone.utc), actor="cli")
+
+    found, erased = await _with_database(settings, work)
+    if found is None:
+        which = f"person {args.id}" if args.id is not None else f"person with Telegram user id {args.telegram_id}"
+        print(f"error: no {which}", file=sys.stderr)
+        return EXIT_FAILED
+    if found.erased:
+        print(f"person {found.id} is erased already; nothing was changed")
+        return 0
+    if not erased:
+        print(f"person {found.id}: {found.name}, {found.memberships} role(s). Nothing was changed; "
+              "add --yes to erase them.", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"person {found.id} erased: roles, drafts, reminders and queued messages deleted; their comments "
+          "read '(removed)' and the unit's history shows them by their former role")
+    return 0
+
+
+async def _audit(settings: Settings, args) -> int:
+    from datetime import date
+
+    from bot.rules.privacy import actor_person_id, former_name
+    from bot.services import privacy
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.combine(date.fromisoformat(args.since), datetime.min.time(), settings.bot_timezone)
+        except ValueError:
+            print(f"error: --since {args.since!r}: expected a date as YYYY-MM-DD", file=sys.stderr)
+            return EXIT_FAILED
+    if args.in_trust and not args.unit:
+        print("error: --in-trust goes with --unit", file=sys.stderr)
+        return EXIT_FAILED
+
+    async def work(db):
+        unit_id = None
+        if args.unit:
+            units = await privacy.find_units(db, args.unit, args.in_trust)
+            if len(units) != 1:
+                return len(units), []
+            unit_id = units[0].id
+        return 1, await privacy.audit_log(db, unit_id, args.person, since)
+
+    units, lines = await _with_database(settings, work)
+    if units == 0:
+        where = f" in trust {args.in_trust!r}" if args.in_trust else ""
+        print(f"error: no unit with code {args.unit!r}{where}", file=sys.stderr)
+        return EXIT_FAILED
+    if units > 1:
+        print(f"error: {units} units have the code {args.unit!r}: add --in-trust CODE", file=sys.stderr)
+        return EXIT_FAILED
+    if not lines:
+        print("no entries")
+    for line in lines:
+        entry, actor = line.entry, line.entry.actor
+        if line.actor_erased:
+            actor += f" ({former_name(line.actor_former_role)})"
+        elif actor_person_id(actor) is not None and line.actor_name is not None:
+            actor += f" ({line.actor_name})"
+        when = entry.at.astimezone(settings.bot_timezone).strftime("%Y-%m-%d %H:%M")
+        detail = f"  {entry.detail}" if entry.detail else ""
+        print(f"{when}  {actor}  {entry.action}  {entry.subject}{detail}")
+    return 0
+
+
 async def _db_upgrade(settings: Settings, args) -> int:
     from storage import migrate
     from storage.database import Database
@@ -426,6 +515,10 @@ def main(argv: list[str] | None = None) -> int:
         }.get(args.command)
         if args.command == "cycle":
             action = {"set": _cycle_set, "copy": _cycle_copy, "show": _cycle_show}[args.cycle_command]
+        if args.command == "person":
+            action = {"erase": _person_erase}[args.person_command]
+        if args.command == "audit":
+            action = _audit
         if args.command == "invite":
             action = {"create": _invite_create, "list": _invite_list, "revoke": _invite_revoke}[args.invite_command]
         if args.command == "member":

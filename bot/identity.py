@@ -1,15 +1,16 @@
 """Who is this update from? Loaded from the database on every update, in one query.
 
-`load_identity` runs first for every update (group -100 in bot/app.py). It
-puts the person, their memberships and their translator on the context;
+`identify` runs first for every update (group -100 in bot/app.py): `load_identity`
+puts the person, their memberships and their translator on the context (a person
+marked inactive is only made active again by /start, and stopped otherwise);
 handlers then ask bot/rules/access.py what this person may do. Replying lives
 in bot/replies.py, the members-only guard in bot/guards.py.
 """
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram import MessageEntity, Update
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Translator, translator
@@ -66,16 +67,42 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         self.t = translator(language)
 
 
-async def _who(db: Database, telegram_user_id: int):
+async def _who(db: Database, telegram_user_id: int, reactivate: bool = False):
     """The person, their memberships and their dialog: one query (storage/people.py)."""
-    return await people.load_who(db, telegram_user_id)
+    return await people.load_who(db, telegram_user_id, reactivate)
+
+
+def is_start(update: Update) -> bool:
+    """Is this update the /start command (with or without an invite code)?"""
+    message = update.message
+    if message is None or not message.text or not message.entities:
+        return False
+    first = message.entities[0]
+    if first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
+        return False
+    return message.text[1:first.length].split("@", 1)[0].lower() == "start"
+
+
+async def identify(update: Update, context: BotContext) -> None:
+    """Group -100 (bot/app.py): who the update is from. A person marked inactive (they blocked
+    the bot) stays inactive until they send /start themselves: anything else they send gets one
+    line saying so, and nothing else happens."""
+    await load_identity(update, context)
+    if context.person is None or context.person.active:
+        return
+    text = context.t._("You are marked as inactive, so I send you nothing. Send /start to use the bot again.")
+    if update.callback_query is not None:
+        await context.answer_press(update, text, show_alert=True)
+    elif update.message is not None:
+        await reply(update, text)
+    raise ApplicationHandlerStop
 
 
 async def load_identity(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    person, memberships, dialog_state = await _who(context.db, user.id)
+    person, memberships, dialog_state = await _who(context.db, user.id, reactivate=is_start(update))
     context.person = person
     context.memberships = memberships
     context.dialog_state = dialog_state

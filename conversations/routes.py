@@ -58,6 +58,14 @@ OVERDUE_PAGE = Route("ov", page=Int)  # /overdue's pages
 PLAN = Route("pl", unit=Int)  # conversations/plan.py
 SUBMIT_PLAN = Route("ps", unit=Int)
 
+# conversations/members.py: /members walks region -> trust -> unit -> a membership.
+MEMBERS_REGION = Route("mbg", region=Int)  # a region's trusts
+MEMBERS_TRUST = Route("mbt", trust=Int, page=Optional(Int))  # a trust's units
+MEMBERS_UNIT = Route("mbu", unit=Int)  # a unit's members
+MEMBER_END = Route("mbe", membership=Int)  # are you sure?
+MEMBER_END_YES = Route("mby", membership=Int)  # end it
+HANDOVER = Route("mbh", unit=Int, person=Int)  # an invite for a new leader in place of this one
+
 
 def all_routes() -> dict[str, Route]:
     return {name: value for name, value in globals().items() if isinstance(value, Route)}

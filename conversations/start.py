@@ -19,6 +19,7 @@ from bot.rules.access import ROLE_NAMES
 from bot.rules.language import told_language
 from bot.services import profile
 from bot.services.joining import JoinOutcome, redeem
+from conversations import members
 from conversations.help import access_text, show_menu
 from conversations.language import ask_language, change_language_keyboard, privacy_text
 
@@ -68,6 +69,15 @@ async def join(update: Update, context: BotContext, code: str) -> None:
 
     # Joined. Reload who they are now, so menus and answers include the new role.
     await load_identity(update, context)
+    await welcome(update, context, result)
+    if result.handover is not None:
+        # A new leader in place of another: the outgoing leader and the reps are told, and the
+        # new leader gets the handover summary (conversations/members.py).
+        await members.send_handover(update, context, result.handover)
+
+
+async def welcome(update: Update, context: BotContext, result) -> None:
+    user = update.effective_user
     if context.person.language_chosen:
         await reply(update, welcome_text(context, result.role, result.place))
         await set_person_menu(context.bot, update.effective_chat.id, context.memberships, context.t.language)

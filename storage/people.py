@@ -164,27 +164,28 @@ async def failed_joins_since(session: AsyncSession, telegram_user_id: int, since
     return list((await session.exec(query)).all())
 
 
-async def _load_who(db: Database, telegram_user_id: int):
+async def _load_who(db: Database, telegram_user_id: int, reactivate: bool):
     async with db.reading() as session:
         person, memberships, dialog = await who(session, telegram_user_id)
-        if person is not None and not person.active:
-            # They were marked inactive after blocking the bot; writing again means they are back.
+        if reactivate and person is not None and not person.active:
+            # They were marked inactive after blocking the bot; /start means they are back.
             await (await session.connection()).execute(_BACK, {"person": person.id})
             await session.commit()
             person.active = True
     return person, memberships, dialog
 
 
-async def load_who(db: Database, telegram_user_id: int) -> tuple[PersonRow | None, list[MembershipView],
-                                                                 dialogs.DialogRow | None]:
+async def load_who(db: Database, telegram_user_id: int, reactivate: bool = False) -> tuple[
+        PersonRow | None, list[MembershipView], dialogs.DialogRow | None]:
     """`who`, where an update starts: in the update's session (Database.reading), committing
-    nothing unless the person was inactive. Pooled connections are not pinged before use, so
-    one the server dropped (a restart, an idle timeout) fails here, at the update's first
-    statement: it is replaced and the query tried once more."""
+    nothing unless `reactivate` (the update is /start) and the person was inactive. Pooled
+    connections are not pinged before use, so one the server dropped (a restart, an idle
+    timeout) fails here, at the update's first statement: it is replaced and the query tried
+    once more."""
     try:
-        return await _load_who(db, telegram_user_id)
+        return await _load_who(db, telegram_user_id, reactivate)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
         log.warning("the database connection was dropped; trying again with a new one")
-        return await _load_who(db, telegram_user_id)
+        return await _load_who(db, telegram_user_id, reactivate)

@@ -48,6 +48,7 @@ class CommandSpec:
     roles: frozenset[Role] | None  # None: every member
     nb: str = ""  # the name Bokmål menus and /help show ("": the English name)
     nn: str = ""  # the name Nynorsk menus and /help show ("": the Bokmål name)
+    above_unit: bool = False  # only for a role held above a unit (a trust, a region, national)
 
     def name_in(self, language: str) -> str:
         """The name this language's menu shows; bot/app.py registers it beside the English one."""
@@ -74,10 +75,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role), nb="forsinket", nn="forseinka"),
     CommandSpec("export", N_("Export measures and progress (XLSX; /export csv)"), frozenset(Role), nb="eksport"),
     CommandSpec("chart", N_("Chart of step completion (/chart weeks)"), frozenset(Role), nb="diagram"),
+    CommandSpec("members", N_("People's roles: see and end them, hand over a unit"), frozenset({Role.ADMIN, Role.LEADER}),
+                nb="medlemmer", nn="medlemer", above_unit=True),
     CommandSpec("settings", N_("Your reminders"), None, nb="innstillinger", nn="innstillingar"),
     CommandSpec("cancel", N_("Stop what you are doing"), None, nb="avbryt"),
     CommandSpec("help", N_("What you can do"), None, nb="hjelp"),
     CommandSpec("language", N_("Change language"), None, nb="sprak"),
+    CommandSpec("privacy", N_("Privacy: what is stored, who sees it, how long"), None, nb="personvern"),
+    CommandSpec("mydata", N_("Everything stored about you, as a file"), None, nb="minedata"),
+    CommandSpec("deleteme", N_("Delete everything about you"), None, nb="slettmeg"),
 )
 
 
@@ -86,11 +92,13 @@ def roles_of(memberships: Iterable[MembershipLike]) -> set[Role]:
 
 
 def commands_for(memberships: Iterable[MembershipLike]) -> list[CommandSpec]:
+    memberships = list(memberships)
     roles = roles_of(memberships)
-    return [c for c in COMMANDS if c.roles is None or c.roles & roles]
+    above = roles_of(m for m in memberships if m.unit_id is None)
+    return [c for c in COMMANDS if c.roles is None or c.roles & (above if c.above_unit else roles)]
 
 
-PUBLIC_COMMANDS = ("start", "help")
+PUBLIC_COMMANDS = ("start", "help", "privacy")
 
 
 def default_commands() -> list[CommandSpec]:

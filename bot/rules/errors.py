@@ -77,3 +77,7 @@ class OrgFileError(Exception):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+
+class MemberError(Exception):
+    """A clear reason why memberships cannot be listed or ended (an unknown place or id)."""

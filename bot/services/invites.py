@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from bot.rules import invites as rules
 from bot.rules.access import ALLOWED_SCOPES
-from bot.rules.errors import InviteError
+from bot.rules.errors import InviteError, MemberError
+from bot.services import members
 from bot.rules.vocabulary import InviteState, Role, Scope
 from storage import audit, invites, organisation
 from storage.database import Database
@@ -23,7 +24,10 @@ class NewInvite:
 
 async def create_invite(db: Database, *, role: str, scope: str, place_code: str | None,
                         trust_code: str | None, expires_in: timedelta, uses: int,
-                        created_by: str, now: datetime) -> NewInvite:
+                        created_by: str, now: datetime, replaces: int | None = None,
+                        unit_id: int | None = None) -> NewInvite:
+    """`replaces`: a handover, the person whose leader role at the unit ends when the invite is used
+    (only for --role leader --unit, and only a leader of that unit)."""
     try:
         role_value, scope_value = Role(role), Scope(scope)
     except ValueError as exc:
@@ -37,7 +41,9 @@ async def create_invite(db: Database, *, role: str, scope: str, place_code: str 
     invite = Invite(code_hash=rules.hash_code(code), role=role_value.value, scope=scope_value.value,
                     expires_at=now + expires_in, uses_allowed=uses, created_by=created_by)
     async with db.session() as session:
-        if scope_value is Scope.UNIT:
+        if scope_value is Scope.UNIT and unit_id is not None:  # from the chat, which knows the unit's id
+            invite.unit_id = unit_id
+        elif scope_value is Scope.UNIT:
             units = await organisation.find_unit(session, place_code, trust_code)
             if not units:
                 raise InviteError(f"no unit with code '{place_code}'" + (f" in trust {trust_code}" if trust_code else ""))
@@ -54,10 +60,17 @@ async def create_invite(db: Database, *, role: str, scope: str, place_code: str 
             if region is None:
                 raise InviteError(f"no region with code or name '{place_code}'")
             invite.region_id = region.id
+        if replaces is not None:
+            try:
+                await members.check_replaces(session, invite, replaces)
+            except MemberError as exc:
+                raise InviteError(str(exc)) from None
+            invite.replaces_person_id = replaces
         await invites.add_invite(session, invite)
         place = await organisation.place_names(session, invite.unit_id, invite.trust_id, invite.region_id)
         audit.record(session, created_by, "invite.create", f"invite:{invite.id}",
-                     f"role={invite.role} scope={invite.scope} place={place} uses={uses}")
+                     f"role={invite.role} scope={invite.scope} place={place} uses={uses}"
+                     + (f" replaces=person:{replaces}" if replaces is not None else ""))
     return NewInvite(invite=invite, code=code, place=place)
 
 
@@ -79,10 +92,15 @@ async def list_invites(db: Database, include_inactive: bool, now: datetime) -> l
         return rows
 
 
-async def revoke_invite(db: Database, invite_id: int, actor: str, now: datetime) -> Invite:
+async def revoke_invite(db: Database, invite_id: int, actor: str, now: datetime,
+                        remove_members: bool = False) -> members.Ending | None:
+    """Withdraw an invite; with `remove_members`, the memberships made with it end too (in the
+    same transaction). Returns what ending them did, or None without `remove_members`."""
     async with db.session() as session:
         invite = await invites.revoke_invite(session, invite_id, now)
         if invite is None:
             raise InviteError(f"no invite with id {invite_id}")
         audit.record(session, actor, "invite.revoke", f"invite:{invite.id}")
-        return invite
+        if not remove_members:
+            return None
+        return await members.end_with_invite(session, invite_id, actor=actor, now=now)

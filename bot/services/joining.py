@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.rules import invites as rules
 from bot.rules.vocabulary import InviteState
+from bot.services.members import Handover, hand_over
 from storage import audit, invites, organisation, people
 from storage.database import Database
 from storage.models import Membership, Person
@@ -30,6 +31,7 @@ class JoinResult:
     role: str | None = None
     place: str | None = None
     wait: timedelta | None = None
+    handover: Handover | None = None  # a leader invite that replaces another leader (bot/services/members.py)
 
 
 _REFUSALS = {
@@ -77,4 +79,8 @@ async def redeem(db: Database, telegram_user_id: int, name: str, language_guess:
         ))
         audit.record(session, f"person:{person.id}", "join", f"invite:{invite.id}",
                      f"role={invite.role} scope={invite.scope} place={place}")
-        return JoinResult(JoinOutcome.JOINED, person=person, role=invite.role, place=place)
+        handover = None
+        if invite.replaces_person_id is not None and invite.unit_id is not None:
+            await session.flush()
+            handover = await hand_over(session, invite, person.id, person.name, now)
+        return JoinResult(JoinOutcome.JOINED, person=person, role=invite.role, place=place, handover=handover)
