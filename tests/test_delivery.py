@@ -257,3 +257,29 @@ async def test_the_worker_lock_has_one_holder_and_passes_on_when_its_connection_
     finally:
         await first.stop()
         await second.stop()
+
+
+def test_status_prints_the_backlog_the_last_sweep_and_the_active_worker(cli, db_url):
+    from datetime import date
+
+    from storage import reminders as reminder_store
+    from storage.database import Database
+
+    async def fill():
+        database = Database(db_url)
+        async with database.session() as session:
+            from storage import people
+            person = await people.get_or_create_person(session, 4242, "S", "en")
+            for state in ("pending", "pending", "sent", "failed"):
+                await store.add(session, OutboxMessage(person_id=person.id, chat_id=4242, kind="notice", text="x",
+                                                       state=state))
+            await reminder_store.mark_run(session, "reminder_sweep", date(2026, 3, 2),
+                                          datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc), "3 reminder(s) recorded")
+        await database.dispose()
+
+    asyncio.run(fill())
+    code, out, err = cli("status")
+    assert code == 0, err
+    assert "outbox: pending 2, sending 0, sent 1, failed 1, blocked 0" in out
+    assert "last sweep: 2026-03-02 09:00 CET (3 reminder(s) recorded)" in out
+    assert "active worker: none" in out

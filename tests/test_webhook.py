@@ -139,3 +139,40 @@ def test_a_short_webhook_secret_stops_the_program_with_one_line(cli, monkeypatch
     assert cli("db", "upgrade")[0] == 2
     monkeypatch.setenv("WEBHOOK_SECRET", "a" * 16)
     assert cli("db", "upgrade")[0] == 0
+
+
+async def test_healthz_answers_the_load_balancer_with_the_database_and_the_worker_role(harness, monkeypatch):
+    import json
+
+    from bot.leadership import Leadership
+
+    await harness.application.start()
+    standby = Leadership(lock=object())  # holds no lock: a standby
+    server = WebhookServer(harness.application, SECRET, "/telegram", leadership=standby, worker="host:1:ab")
+    port = server.start("127.0.0.1", 0)
+    try:
+        response = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/healthz")
+        assert response.code == 200
+        assert json.loads(response.body) == {"database": "ok", "active_worker": False, "worker": "host:1:ab"}
+        standby.active = True
+        response = await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/healthz")
+        assert json.loads(response.body)["active_worker"] is True
+
+        async def no_answer(timeout):
+            return False
+
+        monkeypatch.setattr(harness.application.bot_data["db"], "answers", no_answer)
+        with pytest.raises(HTTPClientError) as refused:
+            await AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/healthz")
+        assert refused.value.code == 503 and json.loads(refused.value.response.body)["database"] == "unreachable"
+    finally:
+        await server.stop()
+        await harness.application.stop()
+
+
+async def test_the_database_answers_check_is_real(db):
+    assert await db.answers(timeout=5) is True
+    await db.dispose()
+    broken = type(db)("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    assert await broken.answers(timeout=3) is False
+    await broken.dispose()
