@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,12 +41,15 @@ def _update(obj, counter: dict[str, int], kind: str, **values) -> None:
         counter[kind] += 1
 
 
-async def import_rows(session: AsyncSession, rows: Iterable[OrgRowLike], region_code_of) -> ImportSummary:
-    """Create or update in place; keyed by region code, trust code and (trust, unit code)."""
-    summary = ImportSummary()
+async def import_rows(session: AsyncSession, rows: list[OrgRowLike], region_code_of,
+                      summary: ImportSummary | None = None) -> ImportSummary:
+    """Create or update in place; keyed by region code, trust code and (trust, unit code).
+    Reads only the units whose codes are among `rows`, so a large file can go in chunks."""
+    summary = summary if summary is not None else ImportSummary()
     regions = {r.code: r for r in (await session.exec(select(Region))).all()}
     trusts = {t.code: t for t in (await session.exec(select(HealthTrust))).all()}
-    units = {(u.trust_id, u.code): u for u in (await session.exec(select(Unit))).all()}
+    codes = {row.unit_code for row in rows}
+    units = {(u.trust_id, u.code): u for u in (await session.exec(select(Unit).where(Unit.code.in_(codes)))).all()}
 
     for row in rows:
         code = region_code_of(row.region)
