@@ -360,3 +360,79 @@ async def test_an_inactive_person_stays_inactive_until_they_send_start(harness, 
         assert (await session.get(Person, kari_id)).active is True
     replies = await kari.send("/followup")
     assert replies[0].plain.startswith("ForBedring")
+
+
+async def test_a_national_admin_and_a_region_leader_walk_down_to_a_unit(harness, db, monkeypatch):
+    from conversations import members as members_conversation
+
+    nils = await harness.member(910, "admin", "Nils", scope="national", place=None)
+    rita = await harness.member(911, "leader", "Rita", scope="region", place="Helse Vest")
+    await harness.member(104, "leader", "Frode", place="MED1", trust="HFD")
+    replies = await nils.send("/members")
+    assert replies[0].plain == "Whose roles? Choose a region."
+    assert [b["text"] for b in nils.last.buttons] == ["Helse Sør-Øst", "Helse Vest"]
+    replies = await nils.press("Helse Vest")
+    assert replies[0].plain == "Helse Vest: choose a health trust."
+    assert [b["text"] for b in nils.last.buttons] == ["Helse Bergen", "Helse Førde"]
+    await nils.press("Helse Førde")
+    replies = await nils.press("Medisinsk post Førde")
+    assert replies[0].plain == "Medisinsk post Førde, Helse Førde\n• leader: Frode"
+
+    # The region's leader starts at the region, and sees nothing outside it.
+    replies = await rita.send("/members")
+    assert replies[0].plain == "Helse Vest: choose a health trust."
+    async with db.session() as session:
+        from storage.models import HealthTrust, Region
+
+        south_east = (await session.exec(select(Region.id).where(Region.code == "helse-sor-ost"))).one()
+        ous = (await session.exec(select(HealthTrust.id).where(HealthTrust.code == "OUS"))).one()
+    for data in (routes.MEMBERS_REGION.build(south_east), routes.MEMBERS_TRUST.build(ous)):
+        await rita.press_data(data)
+        assert rita.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+
+    # A trust's units come a page at a time.
+    monkeypatch.setattr(members_conversation, "PAGE", 1)
+    await rita.press("Helse Bergen")
+    assert [b["text"] for b in rita.last.buttons] == ["Kirurgisk poliklinikk", "Next ➡"]
+    await rita.press("Next ➡")
+    assert [b["text"] for b in rita.last.buttons] == ["Medisinsk sengepost 1", "⬅ Previous"]
+
+
+async def test_someone_with_two_trusts_chooses_first(harness):
+    anne = await harness.member(900, "admin", "Anne", scope="trust", place="HB")
+    await anne.send(f"/start {await harness.invite('leader', scope='trust', place='HFD')}")
+    replies = await anne.send("/members")
+    assert replies[0].plain == "Whose roles? Choose a region or a health trust."
+    assert [b["text"] for b in anne.last.buttons] == ["Helse Bergen", "Helse Førde"]
+    replies = await anne.press("Helse Førde")
+    assert replies[0].plain == "Helse Førde: choose a unit."
+
+
+async def test_a_handover_invite_is_for_one_person(harness, db, cli):
+    await harness.member(101, "leader", "Kari")
+    code, _, err = await run_cli(cli, "invite", "create", "--unit", "KIRPOL", "--role", "leader", "--uses", "2",
+                                 "--replaces", str(await person_id(db, 101)), "--bot-username", "ForBedringBot")
+    assert code == 1 and "a handover invite is for one person" in err
+    async with db.session() as session:
+        assert (await session.exec(select(Invite).where(Invite.replaces_person_id.is_not(None)))).first() is None
+
+
+async def test_two_managers_ending_the_same_role_at_once_end_it_once(harness, db, trust_people):
+    anne, lars, _, ola, _ = trust_people
+    membership = (await memberships(db, 102))[0].id
+    await anne.send("/members")
+    await lars.send("/members")
+    told_before = len(ola.messages)
+    await asyncio.gather(anne.press_data(routes.MEMBER_END_YES.build(membership)),
+                         lars.press_data(routes.MEMBER_END_YES.build(membership)))
+    assert await memberships(db, 102) == []
+    async with db.session() as session:
+        ends = (await session.exec(select(AuditEntry).where(AuditEntry.action == "membership.end"))).all()
+        notices = (await session.exec(select(OutboxMessage).where(OutboxMessage.person_id == await person_id(db, 102),
+                                                                  OutboxMessage.kind == OutboxKind.NOTICE))).all()
+    assert len(ends) == 1 and len(notices) == 1
+    assert len(ola.messages) == told_before + 1
+    answers = [m.plain for m in anne.messages[-1:] + lars.messages[-1:]] + \
+        [a.get("text") for a in anne.callback_answers() + lars.callback_answers() if a.get("text")]
+    assert sum(a.startswith("Done: Ola's role") for a in answers) == 1
+    assert sum(a == "That role has already ended; nothing was changed." for a in answers) == 1

@@ -173,7 +173,10 @@ async def _end(session, rows: list[MemberRow], *, actor: str, now: datetime, rea
     ending = Ending()
     if not rows:
         return ending
-    await store.end(session, [r.id for r in rows])
+    if await store.end(session, [r.id for r in rows]) != len(rows):
+        # Ended meanwhile by someone else (two presses at once): this transaction is undone, so
+        # nobody is told twice.
+        raise MemberError("a membership was ended meanwhile")
     people = {r.person_id for r in rows}
     left = await store.remaining(session, people)
 
@@ -244,6 +247,8 @@ async def check_replaces(session, invite: Invite, person_id: int) -> None:
     """An invite made with --replaces: a leader invite for one unit, replacing a leader of it."""
     if invite.role != Role.LEADER or invite.scope != Scope.UNIT or invite.unit_id is None:
         raise MemberError("--replaces is only for a leader invite for one unit (--role leader --unit CODE)")
+    if invite.uses_allowed != 1:
+        raise MemberError("a handover invite is for one person: leave out --uses (or give --uses 1)")
     if not await store.members(session, person_id=person_id, unit_id=invite.unit_id, roles=(Role.LEADER.value,)):
         raise MemberError(f"person {person_id} is not a leader of that unit; "
                           "`forbedring-bot member list --unit CODE` shows its leaders")
