@@ -6,14 +6,14 @@ the work, and one that becomes active catches up at once."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, time
 
 from telegram.ext import Application, ContextTypes
 
 from bot.notify import notify_from
 from bot.rules.vocabulary import OutboxState
 from bot.rules.workdays import QUIET_FROM, is_working_day
-from bot.services import broadcasts, reminders
+from bot.services import broadcasts, privacy, reminders
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,25 @@ async def _broadcasts_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await broadcasts_tick(context.application)
 
 
+async def retention_if_due(application: Application, now: datetime | None = None):
+    """The daily retention sweep (README "Privacy and data"), once a day, any day: old failed
+    invite codes, the text of old sent messages, abandoned drafts, people long without a role.
+    Returns what it did, or None when it has run today already."""
+    settings, db = application.bot_data["settings"], application.bot_data["db"]
+    if not application.bot_data["leadership"].active:  # a standby: the active worker does it
+        return None
+    now = now or application.bot_data["clock"].now()
+    return await privacy.retention_if_due(db, privacy.retention_from(settings), now,
+                                          now.astimezone(settings.bot_timezone).date())
+
+
+async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await retention_if_due(context.application)
+
+
+RETENTION_TIME = time(3, 30)  # at night, when nobody is waiting for an answer
+
+
 def schedule(application: Application) -> None:
     settings = application.bot_data["settings"]
     queue = application.job_queue
@@ -75,9 +94,13 @@ def schedule(application: Application) -> None:
     queue.run_daily(_sweep_job, time=at, name="reminder sweep", job_kwargs={"misfire_grace_time": 6 * 3600})
     queue.run_once(_sweep_job, when=5, name="catch-up sweep")
     queue.run_repeating(_broadcasts_job, interval=20, first=3, name="announcements")
+    queue.run_daily(_retention_job, time=RETENTION_TIME.replace(tzinfo=settings.bot_timezone), name="retention",
+                    job_kwargs={"misfire_grace_time": 12 * 3600})
+    queue.run_once(_retention_job, when=30, name="catch-up retention")  # a night missed while down
 
 
 async def catch_up(application: Application) -> None:
     """A process that has just become the active worker does what a standby left undone."""
     await sweep_if_due(application)
     await broadcasts_tick(application)
+    await retention_if_due(application)

@@ -40,6 +40,7 @@ from bot.rules.dates import parse_date
 from bot.rules.errors import DateParseError, NotAllowed, YearChanged
 from bot.rules.measures import LIMITS
 from bot.rules.methods import OBJECTIONS, REPS
+from bot.rules.privacy import former_name
 from bot.rules.themes import KINDS, THEMES
 from bot.rules.vocabulary import Answer, Completion, MeasureKind, Role
 from bot.services import followup as service
@@ -80,7 +81,9 @@ def answer_lines(t: Translator, answers) -> list[str]:
     lines = []
     for confirmation, name in answers:
         mark = ANSWER_TEXT.get(confirmation.answer, "…")
-        line = f"   {mark} {t._(ROLE_NAMES[confirmation.role])} {escape(name)}: {answer_label(t, confirmation.answer)}"
+        who = f"{t._(ROLE_NAMES[confirmation.role])} {escape(name)}" if name else \
+            t._(former_name(confirmation.role))  # erased (conversations/privacy.py)
+        line = f"   {mark} {who}: {answer_label(t, confirmation.answer)}"
         if confirmation.comment:
             line += f" – «{escape(confirmation.comment)}»"
         if confirmation.earlier_answer:

@@ -19,6 +19,7 @@ from bot.replies import reply
 from bot.services import profile
 from conversations import routes
 from conversations.help import menu_text
+from conversations.privacy import notice_text
 
 # Each language is named in itself, so anyone can find their own.
 LANGUAGE_NAMES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
@@ -42,12 +43,8 @@ def change_language_keyboard(context: BotContext) -> InlineKeyboardMarkup:
 
 
 def privacy_text(context: BotContext) -> str:
-    return context.t._(
-        "<b>Privacy</b>\nI store your name on Telegram, your Telegram user id, your language and "
-        "your roles, and what you register about your unit's follow-up work, with who changed "
-        "what and when. I never store survey answers or anything about anyone's health or "
-        "sick leave.\n\nPlease don't write names or health details about colleagues in your messages."
-    )
+    """The full privacy notice, shown on joining (the same as /privacy)."""
+    return notice_text(context.t, context.settings)
 
 
 async def ask_language(update: Update, context: BotContext, greeting: str = "",

@@ -32,6 +32,7 @@ from bot.services import measures as service
 from conversations import measure_new, routes, units
 from conversations.common import refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
+from conversations.privacy import shown_name
 from storage.models import Measure
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
@@ -133,11 +134,11 @@ def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
     if view.history:
         lines.append("")
         lines.append(f"<b>{t._(L_HISTORY)}</b>")
-        for event, name in view.history[-10:]:
+        for event, name, former_role in view.history[-10:]:
             when = t.date(event.at.astimezone(tz).date())
             change = describe_change(t, event.field, event.new)
             comment = f" «{escape(event.comment)}»" if event.comment else ""
-            lines.append(f"{when} · {escape(name)} · {change}{comment}")
+            lines.append(f"{when} · {shown_name(t, name, former_role)} · {change}{comment}")
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.rules.vocabulary import Answer, ProposalState, Role
 from bot.services import followup as service
 from bot.services import measures as measure_service
+from bot.services import privacy as privacy_service
 from bot.services.followup import Overview
 from conversations import routes, units
 from conversations.common import refuse
@@ -70,6 +71,8 @@ async def show_plan(update: Update, context: BotContext, unit_id: int) -> bool:
     except NotAllowed:
         await refuse(update, context, f"view the plan of unit {unit_id}")
         return False
+    # Someone outside the unit (a leader above it, an admin) opening its plan is audited.
+    await privacy_service.note_plan_view(context.db, context.memberships, context.person.id, unit_id)
     rows = []
     if is_leader_of(context.memberships, unit_id):
         label = t._("Submit again (asks the reps again)") if ov.plan_submitted_at else t._("Submit the plan")

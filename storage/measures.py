@@ -42,8 +42,9 @@ async def unit_measures(session: AsyncSession, unit_id: int, year: int, include_
     return list((await session.exec(query.order_by(Measure.kind.desc(), Measure.deadline, Measure.id))).all())
 
 
-async def history(session: AsyncSession, measure_id: int) -> list[tuple[MeasureEvent, str]]:
-    query = (select(MeasureEvent, Person.name).join(Person, Person.id == MeasureEvent.person_id)
+async def history(session: AsyncSession, measure_id: int) -> list[tuple[MeasureEvent, str, str | None]]:
+    """(change, the person's name ("" once erased), the role an erased person is remembered by)."""
+    query = (select(MeasureEvent, Person.name, Person.former_role).join(Person, Person.id == MeasureEvent.person_id)
              .where(MeasureEvent.measure_id == measure_id).order_by(MeasureEvent.at, MeasureEvent.id))
     return list((await session.exec(query)).all())
 

@@ -44,20 +44,26 @@ async def test_help_lists_what_the_role_can_do_in_three_languages(harness):
                         "/eksport – Eksporter tiltak og framdrift (XLSX; /eksport csv)\n"
                         "/diagram – Diagram over stegene (/diagram uker)\n"
                         "/innstillinger – Påminnelsene dine\n/avbryt – Avbryt det du holder på med\n"
-                        "/hjelp – Hva du kan gjøre\n/sprak – Bytt språk"),
+                        "/hjelp – Hva du kan gjøre\n/sprak – Bytt språk\n"
+                        "/personvern – Personvern: hva som lagres, hvem som ser det, hvor lenge\n"
+                        "/minedata – Alt som er lagret om deg, som fil\n/slettmeg – Slett alt om deg"),
         (804, "Nynorsk", "Dette kan du gjere:\n/start – Menyen din\n/oppfolging – Kvar eininga di står i året\n"
                          "/tiltak – Tiltaka til eininga\n/foresla – Føreslå eit tiltak\n"
                          "/handlingsplan – Handlingsplanen til eininga\n/framdrift – Korleis einingane ligg an\n"
                          "/forseinka – Einingar med forseinka steg eller tiltak\n"
                          "/eksport – Eksporter tiltak og framdrift (XLSX; /eksport csv)\n"
                          "/diagram – Diagram over stega (/diagram veker)\n/innstillingar – Påminningane dine\n"
-                         "/avbryt – Avbryt det du held på med\n/hjelp – Kva du kan gjere\n/sprak – Byt språk"),
+                         "/avbryt – Avbryt det du held på med\n/hjelp – Kva du kan gjere\n/sprak – Byt språk\n"
+                         "/personvern – Personvern: kva som blir lagra, kven som ser det, kor lenge\n"
+                         "/minedata – Alt som er lagra om deg, som fil\n/slettmeg – Slett alt om deg"),
         (805, "English", "What you can do:\n/start – Your menu\n/followup – Where your unit stands in the year\n"
                          "/measures – The unit's measures\n/propose – Propose a measure\n/plan – The unit's action plan\n"
                          "/progress – How the units are doing\n/overdue – Units with overdue steps or measures\n"
                          "/export – Export measures and progress (XLSX; /export csv)\n"
                          "/chart – Chart of step completion (/chart weeks)\n"
-                         "/settings – Your reminders\n/cancel – Stop what you are doing\n/help – What you can do\n/language – Change language"),
+                         "/settings – Your reminders\n/cancel – Stop what you are doing\n/help – What you can do\n/language – Change language\n"
+                         "/privacy – Privacy: what is stored, who sees it, how long\n"
+                         "/mydata – Everything stored about you, as a file\n/deleteme – Delete everything about you"),
     ]:
         user = await joined(harness, user_id, role="union_rep", language=language)
         replies = await user.send("/help")
@@ -69,7 +75,8 @@ async def test_default_menus_are_set_per_language_at_start(harness):
              for c in harness.telegram.calls_to("setMyCommands") if "scope" not in c.params}
     assert set(menus) == {None, "nb", "nn", "en", "no"}
     assert menus["en"] == [{"command": "start", "description": "Your menu"},
-                           {"command": "help", "description": "What you can do"}]
+                           {"command": "help", "description": "What you can do"},
+                           {"command": "privacy", "description": "Privacy: what is stored, who sees it, how long"}]
     assert menus["no"] == menus["nb"] == menus[None]
 
 

@@ -137,22 +137,25 @@ def person_menus(harness, user_id) -> list[list[str]]:
 async def test_menus_show_nb_and_nn_users_the_norwegian_names(harness):
     menus = {c.params.get("language_code"): [(m["command"], m["description"]) for m in c.params["commands"]]
              for c in harness.telegram.calls_to("setMyCommands") if "scope" not in c.params}
-    assert menus["nb"] == menus["no"] == [("start", "Menyen din"), ("hjelp", "Hva du kan gjøre")]
-    assert menus["nn"] == [("start", "Menyen din"), ("hjelp", "Kva du kan gjere")]
-    assert menus["en"] == [("start", "Your menu"), ("help", "What you can do")]
+    assert menus["nb"] == menus["no"] == [("start", "Menyen din"), ("hjelp", "Hva du kan gjøre"),
+                                          ("personvern", "Personvern: hva som lagres, hvem som ser det, hvor lenge")]
+    assert menus["nn"] == [("start", "Menyen din"), ("hjelp", "Kva du kan gjere"),
+                           ("personvern", "Personvern: kva som blir lagra, kven som ser det, kor lenge")]
+    assert menus["en"] == [("start", "Your menu"), ("help", "What you can do"),
+                           ("privacy", "Privacy: what is stored, who sees it, how long")]
 
     await harness.member(821, "leader", "Kari", language="Bokmål")
     await harness.member(822, "leader", "Ola", language="Nynorsk")
     await harness.member(823, "leader", "Ann", language="English")
     assert person_menus(harness, 821)[-1] == [
         "start", "oppfolging", "tiltak", "nyttiltak", "handlingsplan", "framdrift", "forsinket", "eksport",
-        "diagram", "innstillinger", "avbryt", "hjelp", "sprak"]
+        "diagram", "innstillinger", "avbryt", "hjelp", "sprak", "personvern", "minedata", "slettmeg"]
     assert person_menus(harness, 822)[-1] == [
         "start", "oppfolging", "tiltak", "nyttiltak", "handlingsplan", "framdrift", "forseinka", "eksport",
-        "diagram", "innstillingar", "avbryt", "hjelp", "sprak"]
+        "diagram", "innstillingar", "avbryt", "hjelp", "sprak", "personvern", "minedata", "slettmeg"]
     assert person_menus(harness, 823)[-1] == [
         "start", "followup", "measures", "newmeasure", "plan", "progress", "overdue", "export", "chart",
-        "settings", "cancel", "help", "language"]
+        "settings", "cancel", "help", "language", "privacy", "mydata", "deleteme"]
 
 
 async def test_help_names_the_commands_the_menu_shows_and_both_names_work(harness):

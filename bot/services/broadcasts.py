@@ -106,7 +106,8 @@ async def finish(db: Database, now: datetime) -> list[tuple[Broadcast, dict[str,
 
 async def author_of(db: Database, broadcast: Broadcast) -> Person | None:
     async with db.session() as session:
-        return await session.get(Person, broadcast.author_id)
+        author = await session.get(Person, broadcast.author_id)
+        return None if author is None or author.erased_at is not None else author  # erased: no one to tell
 
 
 async def recent(db: Database, memberships) -> list[tuple[Broadcast, dict[str, int]]]:

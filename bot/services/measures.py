@@ -75,7 +75,7 @@ class MeasureView:
     unit: UnitInfo
     can_edit: bool
     last_update: datetime | None
-    history: list[tuple[MeasureEvent, str]]
+    history: list[tuple[MeasureEvent, str, str | None]]  # (change, name or "" once erased, former role)
 
 
 async def view(db: Database, memberships, measure_id: int, with_history: bool = False) -> MeasureView:
