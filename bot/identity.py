@@ -67,9 +67,14 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         self.t = translator(language)
 
 
-async def _who(db: Database, telegram_user_id: int, reactivate: bool = False):
+async def _who(db: Database, telegram_user_id: int):
     """The person, their memberships and their dialog: one query (storage/people.py)."""
-    return await people.load_who(db, telegram_user_id, reactivate)
+    return await people.load_who(db, telegram_user_id)
+
+
+async def _who_at_start(db: Database, telegram_user_id: int):
+    """The same for /start, which also makes a person marked inactive active again."""
+    return await people.load_who(db, telegram_user_id, reactivate=True)
 
 
 def is_start(update: Update) -> bool:
@@ -102,7 +107,7 @@ async def load_identity(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
-    person, memberships, dialog_state = await _who(context.db, user.id, reactivate=is_start(update))
+    person, memberships, dialog_state = await (_who_at_start if is_start(update) else _who)(context.db, user.id)
     context.person = person
     context.memberships = memberships
     context.dialog_state = dialog_state
