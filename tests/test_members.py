@@ -436,3 +436,14 @@ async def test_two_managers_ending_the_same_role_at_once_end_it_once(harness, db
         [a.get("text") for a in anne.callback_answers() + lars.callback_answers() if a.get("text")]
     assert sum(a.startswith("Done: Ola's role") for a in answers) == 1
     assert sum(a == "That role has already ended; nothing was changed." for a in answers) == 1
+
+
+async def test_a_national_role_ended_from_the_command_line(harness, db, cli):
+    nils = await harness.member(910, "admin", "Nils", scope="national", place=None, language="Bokmål")
+    code, out, _ = await run_cli(cli, "member", "list")
+    assert re.match(r"\s*\d+  Nils \(person \d+\)  admin  national$", out.strip())
+    membership = (await memberships(db, 910))[0].id
+    code, out, err = await run_cli(cli, "member", "remove", str(membership))
+    assert code == 0, err
+    await deliver(harness)
+    assert nils.last.plain.startswith("Den nasjonale rollen din som administrator er avsluttet.")

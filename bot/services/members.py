@@ -59,14 +59,10 @@ class OwnAdminRole(NotAllowed):
 
 # --- what people are told ---
 
-def _role_at(t, role: str, place: str | None) -> tuple[str, str]:
-    return t._(ROLE_NAMES[role]), place or t._("the whole country")
-
-
 def ended_text(language: str, role: str, place: str | None, successor: str | None = None) -> str:
     t = translator(language)
-    role_name, where = _role_at(t, role, place)
-    text = t._("Your role as {role} at {place} has ended.", role=role_name, place=escape(where))
+    text = (t._("Your role as {role} at {place} has ended.", role=t._(ROLE_NAMES[role]), place=escape(place))
+            if place else t._("Your national role as {role} has ended.", role=t._(ROLE_NAMES[role])))
     if successor:
         text += " " + t._("{name} has taken over as leader.", name=escape(successor))
     return text + " " + t._("If this is a mistake, ask your administrator for a new invite link.")
