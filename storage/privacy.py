@@ -48,21 +48,27 @@ def _tag(prefix: str, column):
     return literal(f"{prefix}:", String).concat(cast(column, String))
 
 
+_DONE = (OutboxState.SENT, OutboxState.FAILED, OutboxState.BLOCKED)  # messages that went (or never will)
 _ROLE_RANK = case({role.value: rank for rank, role in enumerate(FORMER_ROLE_ORDER)}, value=Membership.role,
                   else_=len(FORMER_ROLE_ORDER))
 
 
 def _former_role():
-    """The role history will show an erased person in: their highest membership, else the role
-    they answered in as a rep, else leader if they marked steps or made measures, else none."""
+    """The role history will show an erased person in: their highest membership, else the highest
+    of the roles that were ended (the audit log's membership.end), else the role they answered in
+    as a rep, else leader if they marked steps or made measures, else none."""
     membership = (select(Membership.role).where(Membership.person_id == Person.id)
                   .order_by(_ROLE_RANK, Membership.id).limit(1).scalar_subquery())
+    ended = case(*[(exists().where(AuditEntry.action == "membership.end",
+                                   AuditEntry.subject == _tag("person", Person.id),
+                                   AuditEntry.detail.like(f"%role={role.value} %")), literal(role.value, String))
+                   for role in FORMER_ROLE_ORDER], else_=None)
     answered = (select(Confirmation.role).where(Confirmation.person_id == Person.id)
                 .order_by(Confirmation.id).limit(1).scalar_subquery())
     led = case((or_(exists().where(StepRecord.marked_by == Person.id),
                     exists().where(Measure.created_by == Person.id, Measure.proposal.is_(None))),
                 literal("leader", String)), else_=None)
-    return func.coalesce(Person.former_role, membership, answered, led)
+    return func.coalesce(Person.former_role, membership, ended, answered, led)
 
 
 @dataclass
@@ -91,6 +97,13 @@ async def erase(session: AsyncSession, which, now: datetime, actor: str | None =
     await session.exec(update(OutboxMessage).where(OutboxMessage.person_id.in_(these))
                        .values(text="", reply_markup=None, error=None, chat_id=-OutboxMessage.person_id)
                        .execution_options(synchronize_session=False))
+    # Notices already sent to others that name them (an objection told to the leader, a plan
+    # submitted told to the reps): their text goes too, as it would after RETENTION_OUTBOX_TEXT_DAYS.
+    await session.exec(update(OutboxMessage).where(
+        OutboxMessage.state.in_(_DONE), OutboxMessage.text != "",
+        exists().where(Person.erased_at == now, Person.telegram_user_id > 0, Person.name != "",
+                       OutboxMessage.text.contains(Person.name)))
+        .values(text="", reply_markup=None).execution_options(synchronize_session=False))
     await session.exec(update(MeasureEvent).where(MeasureEvent.person_id.in_(these),
                                                   MeasureEvent.comment.is_not(None))
                        .values(comment=REMOVED).execution_options(synchronize_session=False))
@@ -215,7 +228,6 @@ class Swept:
 
 
 _HAS_MEMBERSHIP = exists().where(Membership.person_id == Person.id)
-_DONE = (OutboxState.SENT, OutboxState.FAILED, OutboxState.BLOCKED)
 
 
 async def sweep(session: AsyncSession, cut: Cutoffs, now: datetime) -> Swept:

@@ -18,6 +18,7 @@ from storage.models import (
     Measure,
     MeasureEvent,
     Membership,
+    OutboxMessage,
     Person,
     Reminder,
 )
@@ -181,6 +182,10 @@ async def test_deleteme_asks_twice_and_then_the_bot_no_longer_knows_them(harness
     assert [(e.actor, e.subject) for e in await all_of(db, AuditEntry, AuditEntry.action == "person.erase")] == [
         (f"person:{ola.id}", f"person:{ola.id}")]
 
+    # The notices that told the leader of her objection no longer name her.
+    async with db.session() as session:
+        told = (await session.exec(select(OutboxMessage.text).where(OutboxMessage.chat_id == 601))).all()
+    assert told and not any("Ola" in text or "drøfta" in text for text in told)
     # The unit's plan stays; she is a former safety rep there, her words removed.
     text = (await leader.send("/plan"))[0].plain
     assert "⚠ former safety representative: objects to the plan – «(removed)»" in text
