@@ -4,6 +4,7 @@ nothing. The organisations come from the benchmark's generator (bench/progress_b
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -91,3 +92,23 @@ async def test_where_the_chunks_are_cut_changes_nothing(db, monkeypatch, day):
     assert (cut.recorded, cut.digests) == (whole.recorded, whole.digests)
     assert (await digests(db), await written(db)) == expected
     assert whole.digests > 0
+
+
+async def test_two_sweeps_at_once_write_each_reminder_and_digest_once(db_url):
+    """Two processes sweeping at the same moment (a takeover in the middle of a sweep): the
+    writes are insert-or-ignore on the reminder key, so the outcome is that of one sweep."""
+    from storage.database import Database
+
+    first, second = Database(db_url), Database(db_url)  # two engines, as two processes have
+    try:
+        await generate(first, units=120, trusts=3, regions=2)
+        results = await asyncio.gather(sweep(first, RESULTS_DAY), sweep(second, RESULTS_DAY))
+        assert sum(r.digests for r in results) >= 3 * 120
+        reminders_, _, outbox_rows = await written(first)
+        assert outbox_rows == 3 * 120, "each person's digest once"
+        await forget_sweeps(first)
+        alone = await sweep(first, RESULTS_DAY)
+        assert (await written(first))[0] == reminders_ and alone.digests == 3 * 120
+    finally:
+        await first.dispose()
+        await second.dispose()
