@@ -447,3 +447,40 @@ async def test_a_national_role_ended_from_the_command_line(harness, db, cli):
     assert code == 0, err
     await deliver(harness)
     assert nils.last.plain.startswith("Den nasjonale rollen din som administrator er avsluttet.")
+
+
+async def test_only_what_concerns_units_no_longer_reached_is_dropped(harness, db, cli):
+    from storage.models import Confirmation
+
+    harness.set_today(date(2026, 6, 1))
+    kari = await harness.member(101, "leader", "Kari")
+    ola = await harness.member(102, "safety_rep", "Ola", language="Nynorsk")
+    await ola.send(f"/start {await harness.invite('safety_rep', place='MED1', trust='HB')}")
+    await harness.member(901, "leader", "Lars", scope="trust", place="HB")
+    await register(kari)
+    await kari.send("/followup")
+    await mark(kari, "Review with the parties", "28.5")
+    ola_id, lars_id = await person_id(db, 102), await person_id(db, 901)
+    kirpol, med1 = await unit_id(db, "KIRPOL"), await unit_id(db, "MED1")
+    async with db.session() as session:
+        measure = (await session.exec(select(Measure.id))).one()
+        confirmation = (await session.exec(select(Confirmation.id).where(Confirmation.person_id == ola_id))).one()
+    await add_reminders(db, ola_id, [f"measure:{measure}", f"confirmation:{confirmation}", f"unit:{med1}"])
+    await add_reminders(db, lars_id, [f"unit:{kirpol}", f"measure:{measure}"])
+    # Ola's open dialog is about his other unit: it stays.
+    await ola.send("/foresla")
+    await ola.press("Medisinsk sengepost 1")
+
+    membership = next(m for m in await memberships(db, 102) if m.unit_id == kirpol)
+    code, out, _ = await run_cli(cli, "member", "remove", str(membership.id))
+    assert "1 membership(s) ended, 0 open dialog(s) closed, 2 pending reminder(s) dropped" in out
+    assert await reminder_states(db, ola_id) == {
+        f"measure:{measure}": ReminderState.DROPPED, f"confirmation:{confirmation}": ReminderState.DROPPED,
+        f"unit:{med1}": ReminderState.PENDING}
+    async with db.session() as session:
+        assert json.loads((await session.get(DialogState, ola_id)).data)["unit"] == med1
+
+    # The leader above the units: ending the trust role drops the reminders about its units.
+    code, out, _ = await run_cli(cli, "member", "remove", str((await memberships(db, 901))[0].id))
+    assert "2 pending reminder(s) dropped" in out
+    assert set((await reminder_states(db, lars_id)).values()) == {ReminderState.DROPPED}
