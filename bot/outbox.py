@@ -206,7 +206,7 @@ class Sender:
                 self._record_call_end(row.chat_id)
                 return await self._record_failure(row, now, exc)
             self._record_call_end(row.chat_id)
-            await self._mark_sent(row, message.message_id)
+            await self._mark_sent(row, now, message.message_id)
             return "sent"
 
     async def _call(self, row: OutboxMessage):
@@ -219,14 +219,14 @@ class Sender:
                                                 reply_markup=markup)
         return await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
 
-    async def _mark_sent(self, row: OutboxMessage, telegram_message_id: int) -> None:
+    async def _mark_sent(self, row: OutboxMessage, now: datetime, telegram_message_id: int) -> None:
         """The message is out: record it, retrying through database errors (never calling again).
         If the database stays away longer than the lease, another worker may send it once more."""
         wait, started = 0.2, self.monotonic()
         while True:
             try:
                 async with self.db.session() as session:
-                    await store.finish(session, row.id, OutboxState.SENT, self.now(),
+                    await store.finish(session, row.id, OutboxState.SENT, now,
                                        telegram_message_id=telegram_message_id)
                 return
             except Exception as exc:  # noqa: BLE001 - a lost connection must not lose the mark
