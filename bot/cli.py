@@ -208,8 +208,8 @@ def _member_line(row) -> str:
 
 
 def _print_ending(ending) -> None:
-    for ended in ending.ended:
-        print(f"membership ended: {_member_line(ended.membership).strip()}")
+    for row in ending.ended:
+        print(f"membership ended: {_member_line(row).strip()}")
     print(f"{len(ending.ended)} membership(s) ended, {ending.dialogs_closed} open dialog(s) closed, "
           f"{ending.reminders_dropped} pending reminder(s) dropped; the people are told when the bot runs")
 

@@ -211,7 +211,7 @@ async def end_yes_button(update: Update, context: BotContext, press) -> None:
         await refuse(update, context, f"end membership {press.membership}")
         return
     await _answer(update, context)
-    row = ending.ended[0].membership
+    row = ending.ended[0]
     buttons = [[Button(t._("⬅ Back"), callback_data=routes.MEMBERS_UNIT.build(row.unit_id))]] \
         if row.unit_id is not None else []
     await reply(update, t._("Done: {name}'s role as {role} at {place} has ended. They are told.",

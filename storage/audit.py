@@ -7,3 +7,17 @@ from storage.models import AuditEntry
 
 def record(session: AsyncSession, actor: str, action: str, subject: str, detail: str = "") -> None:
     session.add(AuditEntry(actor=actor, action=action, subject=subject, detail=detail[:2000]))
+
+
+async def record_many(session: AsyncSession, entries: list[tuple[str, str, str, str]]) -> None:
+    """Several entries (actor, action, subject, detail) in one statement, whatever their number."""
+    if not entries:
+        return
+    from sqlalchemy import insert
+
+    from storage.models import utcnow
+
+    now = utcnow()
+    await (await session.connection()).execute(insert(AuditEntry), [
+        {"at": now, "actor": actor, "action": action, "subject": subject, "detail": detail[:2000]}
+        for actor, action, subject, detail in entries])

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -169,11 +170,17 @@ async def units_of(session: AsyncSession, unit_ids: set[int], measure_ids: set[i
     return units, measures, confirmations
 
 
-async def add_messages(session: AsyncSession, messages: list[OutboxMessage]) -> list[int]:
-    """Queue these messages; one flush for all of them. Returns their ids."""
-    session.add_all(messages)
-    await session.flush()
-    return [m.id for m in messages]
+async def add_messages(session: AsyncSession, messages: list[dict]) -> list[int]:
+    """Queue these messages (the outbox's columns: person_id, chat_id, kind, text, not_before,
+    created_at) in one statement, whatever their number. Returns their ids (in no particular order:
+    SQLite's RETURNING over several rows keeps none)."""
+    if not messages:
+        return []
+    table = OutboxMessage.__table__
+    rows = [{"state": OutboxState.PENDING, "attempts": 0, **message} for message in messages]
+    result = await (await session.connection()).execute(
+        insert(table).returning(table.c.id), rows)
+    return [row[0] for row in result.all()]
 
 
 # --- the places a manager walks through in /members ---

@@ -484,3 +484,25 @@ async def test_only_what_concerns_units_no_longer_reached_is_dropped(harness, db
     code, out, _ = await run_cli(cli, "member", "remove", str((await memberships(db, 901))[0].id))
     assert "2 pending reminder(s) dropped" in out
     assert set((await reminder_states(db, lars_id)).values()) == {ReminderState.DROPPED}
+
+
+async def test_ending_many_memberships_takes_as_many_statements_as_ending_one(harness, db):
+    """Set-based: revoking an invite with its members costs the same whatever their number."""
+    from bot.services.invites import revoke_invite
+    from storage.statements import StatementCounter
+
+    async def revoke_with(n: int, role: str) -> int:
+        code_text = await harness.invite(role, uses=n)
+        for i in range(n):
+            user = harness.user(2000 + 100 * n + i, f"P{i}", "en")
+            await user.send(f"/start {code_text}")
+            await user.send("/propose" if role != "leader" else "/newmeasure")  # an open dialog each
+            await add_reminders(db, await person_id(db, user.user_id), [f"unit:{await unit_id(db, 'KIRPOL')}"])
+        async with db.session() as session:
+            invite_id = (await session.exec(select(Invite.id).where(Invite.role == role))).one()
+        with StatementCounter(db.engine) as counted:
+            ending = await revoke_invite(db, invite_id, "test", datetime.now(timezone.utc), remove_members=True)
+        assert (len(ending.ended), ending.dialogs_closed, ending.reminders_dropped) == (n, n, n)
+        return counted.n
+
+    assert await revoke_with(1, "safety_rep") == await revoke_with(6, "union_rep")

@@ -25,32 +25,22 @@ from storage import audit, members as store, organisation
 from storage import followup as followup_store
 from storage.database import Database
 from storage.members import MemberRow
-from storage.models import Invite, OutboxMessage
+from storage.models import Invite
 
 # The keys of a dialog's data that name what it is about (bot/dialogs; conversations/*).
 _ASIDE = "_set_aside"  # bot/dialogs/state.py: a measure draft held while another dialog runs
 
 
-@dataclass(frozen=True)
-class Ended:
-    """A membership that ended, and the notice that tells its person."""
-
-    membership: MemberRow
-    notice_id: int
-
-
 @dataclass
 class Ending:
-    """What ending a set of memberships did."""
+    """What ending a set of memberships did: the memberships, the notices that tell their people
+    (outbox ids, to send now), and what was closed and dropped."""
 
-    ended: list[Ended] = field(default_factory=list)
+    ended: list[MemberRow] = field(default_factory=list)
+    notice_ids: list[int] = field(default_factory=list)
     dialogs_closed: int = 0
     reminders_dropped: int = 0
     digests_dropped: int = 0
-
-    @property
-    def notice_ids(self) -> list[int]:
-        return [e.notice_id for e in self.ended]
 
 
 class OwnAdminRole(NotAllowed):
@@ -204,16 +194,20 @@ async def _end(session, rows: list[MemberRow], *, actor: str, now: datetime, rea
         session, [rid for rid, person, _ in reminders if not still_reached(person, about_reminder[rid])])
     ending.digests_dropped = await store.drop_queued_digests(session, {p for p in people if not left[p]}, now)
 
-    messages = [OutboxMessage(person_id=r.person_id, chat_id=r.telegram_user_id, kind=OutboxKind.NOTICE,
-                              text=ended_text(r.language, r.role, r.place, successor), not_before=now,
-                              created_at=now) for r in rows]
-    ids = await store.add_messages(session, messages)
-    for row, notice_id in zip(rows, ids):
-        audit.record(session, actor, "membership.end", f"person:{row.person_id}",
-                     f"membership={row.id} role={row.role} scope={row.scope} place={row.place} "
-                     f"invite={row.invite_id} reason={reason}")
-        ending.ended.append(Ended(row, notice_id))
+    ending.notice_ids = await store.add_messages(session, [_notice(r.person_id, r.telegram_user_id, now,
+                                                     ended_text(r.language, r.role, r.place, successor))
+                                             for r in rows])
+    await audit.record_many(session, [
+        (actor, "membership.end", f"person:{row.person_id}",
+         f"membership={row.id} role={row.role} scope={row.scope} place={row.place} "
+         f"invite={row.invite_id} reason={reason}") for row in rows])
+    ending.ended = rows
     return ending
+
+
+def _notice(person_id: int, chat_id: int, now: datetime, text: str) -> dict:
+    return {"person_id": person_id, "chat_id": chat_id, "kind": OutboxKind.NOTICE.value, "text": text,
+            "not_before": now, "created_at": now}
 
 
 def _about(data: dict) -> list[tuple[str | None, int | None]]:
@@ -269,13 +263,11 @@ async def hand_over(session, invite: Invite, new_leader_id: int, new_leader_name
     predecessor = outgoing[0].name if outgoing else None
     reps = await followup_store.unit_people(session, invite.unit_id, REPS)
     told = await store.add_messages(session, [
-        OutboxMessage(person_id=rep.id, chat_id=rep.telegram_user_id, kind=OutboxKind.NOTICE,
-                      text=new_leader_text(rep.language, new_leader_name, unit.name, predecessor),
-                      not_before=now, created_at=now)
-        for rep, _ in reps if rep.id != new_leader_id]) if reps else []
+        _notice(rep.id, rep.telegram_user_id, now, new_leader_text(rep.language, new_leader_name, unit.name, predecessor))
+        for rep, _ in reps if rep.id != new_leader_id])
     audit.record(session, f"person:{new_leader_id}", "leader.handover", f"unit:{invite.unit_id}",
                  f"invite={invite.id} replaces=person:{invite.replaces_person_id} "
-                 f"ended={','.join(str(e.membership.id) for e in ending.ended) or '-'}")
+                 f"ended={','.join(str(row.id) for row in ending.ended) or '-'}")
     return Handover(invite.unit_id, ending, told)
 
 
