@@ -190,3 +190,41 @@ def test_the_database_connections_killed_under_the_bot_nothing_stays_sending(tmp
     duplicates = sum(n - 1 for n in counts.values())
     print(f"connections terminated: {killed}; duplicates: {duplicates}")
     assert killed > 0 and set(counts) == set(expected) and duplicates == 0
+
+
+def test_a_409_conflict_while_polling_is_one_line_and_the_bot_goes_on(tmp_path, db_url, bot_api):
+    """Another process polls with the same token: Telegram answers getUpdates with 409. The bot
+    says so in one warning line (not a traceback per try), keeps trying, and polls once it is free."""
+    conflicts = {"left": 3}
+    original_handler = bot_api.server.RequestHandlerClass.do_POST
+
+    def do_post(handler):
+        if handler.path.endswith("/getUpdates") and conflicts["left"] > 0:
+            conflicts["left"] -= 1
+            handler.rfile.read(int(handler.headers.get("Content-Length", 0)))
+            payload = (b'{"ok": false, "error_code": 409, "description": "Conflict: terminated by other '
+                       b'getUpdates request; make sure that only one bot instance is running"}')
+            handler.send_response(409)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            return
+        original_handler(handler)
+
+    bot_api.server.RequestHandlerClass.do_POST = do_post
+    bot_api.pending_updates.append({"update_id": 1, "message": {
+        "message_id": 1, "date": int(time.time()), "text": "/start",
+        "chat": {"id": 4712, "type": "private", "first_name": "Eva"},
+        "from": {"id": 4712, "is_bot": False, "first_name": "Eva", "language_code": "nb"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}})
+    process = start(tmp_path, cli_env(tmp_path, db_url, bot_api), "polling")
+    try:
+        wait_for(lambda: bot_api.fake.chat(4712), 90, "an answer once the conflict is over")
+    finally:
+        stop_all([process])
+    log = (tmp_path / "polling.log").read_text()
+    assert conflicts["left"] == 0
+    assert log.count("409 Conflict") == 1, log
+    assert "Traceback" not in log
+    assert process.returncode == 0
