@@ -94,21 +94,30 @@ def summary_text(t: Translator, data: dict) -> str:
         lines.append(t._("Roles: none"))
     n = {key: len(value) for key, value in data.items() if isinstance(value, list)}
     counts = [
-        (n["measures_created_or_proposed"], t.ngettext("{n} measure you registered or proposed", "{n} measures you registered or proposed",
-                   n["measures_created_or_proposed"])),
-        (n["measure_changes"], t.ngettext("{n} change to a measure", "{n} changes to measures", n["measure_changes"])),
-        (n["answers"], t.ngettext("{n} request to you as a representative, with your answer",
-                   "{n} requests to you as a representative, with your answers", n["answers"])),
+        (n["measures_created_or_proposed"], t.ngettext(
+            "{n} measure you registered or proposed", "{n} measures you registered or proposed",
+            n["measures_created_or_proposed"])),
+        (n["measure_changes"], t.ngettext(
+            "{n} change to a measure", "{n} changes to measures", n["measure_changes"])),
+        (n["answers"], t.ngettext(
+            "{n} request to you as a representative, with your answer",
+            "{n} requests to you as a representative, with your answers", n["answers"])),
         (n["areas_added"], t.ngettext("{n} area you added", "{n} areas you added", n["areas_added"])),
-        (n["steps_marked"], t.ngettext("{n} step you marked done", "{n} steps you marked done", n["steps_marked"])),
-        (n["plans_submitted"], t.ngettext("{n} plan you submitted", "{n} plans you submitted", n["plans_submitted"])),
-        (n["announcements"], t.ngettext("{n} announcement you wrote", "{n} announcements you wrote", n["announcements"])),
-        (n["audit_log"], t.ngettext("{n} entry in the audit log", "{n} entries in the audit log", n["audit_log"])),
+        (n["steps_marked"], t.ngettext(
+            "{n} step you marked done", "{n} steps you marked done", n["steps_marked"])),
+        (n["plans_submitted"], t.ngettext(
+            "{n} plan you submitted", "{n} plans you submitted", n["plans_submitted"])),
+        (n["announcements"], t.ngettext(
+            "{n} announcement you wrote", "{n} announcements you wrote", n["announcements"])),
+        (n["audit_log"], t.ngettext(
+            "{n} entry in the audit log", "{n} entries in the audit log", n["audit_log"])),
         (n["reminders"], t.ngettext("{n} reminder to you", "{n} reminders to you", n["reminders"])),
-        (n["messages_sent_to_you"], t.ngettext("{n} message the bot sent you on its own", "{n} messages the bot sent you on its own",
-                   n["messages_sent_to_you"])),
+        (n["messages_sent_to_you"], t.ngettext(
+            "{n} message the bot sent you on its own", "{n} messages the bot sent you on its own",
+            n["messages_sent_to_you"])),
         (n["open_dialog"], t.ngettext("{n} unfinished draft", "{n} unfinished drafts", n["open_dialog"])),
-        (n["failed_invite_codes"], t.ngettext("{n} failed invite code", "{n} failed invite codes", n["failed_invite_codes"])),
+        (n["failed_invite_codes"], t.ngettext(
+            "{n} failed invite code", "{n} failed invite codes", n["failed_invite_codes"])),
     ]
     lines.append("")
     lines += [f"• {line}" for count, line in counts if count]

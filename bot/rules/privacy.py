@@ -79,12 +79,6 @@ def is_plan_view_audited(memberships: Iterable[MembershipLike], unit_id: int) ->
     return unit_id not in units_with_role(memberships, UNIT_PARTIES)
 
 
-def telegram_id_of_erased(person_id: int) -> int:
-    """What an erased person's telegram_user_id becomes: negative, which no Telegram user
-    id is, and unique, as person ids are."""
-    return -person_id
-
-
 def actor_person_id(actor: str) -> int | None:
     """The person id in an audit actor or subject 'person:<id>'."""
     kind, _, rest = actor.partition(":")
