@@ -1,7 +1,7 @@
-"""Der skoen trykker, Tidlig og tett paa and what staff see (issue 14)
+"""years that continue: carry-over, evaluation against the next results, responsible members (issue 13)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
