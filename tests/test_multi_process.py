@@ -228,3 +228,53 @@ def test_a_409_conflict_while_polling_is_one_line_and_the_bot_goes_on(tmp_path, 
     assert log.count("409 Conflict") == 1, log
     assert "Traceback" not in log
     assert process.returncode == 0
+
+
+@postgres_only
+def test_webhook_instances_behind_a_load_balancer_one_active_and_a_standby_takes_over(tmp_path, db_url, bot_api):
+    """Two processes in webhook mode: both answer /healthz and updates; exactly one says it is the
+    active worker; when it is killed, the other says so within seconds, and an update posted to
+    it is answered."""
+    import json
+    import urllib.request
+
+    from tests.test_leaks import WEBHOOK_SECRET, free_port
+
+    ports = [free_port(), free_port()]
+    processes = []
+    for n, port in enumerate(ports):
+        env = {**cli_env(tmp_path, db_url, bot_api), "WEBHOOK_URL": "https://bot.example.org/tg",
+               "WEBHOOK_SECRET": WEBHOOK_SECRET, "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port)}
+        processes.append(start(tmp_path, env, f"web{n}"))
+
+    def health(port):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as answer:
+                return json.loads(answer.read())
+        except OSError:
+            return None
+
+    try:
+        wait_for(lambda: all(health(p) for p in ports), 60, "both processes to answer /healthz")
+        roles = [health(p)["active_worker"] for p in ports]
+        assert sorted(roles) == [False, True], roles
+        active = roles.index(True)
+        standby_port = ports[1 - active]
+        processes[active].send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        wait_for(lambda: (health(standby_port) or {}).get("active_worker"), 30, "the standby to take over")
+        takeover = time.monotonic() - killed_at
+        update = json.dumps({"update_id": 7, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "/start",
+            "chat": {"id": 4713, "type": "private", "first_name": "Eva"},
+            "from": {"id": 4713, "is_bot": False, "first_name": "Eva", "language_code": "en"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{standby_port}/tg", data=update, method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200
+        wait_for(lambda: bot_api.fake.chat(4713), 30, "the answer")
+        print(f"webhook standby took over {takeover:.1f} s after the kill")
+    finally:
+        stop_all(processes)
