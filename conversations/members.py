@@ -29,6 +29,7 @@ from bot.rules.errors import InviteError, MemberError, NotAllowed
 from bot.rules.labels import short_label
 from bot.rules.measures import STATUSES
 from bot.rules.members import manager_scopes, manages_members
+from bot.rules.privacy import former_name
 from bot.rules.vocabulary import Role, Scope
 from bot.services import invites as invite_service
 from bot.services import members as service
@@ -282,7 +283,8 @@ def summary_text(t: Translator, summary: service.HandoverSummary, tz) -> str:
         about = t._(step.title) if step else t._("the action plan")
         answer = confirmation.answer or confirmation.earlier_answer
         comment = confirmation.comment or confirmation.earlier_comment
-        line = f"⚠ {role_name(t, confirmation.role)} {escape(name)} – {about}: {answer_label(t, answer)}"
+        who = f"{role_name(t, confirmation.role)} {escape(name)}" if name else t._(former_name(confirmation.role))
+        line = f"⚠ {who} – {about}: {answer_label(t, answer)}"
         if comment:
             line += f" – «{escape(comment)}»"
         lines.append(line)

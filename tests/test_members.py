@@ -506,3 +506,24 @@ async def test_ending_many_memberships_takes_as_many_statements_as_ending_one(ha
         return counted.n
 
     assert await revoke_with(1, "safety_rep") == await revoke_with(6, "union_rep")
+
+
+async def test_a_handover_summary_shows_an_erased_rep_as_a_former_rep(harness, db, cli):
+    harness.set_today(date(2026, 6, 1))
+    kari = await harness.member(101, "leader", "Kari")
+    ola = await harness.member(102, "safety_rep", "Ola")
+    await kari.send("/followup")
+    await mark(kari, "Review with the parties", "28.5")
+    await ola.press(ola.last.buttons[1]["text"])  # "I was not involved"
+    await ola.send("I was away.")
+    ola_id, kari_id = await person_id(db, 102), await person_id(db, 101)
+    code, _, err = await run_cli(cli, "person", "erase", str(ola_id), "--yes")
+    assert code == 0, err
+    code, out, err = await run_cli(cli, "invite", "create", "--unit", "KIRPOL", "--role", "leader", "--replaces",
+                                   str(kari_id), "--bot-username", "ForBedringBot")
+    assert code == 0, err
+    nina = harness.user(120, "Nina", "en")
+    link = re.search(r"start=(\S+)", out).group(1)
+    summary = (await nina.send(f"/start {link}"))[-1].plain
+    assert ("Open objections\n⚠ former safety representative – Review with the parties: was not involved "
+            "– «(removed)»") in summary
