@@ -28,3 +28,19 @@ def members_only(handler):
         return await handler(update, context, *args)
 
     return wrapper
+
+
+def known_only(handler):
+    """Refuse, with a clear answer, anyone the bot does not know (no person row)."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: BotContext, *args):
+        if context.person is None:
+            log.info("refused %s for user %s: unknown", handler.__name__, update.effective_user.id)
+            await context.tell(update, context.t._(
+                "I don't know you yet. To use this bot you need an invite link from your "
+                "leader or the administrator in your health trust."))
+            return None
+        return await handler(update, context, *args)
+
+    return wrapper

@@ -181,7 +181,8 @@ SPEC = DialogSpec(
     name="deleteme", prefix="dm", module="privacy", diagram="privacy_deleteme",
     title="Erasing oneself (/deleteme, /slettmeg)",
     cancelled=N_("Cancelled. Nothing was deleted."),
-    entries=(("/deleteme (a member)", "ask"),),
+    entries=(("/deleteme (anyone the bot knows)", "ask"),),
+    for_known_people=True,
     screens=(
         Screen("ask", "Delete everything about you?", show_ask, cancel=True, buttons={
             "yes": Action(go_sure, goes=("sure",), label="Yes, delete everything about me"),
@@ -201,12 +202,6 @@ async def deleteme_command(update: Update, context: BotContext) -> None:
     t = context.t
     if context.person is None:
         await reply(update, t._("I have nothing stored about you.") + "\n\n" + access_text(context))
-        return
-    if not context.is_member:
-        await reply(update, t._(
-            "You have no role any more. Everything about you is erased by itself {days} after your last role "
-            "ended; to have it erased now, ask the contact named in /privacy.",
-            days=t.ngettext("{n} day", "{n} days", context.settings.retention_memberless_days)))
         return
     await engine.begin(update, context, SPEC, "ask", {})
 

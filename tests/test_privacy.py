@@ -251,18 +251,31 @@ async def test_an_erased_leader_is_a_former_leader_in_history_and_their_reasons_
     assert f"person:{kari.id} (former leader)  plan.submit" in out and f"cli  person.erase  person:{kari.id}" in out
 
 
-async def test_someone_without_a_role_is_told_how_to_be_erased(harness, db, team):
+async def test_someone_without_a_role_can_still_see_and_erase_their_data(harness, db, team):
     leader, _, _ = team
     kari = await person(db, 601)
     async with db.session() as session:
         for m in (await session.exec(select(Membership).where(Membership.person_id == kari.id))).all():
             await session.delete(m)
-    replies = await leader.send("/deleteme")
-    assert replies[0].plain.startswith("You have no role any more.") and "365 days" in replies[0].plain
-    assert (await person(db, 601)).name == "Kari"
     # Their data is theirs to see still.
     replies = await leader.send("/mydata")
     assert "Roles: none" in replies[1].plain
+    # And to erase (GDPR art. 17): the dialog is open to anyone the bot knows, not only members.
+    replies = await leader.send("/deleteme")
+    assert replies[0].plain.startswith("Delete everything about you?")
+    await leader.press("Yes, delete everything about me")
+    replies = await leader.press("Delete it for good")
+    assert replies[-1].plain.startswith("Everything about you is deleted.")
+    tomb = await person_by_id(db, kari.id)
+    assert tomb.name == "" and tomb.erased_at is not None
+    # A stranger (never known) is told there is nothing stored.
+    stranger = harness.user(699, "Nobody", "en")
+    assert (await stranger.send("/deleteme"))[0].plain.startswith("I have nothing stored about you.")
+
+
+async def person_by_id(db, person_id):
+    async with db.session() as session:
+        return await session.get(Person, person_id)
 
 
 # --- the audit of plan views ---

@@ -20,7 +20,7 @@ from telegram.error import BadRequest
 from bot.dialogs import state
 from bot.dialogs.callbacks import Press, Route
 from bot.dialogs.spec import BACK, CANCEL, END, Action, DialogSpec, Done, Go, Link, Restart, Return, Screen, Stay
-from bot.guards import members_only
+from bot.guards import known_only, members_only
 from bot.i18n import N_
 from bot.identity import BotContext
 from bot.replies import MESSAGE_LIMIT, reply
@@ -212,7 +212,7 @@ def press_handler(spec: DialogSpec):
     """The CallbackQueryHandler callback for every button of `spec`."""
     route = spec.route
 
-    @members_only
+    @(known_only if spec.for_known_people else members_only)
     async def on_press(update: Update, context: BotContext) -> None:
         press = route.parse(update.callback_query.data)
         dialog = state.with_token(context, spec.name, press.token) if press else None

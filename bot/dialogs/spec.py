@@ -121,6 +121,8 @@ class DialogSpec:
     # Who may answer it, (memberships) -> bool: checked before every press, text and attachment,
     # as rights can change while a dialog is open; None: any member (the actions' services check).
     allowed: Callable[[Any], bool] | None = None
+    # Open to anyone the bot knows, roles or not (e.g. erasing oneself after the last role ended).
+    for_known_people: bool = False
 
     def __post_init__(self):
         names = [s.name for s in self.screens]
