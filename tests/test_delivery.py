@@ -283,23 +283,3 @@ def test_status_prints_the_backlog_the_last_sweep_and_the_active_worker(cli, db_
     assert "outbox: pending 2, sending 0, sent 1, failed 1, blocked 0" in out
     assert "last sweep: 2026-03-02 09:00 CET (3 reminder(s) recorded)" in out
     assert "active worker: none" in out
-
-
-async def test_a_large_organisation_import_does_not_hold_up_people_using_the_bot(harness, db, tmp_path):
-    """The import writes in short transactions: while 6,000 units go in, leaders who write
-    (a language change, a measure list) are answered, and nobody is told something went wrong."""
-    from bot.services.org_import import import_org_file
-
-    lines = ["region,trust_code,trust_name,unit_code,unit_name"]
-    lines += [f"Helse Nord,BIG{n // 300},Big trust {n // 300},U{n},Unit {n}" for n in range(6000)]
-    (tmp_path / "big.csv").write_text("\n".join(lines) + "\n")
-    leaders = [await harness.member(8000 + n, "leader", language="English") for n in range(6)]
-    importing = asyncio.create_task(import_org_file(db, tmp_path / "big.csv"))
-    answers = []
-    while not importing.done():
-        for leader in leaders:
-            answers += await leader.send("/measures")
-            answers += await leader.send("/language")
-    summary = await importing
-    assert summary.created["unit"] == 6000
-    assert answers and not [a for a in answers if "something went wrong" in a.plain]
