@@ -5,7 +5,9 @@ callback data, which the handlers of conversations/ answer."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from html import escape
+from typing import Callable
 
 from telegram import InlineKeyboardButton as Button
 from telegram import InlineKeyboardMarkup as Keyboard
@@ -28,12 +30,22 @@ ANSWER_LABELS = {
 }
 
 
+
 def digest_message(digest: Digest) -> tuple[str, str | None]:
     """The digest in its reader's language: the text and the reply markup as JSON (for the outbox).
-    The sweep words thousands of digests at a time, so the buttons are written as Telegram's JSON
-    directly: building PTB's objects for each button cost more than all the rest of the sweep."""
-    text, rows = digest_parts(translator(digest.language), digest, _json_button)
-    return text, json.dumps({"inline_keyboard": rows})
+    The sweep words thousands of digests at a time (a status day: 9,000 digests, 280,000 buttons), so
+    the JSON is put together from pieces made once per language and kind of button (`_Wording`): the
+    same JSON as PTB's InlineKeyboardMarkup.to_json() (tests/test_reminder_texts.py compares them)."""
+    wording = _wording(digest.language)
+    t = wording.t
+    lines = [wording.title]
+    rows: list[str] = []
+    for item in digest.items:
+        lines += ["", wording.reason(item.reason), item_text(t, item) if item.found else ""]
+        for row in item.rows:
+            rows.append("[" + ", ".join([wording.button(action) for action in row]) + "]")
+    rows += wording.footer(digest.rows)
+    return "\n".join(lines), '{"inline_keyboard": [' + ", ".join(rows) + "]}"
 
 
 def render_digest(t: Translator, digest: Digest) -> tuple[str, Keyboard]:
@@ -63,17 +75,19 @@ def _footer(t: Translator, rows, make) -> list[list]:
     return _FOOTERS[key]
 
 
-def _json_button(text: str, callback_data: str) -> dict:
-    return {"callback_data": callback_data, "text": text}  # as PTB's to_dict() writes it
+@lru_cache(maxsize=4096)
+def _date(language: str, day) -> str:
+    """A date in a language, written once (Babel takes 20 µs a date; a sweep writes thousands of the same few)."""
+    return translator(language).date(day)
 
 
 def item_text(t: Translator, item: Item) -> str:
-    unit = escape(item.unit)
+    unit, day = escape(item.unit), _date(t.language, item.on) if item.on else ""
     if item.reason == "measure_due":
-        return t._("“{title}” is due {date}.", title=escape(item.measure), date=t.date(item.on))
+        return t._("“{title}” is due {date}.", title=escape(item.measure), date=day)
     if item.reason == "measure_overdue":
         return t._("“{title}” was due {date}. Update its status or its deadline.", title=escape(item.measure),
-                   date=t.date(item.on))
+                   date=day)
     if item.reason == "confirm_pending":
         if item.about == "plan":
             what = t._("the action plan")
@@ -81,7 +95,7 @@ def item_text(t: Translator, item: Item) -> str:
             step = FORBEDRING.step(item.about.split(":", 1)[1])
             what = t._(step.title) if step else item.about
         return t._("You were asked on {date} about “{what}” for {unit}. Please answer:",
-                   date=t.date(item.on), what=what, unit=unit)
+                   date=day, what=what, unit=unit)
     if item.reason == "results":
         # It goes to the leader and the reps alike.
         return t._("{unit}: the leader, the safety rep and the union rep go through the results together before "
@@ -90,40 +104,110 @@ def item_text(t: Translator, item: Item) -> str:
         return t._("{unit}: when it is done, mark the step done in the follow-up.", unit=unit)
     if item.reason in ("plan_14", "plan_3", "plan_overdue"):
         return t._("{unit}: the deadline is {date}. Add at least one measure to preserve and one to improve, "
-                   "and submit the plan.", unit=unit, date=t.date(item.on))
+                   "and submit the plan.", unit=unit, date=day)
     if item.reason == "plan_escalated":
-        return t._("{unit} has not submitted its action plan (deadline {date}).", unit=unit, date=t.date(item.on))
+        return t._("{unit} has not submitted its action plan (deadline {date}).", unit=unit, date=day)
     if item.reason == "status":
         text = t._("{unit}: give each open measure a short status – one tap each.", unit=unit)
         return text + " " + t._("The rest are in /measures.") if item.more else text
     return t._("{unit}: some measures are not evaluated yet; the deadline is {date}.", unit=unit,
-               date=t.date(item.on))
+               date=day)
+
+
+# What each kind of wanted button says and does: its label from (t, value) and its callback data
+# from (target, value). For the kinds in FREE_TEXT the value is free text (a title, a unit's name)
+# that goes into the label only; for the others it is one of a few codes.
+_KINDS: dict[str, tuple[Callable[[Translator, str], str], Callable[[int, str], str]]] = {
+    "open_measure": (lambda t, value: t._("Open the measure"), lambda target, value: routes.MEASURE.build(target)),
+    "measure_title": (lambda t, value: short_label(value, 60), lambda target, value: routes.MEASURE.build(target)),
+    "quick_status": (lambda t, value: t._(QUICK_STATUS[value]),  # conversations/reminders.py quick_status_button
+                     lambda target, value: routes.QUICK_STATUS_PRESS.build(target, value)),
+    "answer": (lambda t, value: t._(ANSWER_LABELS[value]),  # conversations/followup.py
+               lambda target, value: routes.CONFIRMATION.build(target, value)),
+    "open_followup": (lambda t, value: t._("Open the follow-up"), lambda target, value: routes.FOLLOWUP.build(target)),
+    "open_step": (lambda t, value: t._("Open the step"),
+                  lambda target, value: routes.FOLLOWUP_STEP.build(target, value)),
+    "open_plan": (lambda t, value: t._("Open the plan"), lambda target, value: routes.PLAN.build(target)),
+    "remind_leader": (lambda t, value: t._("Remind the leader of {unit}", unit=short_label(value, 40)),
+                      lambda target, value: routes.REMIND_LEADER.build(target)),  # conversations/reminders.py
+    "list_measures": (lambda t, value: t._("The measures"), lambda target, value: routes.MEASURE_LIST.build(target)),
+    "snooze": (lambda t, value: t._("Remind me in a week"), lambda target, value: routes.SETTINGS.build("snooze")),
+    "settings": (lambda t, value: t._("Reminder settings"), lambda target, value: routes.SETTINGS.build("settings")),
+}
+FREE_TEXT = frozenset({"measure_title", "remind_leader"})
 
 
 def button(t: Translator, action: Action, make=Button):
     """One wanted button, worded, with the callback data its handler answers (a PTB button, or what
     `make` makes of its text and callback data)."""
-    kind, target, value = action.kind, action.target, action.value
-    if kind == "open_measure":
-        return make(t._("Open the measure"), callback_data=routes.MEASURE.build(target))
-    if kind == "measure_title":
-        return make(short_label(value, 60), callback_data=routes.MEASURE.build(target))
-    if kind == "quick_status":  # conversations/reminders.py quick_status_button
-        return make(t._(QUICK_STATUS[value]), callback_data=routes.QUICK_STATUS_PRESS.build(target, value))
-    if kind == "answer":  # conversations/followup.py
-        return make(t._(ANSWER_LABELS[value]), callback_data=routes.CONFIRMATION.build(target, value))
-    if kind == "open_followup":
-        return make(t._("Open the follow-up"), callback_data=routes.FOLLOWUP.build(target))
-    if kind == "open_step":
-        return make(t._("Open the step"), callback_data=routes.FOLLOWUP_STEP.build(target, value))
-    if kind == "open_plan":
-        return make(t._("Open the plan"), callback_data=routes.PLAN.build(target))
-    if kind == "remind_leader":  # conversations/reminders.py remind_leader_button
-        return make(t._("Remind the leader of {unit}", unit=short_label(value, 40)), callback_data=routes.REMIND_LEADER.build(target))
-    if kind == "list_measures":
-        return make(t._("The measures"), callback_data=routes.MEASURE_LIST.build(target))
-    if kind == "snooze":
-        return make(t._("Remind me in a week"), callback_data=routes.SETTINGS.build("snooze"))
-    if kind == "settings":
-        return make(t._("Reminder settings"), callback_data=routes.SETTINGS.build("settings"))
-    raise ValueError(f"no button for {kind!r}")
+    if action.kind not in _KINDS:
+        raise ValueError(f"no button for {action.kind!r}")
+    label, data = _KINDS[action.kind]
+    return make(label(t, action.value), callback_data=data(action.target, action.value))
+
+
+# The longest target a button may hold: callback data is parsed back with at most 18 digits
+# (bot/dialogs/callbacks.py IntKind). A button's data is made once with it, which checks that any
+# target fits Telegram's 64 bytes, and then cut where the target goes.
+_WIDEST = 10 ** 17 * 9 + 87654321
+_DIGITS = len(str(_WIDEST))
+
+
+class _Wording:
+    """A language's pieces of a digest's JSON, each made once through `button`: a button is
+    head + its target + tail. Only a target that is not a non-negative number of at most 18 digits
+    (never, from the database) goes the slow way, through the route, which refuses it."""
+
+    def __init__(self, language: str):
+        self.t = t = translator(language)
+        self.title = f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"
+        self._reasons = {reason: f"<b>{t._(title)}</b>" for reason, (_, title) in nudges.REASONS.items()}
+        self._pieces: dict[tuple[str, str], tuple[str, str, bool]] = {}
+        self._footers: dict[tuple, list[str]] = {}
+
+    def reason(self, reason: str) -> str:
+        return self._reasons[reason]
+
+    def _piece(self, kind: str, value: str) -> tuple[str, str | None, bool]:
+        """(head, tail, free): the JSON of a button of this kind, cut where its target goes (tail None:
+        its data holds no target); the label is in the tail, or left to each button when `free`."""
+        free = kind in FREE_TEXT
+        made = button(self.t, Action(kind, _WIDEST, "" if free else value), _json_button)
+        data, text = made["callback_data"], "" if free else ', "text": ' + json.dumps(made["text"]) + "}"
+        head, target, tail = data.partition(str(_WIDEST))
+        if not target:
+            return '{"callback_data": ' + json.dumps(data) + text, None, free
+        return '{"callback_data": ' + json.dumps(head)[:-1], json.dumps(tail)[1:] + text, free
+
+    def button(self, action: Action) -> str:
+        """The button's JSON, as json.dumps writes what PTB's to_dict() gives."""
+        kind, target, value = action
+        free = kind in FREE_TEXT
+        piece = self._pieces.get((kind, "" if free else value))
+        if piece is None:
+            piece = self._pieces[kind, "" if free else value] = self._piece(kind, value)
+        head, tail, free = piece
+        if tail is not None:
+            number = str(target)
+            if len(number) > _DIGITS or not number.isdigit():
+                return json.dumps(button(self.t, action, _json_button))  # the route refuses it
+            head = head + number + tail
+        if free:
+            return head + ', "text": ' + json.dumps(_KINDS[kind][0](self.t, value)) + "}"
+        return head
+
+    def footer(self, rows) -> list[str]:
+        """The buttons under a digest, the same under every digest in a language: made once."""
+        if (made := self._footers.get(rows)) is None:
+            made = self._footers[rows] = ["[" + ", ".join([self.button(action) for action in row]) + "]"
+                                          for row in rows]
+        return made
+
+
+@lru_cache(maxsize=None)
+def _wording(language: str) -> _Wording:
+    return _Wording(language)
+
+
+def _json_button(text: str, callback_data: str) -> dict:
+    return {"callback_data": callback_data, "text": text}  # as PTB's to_dict() writes it
