@@ -42,6 +42,7 @@ from bot.updates import PerPersonUpdateProcessor
 from conversations import (
     areas,
     broadcast,
+    dst,
     fallback,
     followup,
     language,
@@ -51,12 +52,14 @@ from conversations import (
     plan,
     privacy,
     progress,
+    raised,
     reminders,
     routes,
     start,
     units,
 )
 from conversations import help as help_
+from conversations import staff_summary, years
 from conversations.reminder_texts import digest_message
 from storage.database import Database
 
@@ -74,8 +77,10 @@ DIALOGS = (
     areas.SCORES,
     followup.MARK,
     followup.COMMENT,
+    dst.ENROL,
     broadcast.SPEC,
     privacy.SPEC,
+    raised.SPEC,
 )
 
 # Which function gets typed text while a person has a dialog open (bot/dialogs).
@@ -99,10 +104,12 @@ def register_handlers(application: Application) -> None:
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
         CommandHandler(["cancel", "avbryt"], fallback.cancel_command, filters=private),
         CommandHandler(["followup", "oppfolging", "oppfylging"], followup.followup_command, filters=private),
+        CommandHandler("dst", dst.dst_command, filters=private),
         CommandHandler(["broadcast", "kunngjoring", "kunngjering"], broadcast.broadcast_command, filters=private),
         CommandHandler(["broadcasts", "kunngjoringer", "kunngjeringar"], broadcast.list_command, filters=private),
         CommandHandler(["progress", "framdrift"], progress.progress_command, filters=private),
         CommandHandler(["overdue", "forsinket", "forseinka"], progress.overdue_command, filters=private),
+        CommandHandler(["raised", "loftet", "lyfta"], raised.raised_command, filters=private),
         CommandHandler(["export", "eksport"], progress.export_command, filters=private),
         CommandHandler(["chart", "diagram"], progress.chart_command, filters=private),
         CommandHandler(["settings", "innstillinger", "innstillingar"], reminders.settings_command, filters=private),
@@ -127,6 +134,12 @@ def register_handlers(application: Application) -> None:
                              pattern=routes.FOLLOWUP_STEP.pattern),
         CallbackQueryHandler(engine.route_handler(routes.MARK_STEP, followup.mark_button),
                              pattern=routes.MARK_STEP.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.NO_OWN_REPORT, followup.no_own_report_button),
+                             pattern=routes.NO_OWN_REPORT.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.STAFF_SUMMARY, staff_summary.staff_summary_button),
+                             pattern=routes.STAFF_SUMMARY.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.STAFF_SUMMARY_IN, staff_summary.staff_summary_in_button),
+                             pattern=routes.STAFF_SUMMARY_IN.pattern),
         CallbackQueryHandler(engine.route_handler(routes.CONFIRMATION, followup.confirmation_button),
                              pattern=routes.CONFIRMATION.pattern),
         CallbackQueryHandler(engine.route_handler(routes.NEW_MEASURE, measure_new.new_measure_button),
@@ -157,6 +170,12 @@ def register_handlers(application: Application) -> None:
                              pattern=routes.SETTINGS.pattern),
         CallbackQueryHandler(engine.route_handler(routes.REMIND_LEADER, reminders.remind_leader_button),
                              pattern=routes.REMIND_LEADER.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.RAISED_ANSWER, raised.answer_button),
+                             pattern=routes.RAISED_ANSWER.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.RAISED_TAKE_ON, raised.take_on_button),
+                             pattern=routes.RAISED_TAKE_ON.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.RAISED_LIST, raised.list_button),
+                             pattern=routes.RAISED_LIST.pattern),
         CallbackQueryHandler(engine.route_handler(routes.CANCEL_BROADCAST, broadcast.cancel_button),
                              pattern=routes.CANCEL_BROADCAST.pattern),
         CallbackQueryHandler(engine.route_handler(routes.PROGRESS_REGION, progress.region_button),
@@ -172,8 +191,16 @@ def register_handlers(application: Application) -> None:
             (routes.MEMBERS_REGION, members.region_button), (routes.MEMBERS_TRUST, members.trust_button),
             (routes.MEMBERS_UNIT, members.unit_button), (routes.MEMBER_END, members.end_button),
             (routes.MEMBER_END_YES, members.end_yes_button), (routes.HANDOVER, members.handover_button))],
+        # Der skoen trykker (conversations/dst.py)
+        *[CallbackQueryHandler(engine.route_handler(route, handler), pattern=route.pattern) for route, handler in (
+            (routes.DST, dst.dst_button), (routes.DST_PHASE, dst.phase_button), (routes.DST_MARK, dst.mark_button),
+            (routes.DST_MEASURE, dst.measure_button), (routes.DST_ENROL, dst.enrol_button))],
         CallbackQueryHandler(engine.route_handler(routes.SUBMIT_PLAN, plan.submit_button),
                              pattern=routes.SUBMIT_PLAN.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.CARRY_LIST, years.list_button),
+                             pattern=routes.CARRY_LIST.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.CARRY_OVER, years.carry_button),
+                             pattern=routes.CARRY_OVER.pattern),
         *[CallbackQueryHandler(engine.press_handler(spec), pattern=spec.route.pattern) for spec in DIALOGS],
         # Catch-alls last: typed text goes to an open dialog, or gets a pointer to /help.
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED,

@@ -38,14 +38,15 @@ from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
 from bot.rules.dates import parse_date
 from bot.rules.errors import DateParseError, NotAllowed, YearChanged
-from bot.rules.measures import LIMITS
+from bot.rules.measures import EVALUATIONS, LIMITS, STATUS_ICONS
 from bot.rules.methods import OBJECTIONS, REPS
 from bot.rules.privacy import former_name
+from bot.rules.survey_results import NO_OWN_REPORT_NOTE, level_above_guidance
 from bot.rules.themes import KINDS, THEMES
 from bot.rules.vocabulary import Answer, Completion, MeasureKind, Role
 from bot.services import followup as service
 from bot.services.followup import Overview
-from conversations import routes, units
+from conversations import routes, units, years
 from conversations.common import refuse
 from conversations.measure_new import text_refusal
 
@@ -54,6 +55,10 @@ L_FORBEDRING_YEAR = N_("ForBedring {year}")
 L_EARLIER_ANSWER = N_("before the leader changed it: {answer}")
 L_PREPARE_NEXT = N_("Prepare ForBedring {year}")
 L_BY_DATE = N_("by {date}")
+L_STAFF_SUMMARY = N_("Summary for the staff")
+L_LAST_YEAR = N_("Last year's measures ({year})")
+L_OVERDUE_SINCE = N_("overdue since {date}")
+L_BEFORE_JOINING = N_("before the unit started with the bot; can still be marked")
 
 
 log = logging.getLogger(__name__)
@@ -100,23 +105,42 @@ def overview_text(t: Translator, ov: Overview) -> str:
     if ov.early:
         lines.append(t._("Next year's preparation can be recorded now; the rest of {year} starts when this "
                          "year's follow-up ends.", year=ov.year))
+    if (waiting := years.carry_over_row(t, ov.unit.id, ov.carry_waiting)) is not None:
+        lines.append(waiting[0])
+    if ov.no_own_report and not ov.early:
+        lines.append("ℹ️ " + t._(NO_OWN_REPORT_NOTE))
     for number, state in enumerate(ov.open_states, 1):
         title = t._(state.step.title)
         if state.done:
             when = f" – {t.date(state.done_on)}" if state.done_on else ""
             lines.append(f"✅ {number}. {title}{when}")
         else:
-            lines.append(f"⬜ {number}. {title} – {t._(L_BY_DATE, date=t.date(state.due))}")
+            lines.append(step_line(t, ov, state, number))
         lines += answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
     following = ov.next
     lines.append("")
     if ov.early:
         return "\n".join(lines)
     if following is None:
-        lines.append(t._("Every step is done. Well done!"))
+        lines.append(t._("Every step is done. Well done!") if all(s.done for s in ov.states)
+                     else t._("Nothing is pressing now."))
+    elif ov.overdue(following):
+        lines.append(t._("Next: {step}, overdue since {date}.", step=t._(following.step.title),
+                         date=t.date(following.due)))
     else:
         lines.append(t._("Next: {step}, by {date}.", step=t._(following.step.title), date=t.date(following.due)))
     return "\n".join(lines)
+
+
+def step_line(t: Translator, ov: Overview, state, number: int) -> str:
+    """An open step: by its date, overdue (⚠), or due before the unit started (not asked, can be marked)."""
+    title = t._(state.step.title)
+    if ov.overdue(state):
+        return f"⚠️ {number}. {title} – {t._(L_OVERDUE_SINCE, date=t.date(state.due))}"
+    line = f"⬜ {number}. {title} – {t._(L_BY_DATE, date=t.date(state.due))}"
+    if ov.before_joining(state):
+        line += " · " + t._(L_BEFORE_JOINING)
+    return line
 
 
 def year_of(ov: Overview) -> int | None:
@@ -129,6 +153,8 @@ def localized_overview_keyboard(t: Translator, ov: Overview) -> Keyboard:
                       callback_data=routes.FOLLOWUP_STEP.build(ov.unit.id, s.step.key, year_of(ov)))
                for s in ov.open_states]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    if (waiting := years.carry_over_row(t, ov.unit.id, ov.carry_waiting)) is not None:
+        rows.append(waiting[1])
     if ov.preparing:
         rows.append([Button(t._(L_PREPARE_NEXT, year=ov.preparing),
                             callback_data=routes.FOLLOWUP.build(ov.unit.id, ov.preparing))])
@@ -151,7 +177,19 @@ async def show_followup(update: Update, context: BotContext, unit_id: int, year:
     ov = await load_overview(update, context, unit_id, year)
     if ov is not None:
         await answer_query(update, context)
-        await reply(update, overview_text(context.t, ov), reply_markup=localized_overview_keyboard(context.t, ov))
+        text, keyboard = overview_text(context.t, ov), localized_overview_keyboard(context.t, ov)
+        for extra in EXTRA_OVERVIEWS:  # another method the unit follows (conversations/dst.py): both shown
+            if not ov.early and (found := await extra(context, unit_id)) is not None:
+                text += "\n\n" + found[0]
+                keyboard = Keyboard([*keyboard.inline_keyboard, [found[1]]])
+        await reply(update, text, reply_markup=keyboard)
+
+
+# Other methods a unit may follow besides ForBedring, registered by their modules (conversations/dst.py):
+# what /followup adds for them, (context, unit) -> (a line, a button) or None, and how dialog "mark"
+# saves one of their steps, (turn) -> Done, by the method's key in the dialog's data.
+EXTRA_OVERVIEWS: list = []
+OTHER_METHODS: dict = {}
 
 
 @members_only
@@ -194,6 +232,8 @@ def step_text(t: Translator, ov: Overview, state) -> str:
     step = state.step
     number = ov.method.number(step.key)
     lines = [f"<b>{number}. {t._(step.title)}</b>", t._(step.guidance), ""]
+    if ov.no_own_report and (instead := level_above_guidance(ov.method.key, step.key)):
+        lines[2:2] = ["", "ℹ️ " + t._(instead)]  # fewer than 5 answers: how to go on with the level above's results
     if state.done:
         lines.append(t._("Done: {date}", date=t.date(state.done_on)) if state.done_on else t._("Done"))
         record = ov.records.get(step.key)
@@ -203,10 +243,29 @@ def step_text(t: Translator, ov: Overview, state) -> str:
     else:
         lines.append(t._("Not done yet – by {date}", date=t.date(state.due)))
     lines += answer_lines(t, ov.answers_for(f"step:{step.key}"))
+    if step.key == "prepare":
+        lines += last_year_lines(t, ov)
     if step.completion == Completion.AREAS:
         for area in ov.areas:
             lines.append(f"• {t._(KINDS[area.kind])}: {t._(THEMES[area.theme])} – {escape(area.why)}")
     return "\n".join(lines)
+
+
+def last_year_lines(t: Translator, ov: Overview) -> list[str]:
+    """The Prepare step looks back: last year's measures, their status and evaluation."""
+    lines = ["", f"<b>{t._(L_LAST_YEAR, year=ov.year - 1)}</b>"]
+    if not ov.last_year:
+        return lines + [t._("No measures were registered in {year}.", year=ov.year - 1)]
+    for m in ov.last_year:
+        line = f"{STATUS_ICONS.get(m.status, '🔄')} {escape(m.title)} – {t._(THEMES[m.theme])}"
+        if m.year != ov.year - 1:
+            line += f" ({t._(years.L_CARRIED, year=ov.year - 1)})"
+        if m.evaluation:
+            line += f"; {t._(EVALUATIONS[m.evaluation])}"
+            if m.evaluation_why:
+                line += f" – «{escape(m.evaluation_why)}»"
+        lines.append(line)
+    return lines
 
 
 def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
@@ -229,8 +288,43 @@ def step_keyboard(context: BotContext, ov: Overview, state) -> Keyboard:
                          Button(t._("The measures"), callback_data=routes.MEASURE_LIST.build(unit_id))])
         elif step.completion == Completion.PLAN:
             rows.append([Button(t._("Show the plan"), callback_data=routes.PLAN.build(unit_id))])
+    rows += more_step_rows(context, ov, state)
     rows.append([Button(t._("⬅ Back"), callback_data=routes.FOLLOWUP.build(unit_id, year_of(ov)))])
     return Keyboard(rows)
+
+
+def more_step_rows(context: BotContext, ov: Overview, state) -> list[list[Button]]:
+    """Under a step: for the leader, the mark "fewer than 5 answers" (on the review with the parties,
+    when the results come) and, once the plan is submitted, the summary for the staff (on the plan
+    and the quarterly status); for everyone, the step's links from the resources file (bot/resources.py,
+    by method and step, so a Der skoen trykker phase gets its own)."""
+    t, unit_id, step, rows = context.t, ov.unit.id, state.step, []
+    if is_leader_of(context.memberships, unit_id) and not ov.early:
+        if step.key == "review" and ov.method.key == "forbedring":
+            rows.append([Button(t._("Undo: we got our own report") if ov.no_own_report else
+                                t._("Fewer than 5 answers: no report of our own"),
+                                callback_data=routes.NO_OWN_REPORT.build(unit_id, "off" if ov.no_own_report else "on"))])
+        if step.completion in (Completion.PLAN, Completion.STATUS) and ov.plan_submitted_at:
+            rows.append([Button(t._(L_STAFF_SUMMARY), callback_data=routes.STAFF_SUMMARY.build(unit_id))])
+    rows += [[Button(link.label(t.language), url=link.url)]
+             for link in context.settings.resources.for_step(ov.method.key, step.key)]
+    return rows
+
+
+@members_only
+async def no_own_report_button(update: Update, context: BotContext, press) -> None:
+    """Fewer than 5 answers (routes.NO_OWN_REPORT), or undone: the leader of the unit only."""
+    on = press.mark == "on"
+    try:
+        await service.set_no_own_report(context.db, context.memberships, context.person.id, press.unit, on,
+                                        context.clock.today())
+    except NotAllowed:
+        await refuse(update, context, f"mark no own report with {update.callback_query.data!r}")
+        return
+    t = context.t
+    await context.answer_press(update, t._("Noted: the follow-up goes on with the results of the level above; the "
+                                           "steps say how.") if on else t._("Noted: the unit has its own report."))
+    await show_step(update, context, press.unit, "review")
 
 
 # --- dialog "mark": marking a step done (the date, then who took part) ---
@@ -283,6 +377,9 @@ async def take_day(turn, day: date):
     problem = check_done_date(turn.t, day, turn.today())
     if problem:
         return Stay(problem)
+    if turn.data.get("start") and day < date.fromisoformat(turn.data["start"]):  # a DST phase
+        return Stay(turn.t._("That is before the unit started ({date}).",
+                             date=turn.t.date(date.fromisoformat(turn.data["start"]))))
     turn.data["date"] = day.isoformat()
     return Go("parties") if turn.data.get("meeting", True) else await save_mark(turn, None)
 
@@ -303,6 +400,8 @@ async def toggle_party(turn, role):
 
 async def save_mark(turn, _):
     update, context, t, data = turn.update, turn.context, turn.t, turn.data
+    if (other := OTHER_METHODS.get(data.get("method"))) is not None:
+        return await other(turn)
     unit_id, step_key, day = data["unit"], data["step"], date.fromisoformat(data["date"])
     parties = [Role.LEADER] + [p for p in REPS if p in data["parties"]] if data.get("meeting", True) else []
     try:
@@ -328,18 +427,7 @@ async def tell_marked(turn, ov: Overview, step_key: str, day: date, to_ask) -> N
     """The reps are asked whether they took part; the leader sees it saved, and the overview."""
     context, t = turn.context, turn.t
     step = ov.method.step(step_key)
-    leader = escape(context.person.name)
-    for rep, _, confirmation_id in to_ask:
-        await notify(
-            context, rep,
-            lambda rt: rt._(
-                "{leader} has marked “{step}” as done ({date}) for {unit}. Did you take part?",
-                leader=leader, step=rt._(step.title), date=rt.date(day), unit=escape(ov.unit.name)),
-            lambda rt, cid=confirmation_id: Keyboard([[
-                Button(rt._("I took part"), callback_data=routes.CONFIRMATION.build(cid, Answer.TOOK_PART)),
-                Button(rt._("I was not involved"), callback_data=routes.CONFIRMATION.build(cid, Answer.NOT_INVOLVED)),
-            ]]),
-        )
+    await ask_reps(turn, ov.unit.name, step, day, to_ask)
     saved = t._("Saved: “{step}” done {date}.", step=t._(step.title), date=t.date(day))
     if to_ask:
         saved += " " + t.ngettext("{n} representative is asked to confirm.",
@@ -348,12 +436,30 @@ async def tell_marked(turn, ov: Overview, step_key: str, day: date, to_ask) -> N
     await turn.say(overview_text(t, ov), reply_markup=localized_overview_keyboard(t, ov))
 
 
+async def ask_reps(turn, unit_name: str, step, day: date, to_ask) -> None:
+    """Each rep asked whether they took part in a marked step (or a DST phase), in their language."""
+    leader = escape(turn.context.person.name)
+    for rep, _, confirmation_id in to_ask:
+        await notify(
+            turn.context, rep,
+            lambda rt: rt._(
+                "{leader} has marked “{step}” as done ({date}) for {unit}. Did you take part?",
+                leader=leader, step=rt._(step.title), date=rt.date(day), unit=escape(unit_name)),
+            lambda rt, cid=confirmation_id: Keyboard([[
+                Button(rt._("I took part"), callback_data=routes.CONFIRMATION.build(cid, Answer.TOOK_PART)),
+                Button(rt._("I was not involved"), callback_data=routes.CONFIRMATION.build(cid, Answer.NOT_INVOLVED)),
+            ]]),
+        )
+
+
 MARK = DialogSpec(
     name="mark", prefix="mk", module="followup", diagram="followup_mark",
     title="Marking a step done (/followup, a step marked by hand)",
     cancelled=N_("Cancelled. Nothing was changed."),
     entries=(("Mark as done / Change date or parties / Change the date (leader; the step checked against the "
-              "open steps)", "date"),),
+              "open steps)", "date"),
+             ("Mark as done / Change date or parties on a Der skoen trykker phase (DST_MARK, conversations/dst.py; "
+              "not before the unit's start; saved by OTHER_METHODS['dst'])", "date")),
     screens=(
         Screen("date", "When did it happen?", show_date, cancel=True, buttons={
             "day": Action(take_day, goes=("parties", END), label="Today / Yesterday", value=Date),

@@ -27,9 +27,10 @@ from bot.rules.errors import DateParseError, InvalidMeasure, NotAllowed
 from bot.rules.labels import short_label
 from bot.rules.measures import EVALUATIONS, LIMITS, QUICK_STATUS, STATUS_ICONS, STATUSES
 from bot.rules.themes import KINDS, THEMES
-from bot.rules.vocabulary import ProposalState, Role
+from bot.rules.vocabulary import MeasureStatus, ProposalState, Role
 from bot.services import measures as service
-from conversations import measure_new, routes, units
+from bot.services import years as years_service
+from conversations import measure_new, routes, stuck, units, years
 from conversations.common import refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
 from conversations.privacy import shown_name
@@ -48,6 +49,7 @@ CHANGE_LABELS = {
     "created": N_("Registered"), "status": N_("Status"), "quarterly": N_("Quarterly status"),
     "comment": N_("Comment"), "responsible": N_("Responsible"), "deadline": N_("Deadline"),
     "evaluation": N_("Evaluation"), "evaluation_why": N_("Why"), "proposal": N_("Proposal"),
+    "year": N_("Carried on into the survey year"),
 }
 PROPOSAL_OUTCOMES = {ProposalState.ACCEPTED: N_("accepted"), ProposalState.DECLINED: N_("declined")}
 L_HISTORY = N_("History")
@@ -82,6 +84,12 @@ async def show_list(update: Update, context: BotContext, unit_id: int) -> bool:
     rows = [[Button(f"{STATUS_ICONS[m.status]} {short_label(m.title, 50)}", callback_data=routes.MEASURE.build(m.id))]
             for m in measures]
     if is_leader_of(context.memberships, unit_id):
+        # Last year's measures still open wait for the leader: carry on or close (conversations/years.py).
+        waiting = years.carry_over_row(t, unit_id, len((await years_service.carry_over(
+            context.db, context.memberships, unit_id, context.clock.today())).measures))
+        if waiting is not None:
+            lines += ["", waiting[0]]
+            rows.append(waiting[1])
         rows.append([Button(t._("Register a measure"), callback_data=routes.NEW_MEASURE.build(unit_id))])
     elif rep_role_at(context.memberships, unit_id):
         rows.append([Button(t._("Propose a measure"), callback_data=routes.PROPOSE.build(unit_id))])
@@ -168,8 +176,10 @@ async def show_detail(update: Update, context: BotContext, measure_id: int, hist
     except NotAllowed:
         await refuse(update, context, f"view measure {measure_id}")
         return False
-    await reply(update, detail_text(context.t, view, context.settings.bot_timezone),
-                reply_markup=detail_keyboard(context.t, view))
+    text = detail_text(context.t, view, context.settings.bot_timezone)
+    if raised := await stuck.raised_lines(context, measure_id):
+        text += "\n" + raised
+    await reply(update, text, reply_markup=detail_keyboard(context.t, view))
     return True
 
 
@@ -204,7 +214,8 @@ async def status_button(update: Update, context: BotContext, press) -> None:
         await refuse(update, context, f"change measure {press.measure} with {update.callback_query.data!r}")
         return
     await context.answer_press(update)
-    await engine.begin(update, context, SPEC, "comment", {"measure": press.measure, "status": press.status})
+    first = "stuck" if press.status == MeasureStatus.STUCK else "comment"  # what is stuck, and raise it?
+    await engine.begin(update, context, SPEC, first, {"measure": press.measure, "status": press.status})
 
 
 async def may_change(context: BotContext, measure_id: int) -> bool:
@@ -441,6 +452,7 @@ SPEC = DialogSpec(
         ("On track in a quarterly reminder, for a measure past its deadline", "deadline"),
         ("Evaluate on the card (leader)", "evaluate"),
         ("Decline under a rep's proposal (leader)", "decline"),
+        *stuck.ENTRIES,
     ),
     screens=(
         Screen("comment", "Status saved: a comment?", show_comment, buttons={
@@ -464,6 +476,7 @@ SPEC = DialogSpec(
         Screen("decline", "Why decline the proposal?", show_decline,
                text=Action(take_decline_reason, goes=(END,),
                            label=f"typed reason (≤ {LIMITS['why']}); the rep is told")),
+        *stuck.SCREENS,
     ),
 )
 

@@ -42,10 +42,20 @@ ADD_AREA = Route("ar", unit=Int, kind=Choice(KINDS), theme=Optional(Choice(THEME
 REMOVE_AREA = Route("ax", area=Int)
 SCORES = Route("sc", unit=Int)
 
+# conversations/followup.py: fewer than 5 answers, no report of the unit's own (on), or undone (off).
+NO_OWN_REPORT = Route("nor", unit=Int, mark=Choice(("on", "off")))
+# conversations/staff_summary.py: "you said, we did" for the staff; again in another language.
+STAFF_SUMMARY = Route("ssm", unit=Int)
+STAFF_SUMMARY_IN = Route("ssl", summary=Int, language=Choice(LANGUAGES))
+
 QUICK_STATUS_PRESS = Route("qs", measure=Int, status=Choice(QUICK_STATUS))  # conversations/reminders.py
 SETTINGS = Route("nz", action=Choice(("snooze", "resume", "settings", "mute")),  # mute takes a group
                  group=Optional(Choice(GROUPS)))
 REMIND_LEADER = Route("ra", unit=Int)
+
+RAISED_ANSWER = Route("rsa", raised=Int)  # conversations/raised.py: answer a raised problem (a dialog)
+RAISED_TAKE_ON = Route("rst", raised=Int)  # take it on as the leader group's own measure
+RAISED_LIST = Route("rsl")  # the /raised list, from the weekly digest
 
 CANCEL_BROADCAST = Route("bx", broadcast=Int)  # conversations/broadcast.py
 
@@ -55,7 +65,7 @@ PROGRESS_TRUST = Route("pgt", trust=Int, page=Optional(Int))  # a trust: its cli
 PROGRESS_CLINIC = Route("pgc", trust=Int, clinic=Int, page=Optional(Int))  # a clinic (its index in the trust)
 OVERDUE_PAGE = Route("ov", page=Int)  # /overdue's pages
 
-PLAN = Route("pl", unit=Int)  # conversations/plan.py
+PLAN = Route("pl", unit=Int, year=Optional(Int))  # conversations/plan.py; an earlier year's plan
 SUBMIT_PLAN = Route("ps", unit=Int)
 
 # conversations/members.py: /members walks region -> trust -> unit -> a membership.
@@ -67,5 +77,17 @@ MEMBER_END_YES = Route("mby", membership=Int)  # end it
 HANDOVER = Route("mbh", unit=Int, person=Int)  # an invite for a new leader in place of this one
 
 
+# conversations/years.py: last year's open measures when a new survey year begins.
+CARRY_LIST = Route("cl", unit=Int)
+CARRY_OVER = Route("co", measure=Int, choice=Choice(("carry", "yes", "partly", "no", "close")))
+
+
 def all_routes() -> dict[str, Route]:
     return {name: value for name, value in globals().items() if isinstance(value, Route)}
+
+# conversations/dst.py: Der skoen trykker (a unit's phases; enrolling a unit is dialog "enrol").
+DST = Route("ds", unit=Int)  # a unit's DST overview
+DST_PHASE = Route("dsp", unit=Int, phase=Word())
+DST_MARK = Route("dsm", unit=Int, phase=Word())  # then dialog "mark" (conversations/followup.py)
+DST_MEASURE = Route("dsn", unit=Int)  # a DST measure (phase 4): dialog "measure" marked as DST
+DST_ENROL = Route("dse")  # programme staff and admins: dialog "enrol"

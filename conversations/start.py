@@ -40,7 +40,7 @@ async def start_command(update: Update, context: BotContext) -> None:
 async def join(update: Update, context: BotContext, code: str) -> None:
     user = update.effective_user
     result = await redeem(context.db, user.id, user.full_name, context.t.language, code,
-                          datetime.now(timezone.utc))
+                          datetime.now(timezone.utc), joined_at=context.clock.now())
     t = context.t
     log.info("join attempt by user %s: %s", user.id, result.outcome)
     role = t._(ROLE_NAMES[result.role]) if result.role else ""

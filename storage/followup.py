@@ -116,6 +116,12 @@ async def request_confirmation(session: AsyncSession, followup_id: int, subject:
     return confirmation
 
 
+async def unit_joined(session: AsyncSession, unit_id: int) -> datetime | None:
+    """When the unit's first present member joined."""
+    query = select(func.min(Membership.created_at)).where(Membership.unit_id == unit_id)
+    return (await session.exec(query)).one()
+
+
 async def get_confirmation(session: AsyncSession, confirmation_id: int) -> Confirmation | None:
     return await session.get(Confirmation, confirmation_id)
 
@@ -181,7 +187,7 @@ async def facts_for(session: AsyncSession, followup: UnitFollowup, last_status: 
         facts.measure_kinds[kind] = first.astimezone(tz).date()
     if followup.plan_submitted_at:
         facts.plan_submitted = followup.plan_submitted_at.astimezone(tz).date()
-    open_ = in_plan & Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS))
+    open_ = in_plan & Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS, MeasureStatus.STUCK))
     facts.open_measures = (await session.exec(select(func.count()).select_from(Measure).where(open_))).one()
     if last_status is not None:
         since = datetime.combine(last_status, datetime.min.time(), tz)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -67,6 +68,9 @@ class Unit(SQLModel, table=True):
     # The optional levels between trust and unit, by name, as the import file gives them.
     clinic: str | None = Field(default=None, max_length=200)
     department: str | None = Field(default=None, max_length=200)
+    # Set for a leader-group unit (a LeaderGroupLevel: department, clinic or trust): the leaders of
+    # that level, who run their own follow-up and are "the level above" the units below them.
+    leader_group: str | None = Field(default=None, max_length=10)
 
 
 # --- people and what they may do ---
@@ -188,6 +192,9 @@ class UnitFollowup(SQLModel, table=True):
     method: str = Field(default="forbedring", max_length=40)
     plan_submitted_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     plan_submitted_by: int | None = Field(default=None, foreign_key="person.id")
+    # The leader marked that the unit had fewer than 5 answers and got no report of its own: the
+    # follow-up goes on with the results of the level above (issue 14).
+    no_own_report: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
 
 
 class StepRecord(SQLModel, table=True):
@@ -224,6 +231,9 @@ class Confirmation(SQLModel, table=True):
     earlier_answer: str | None = Field(default=None, max_length=20)
     earlier_comment: str | None = Field(default=None, max_length=1000)
     earlier_answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The leader's answer to an objection; the rep is told, and it is shown with the objection.
+    leader_reply: str | None = Field(default=None, max_length=1000)
+    leader_reply_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class FocusArea(SQLModel, table=True):
@@ -267,12 +277,42 @@ class Measure(SQLModel, table=True):
     status: str = Field(default=MeasureStatus.PLANNED, max_length=20)  # a MeasureStatus
     evaluation: str | None = Field(default=None, max_length=10)  # an Evaluation
     evaluation_why: str | None = Field(default=None, max_length=1000)
+    # When the measure last became stuck (null unless its status is stuck).
+    stuck_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # A member of the unit named responsible: gets the measure's reminders (null: free text only).
+    responsible_person_id: int | None = Field(default=None, foreign_key="person.id")
+    # The survey year a measure carried on into later years began in (null: it began in `year`).
+    first_year: int | None = Field(default=None)
     proposal: str | None = Field(default=None, max_length=10)  # a ProposalState
     proposed_by: int | None = Field(default=None, foreign_key="person.id")
     decline_reason: str | None = Field(default=None, max_length=1000)
+    # "dst": made in phase 4 of Der skoen trykker (the unit's measure all the same); null: ForBedring.
+    method: str | None = Field(default=None, max_length=20)
     created_by: int = Field(foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class RaisedProblem(SQLModel, table=True):
+    """What is stuck in a unit's measure, raised to the leaders at the level above: the
+    leader-group unit above it (`group_unit_id`), or the trust's leaders when there is none.
+    They answer it (the unit's leader and reps see the answer) or take it on as a measure of
+    their own (`taken_measure_id`)."""
+
+    __tablename__ = "raised_problem"
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    trust_id: int = Field(foreign_key="health_trust.id", index=True)
+    group_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    what: str = Field(default="", max_length=1000)
+    raised_by: int = Field(foreign_key="person.id")
+    raised_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    answer: str | None = Field(default=None, max_length=1000)
+    answered_by: int | None = Field(default=None, foreign_key="person.id")
+    answered_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    taken_measure_id: int | None = Field(default=None, foreign_key="measure.id")
 
 
 class MeasureEvent(SQLModel, table=True):
@@ -305,6 +345,56 @@ class DialogState(SQLModel, table=True):
     step: str = Field(max_length=30)
     token: str = Field(max_length=12)  # in every button of this dialog: old buttons are recognised
     data: str = Field(default="{}")  # JSON
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+# --- Der skoen trykker and Tidlig og tett på (bot/rules/dst.py) ---
+
+class DstEnrolment(SQLModel, table=True):
+    """A unit enrolled in Der skoen trykker: its start, the three entry criteria (yes/no and a
+    short note each, about the unit, never about a person), and its follow-up record: a
+    unit_followup row with method 'dst' and year 0 (DST runs from its own start, not by survey
+    year), which holds the marked phases (step_record) and the reps' answers (confirmation)."""
+
+    __tablename__ = "dst_enrolment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", unique=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", unique=True)
+    started_on: date
+    potential: bool
+    potential_note: str = Field(default="", max_length=200)
+    challenges: bool
+    challenges_note: str = Field(default="", max_length=200)
+    motivation: bool
+    motivation_note: str = Field(default="", max_length=200)
+    enrolled_by: str = Field(max_length=80)  # 'person:<id>' or 'cli'
+    enrolled_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class DstGathering(SQLModel, table=True):
+    """A training gathering of a region: a workshop, a digital gathering or a follow-up day."""
+
+    __tablename__ = "dst_gathering"
+
+    id: int | None = Field(default=None, primary_key=True)
+    region_id: int = Field(foreign_key="region.id", index=True)
+    kind: str = Field(max_length=20)  # bot/rules/dst.py GATHERING_KINDS
+    held_on: date
+    place: str = Field(max_length=200)
+    created_by: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class TtpSchedule(SQLModel, table=True):
+    """A trust's own days for the Tidlig og tett på reminder, or the reminder turned off. A trust
+    without a row uses TTP_DATES. Only days: nothing about any person's health or absence."""
+
+    __tablename__ = "ttp_schedule"
+
+    trust_id: int = Field(foreign_key="health_trust.id", primary_key=True)
+    enabled: bool = Field(default=True)
+    dates: str = Field(default="", max_length=100)  # "MM-DD,MM-DD,…"; "" = the setting's days
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
 
 
@@ -356,6 +446,20 @@ class OutboxMessage(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     # The first network failure of a row still being retried: it gives up by age, not by count.
     failing_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class StaffSummary(SQLModel, table=True):
+    """A "you said, we did" summary for a unit's staff, as it was when the leader asked for it:
+    the chosen areas and the measures with their status (JSON), so that the next one can say what
+    has changed since, and the same summary can be given again in another language. Nothing about
+    any person."""
+
+    __tablename__ = "staff_summary"
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="unit_followup.id", index=True)
+    made_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    snapshot: str  # JSON, see bot/rules/staff_summary.py
 
 
 class JobRun(SQLModel, table=True):

@@ -77,3 +77,30 @@ def step_states(method: Method, cycle: CycleDates, facts: Facts, today: date) ->
 
 def next_step(states: list[StepState]) -> StepState | None:
     return next((s for s in states if not s.done), None)
+
+
+def overdue(state: StepState, today: date) -> bool:
+    """An open step whose date has passed."""
+    return not state.done and state.due < today
+
+
+def before_joining(state: StepState, joined: date | None) -> bool:
+    """An open step that was due before the unit started with the bot: it is not asked for
+    (nobody is told to do what is long past), but it can still be marked."""
+    return not state.done and joined is not None and state.due < joined
+
+
+def pressing_step(states: list[StepState], today: date, joined: date | None = None) -> StepState | None:
+    """The most pressing open step. Steps a later done step has passed by, and steps due before
+    the unit joined, are not pressing; of the rest, the overdue step with the latest date (the
+    one still worth doing), else the first one coming; else the first open step at all."""
+    last_done = max((i for i, s in enumerate(states) if s.done), default=-1)
+    candidates = [s for i, s in enumerate(states)
+                  if i > last_done and not s.done and not before_joining(s, joined)]
+    late = [s for s in candidates if overdue(s, today)]
+    if late:
+        latest = max(s.due for s in late)
+        return next(s for s in late if s.due == latest)
+    if candidates:
+        return candidates[0]
+    return next((s for s in states if not s.done and not before_joining(s, joined)), None)

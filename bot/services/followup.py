@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.rules import progress
@@ -14,6 +14,7 @@ from bot.rules.vocabulary import Completion, MeasureKind
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
 from storage import audit
 from storage import followup as store
+from storage import years as year_store
 from storage.database import Database
 from storage.followup import UnitInfo
 from storage.models import Confirmation, FocusArea, Person, StepRecord
@@ -36,6 +37,16 @@ class Overview:
     preparing: int | None = None
     # In the next year's overview, only its first step may be recorded yet.
     early: bool = False
+    # Fewer than 5 answers, no report of the unit's own: the level above's results are used.
+    no_own_report: bool = False
+    today: date | None = None
+    # The day the unit started with the bot (its first member joined), when that was after the
+    # year began: steps due before it are not asked for.
+    joined: date | None = None
+    # The year before's measures still open, while the leader has not decided them (conversations/years.py).
+    carry_waiting: int = 0
+    # The year before's plan (and what was carried on from it), for the Prepare step.
+    last_year: list = field(default_factory=list)
 
     @property
     def open_states(self) -> list[progress.StepState]:
@@ -44,7 +55,15 @@ class Overview:
 
     @property
     def next(self) -> progress.StepState | None:
-        return progress.next_step(self.states)
+        """The most pressing open step (bot/rules/progress.pressing_step)."""
+        return progress.pressing_step(self.states, self.today, self.joined) if self.today else \
+            progress.next_step(self.states)
+
+    def overdue(self, state: progress.StepState) -> bool:
+        return self.today is not None and progress.overdue(state, self.today) and not self.before_joining(state)
+
+    def before_joining(self, state: progress.StepState) -> bool:
+        return progress.before_joining(state, self.joined)
 
     def answers_for(self, subject: str) -> list[tuple[Confirmation, str]]:
         return [(c, name) for c, name in self.confirmations if c.subject == subject]
@@ -58,14 +77,16 @@ async def _followup_now(session, unit_id: int, today: date):
     return await store.followup_for(session, unit_id, await working_year_of_trust(session, unit.trust_id, today))
 
 
-async def overview(db: Database, memberships, unit_id: int, today: date, tz, year: int | None = None) -> Overview:
+async def overview(db: Database, memberships, unit_id: int, today: date, tz, year: int | None = None,
+                   history: bool = False) -> Overview:
+    """The unit's year; with `history`, an earlier year may be looked at too (the plans of earlier years)."""
     async with db.session() as session:
         unit = await store.unit_info(session, unit_id)
         if unit is None or not may_view_unit(memberships, unit.id, unit.trust_id, unit.region_id):
             raise NotAllowed(f"view unit {unit_id}")
         working = await working_year_of_trust(session, unit.trust_id, today)
         year = year or working
-        if not year_open(year, working, today):
+        if not year_open(year, working, today) and not (history and year < working):
             raise NotAllowed(f"view year {year} of unit {unit_id}")
         followup = await store.followup_for(session, unit_id, year)
         cycle = await cycle_for_trust(session, unit.trust_id, year)
@@ -80,8 +101,17 @@ async def overview(db: Database, memberships, unit_id: int, today: date, tz, yea
             scores=await store.scores(session, followup.id),
             plan_submitted_at=followup.plan_submitted_at, followup_id=followup.id,
             preparing=working + 1 if year == working and preparing_next_year(today, working) else None,
-            early=year == working + 1,
+            early=year == working + 1, no_own_report=followup.no_own_report, today=today,
+            joined=_joined_day(await store.unit_joined(session, unit_id), tz, today),
+            carry_waiting=len(await year_store.open_measures(session, unit_id, year - 1))
+            if year == working and is_leader_of(memberships, unit_id) else 0,
+            last_year=await year_store.plan_with_carried(session, unit_id, year),
         )
+
+
+def _joined_day(joined: datetime | None, tz, today: date) -> date | None:
+    day = joined.astimezone(tz).date() if joined else None
+    return day if day is not None and day <= today else None
 
 
 async def mark_step(db: Database, memberships, person_id: int, unit_id: int, step_key: str, done_on: date,
@@ -219,3 +249,17 @@ async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, n
                                                             keep=OBJECTIONS)
             to_ask.append((rep, role, confirmation.id))
         return to_ask
+
+
+async def set_no_own_report(db: Database, memberships, person_id: int, unit_id: int, value: bool,
+                            today: date) -> None:
+    """The leader marks (or unmarks) that the unit had fewer than 5 answers and got no report of its
+    own, for the survey year the unit works on today."""
+    if not is_leader_of(memberships, unit_id):
+        raise NotAllowed(f"mark no own report for unit {unit_id}")
+    async with db.session() as session:
+        followup = await _followup_now(session, unit_id, today)
+        followup.no_own_report = value
+        session.add(followup)
+        audit.record(session, f"person:{person_id}", "followup.no_own_report", f"followup:{followup.id}",
+                     "yes" if value else "no")

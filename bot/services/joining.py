@@ -42,7 +42,9 @@ _REFUSALS = {
 
 
 async def redeem(db: Database, telegram_user_id: int, name: str, language_guess: str,
-                 code: str, now: datetime) -> JoinResult:
+                 code: str, now: datetime, joined_at: datetime | None = None) -> JoinResult:
+    """`now` is the real time (invites expire by it); `joined_at` the bot's clock, when the
+    membership begins (a unit's first member is when the unit started: /followup)."""
     async with db.session() as session:
         wait = rules.retry_after(
             await people.failed_joins_since(session, telegram_user_id, now - rules.FAILURE_WINDOW), now
@@ -76,6 +78,7 @@ async def redeem(db: Database, telegram_user_id: int, name: str, language_guess:
         people.add_membership(session, Membership(
             person_id=person.id, role=invite.role, scope=invite.scope, unit_id=invite.unit_id,
             trust_id=invite.trust_id, region_id=invite.region_id, invite_id=invite.id,
+            created_at=joined_at or now,
         ))
         audit.record(session, f"person:{person.id}", "join", f"invite:{invite.id}",
                      f"role={invite.role} scope={invite.scope} place={place}")

@@ -16,8 +16,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('measure', schema=None) as batch_op:
+        # The survey year a measure carried into a later year began in (null: it began in its own year).
+        batch_op.add_column(sa.Column('first_year', sa.Integer(), nullable=True))
+        # A member of the unit named responsible (gets the measure's reminders); null: free text only.
+        batch_op.add_column(sa.Column('responsible_person_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_measure_responsible_person_id_person', 'person',
+                                    ['responsible_person_id'], ['id'])
+    with op.batch_alter_table('confirmation', schema=None) as batch_op:
+        # The leader's answer to a rep's objection, shown to the rep and on the plan.
+        batch_op.add_column(sa.Column('leader_reply', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True))
+        batch_op.add_column(sa.Column('leader_reply_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('confirmation', schema=None) as batch_op:
+        batch_op.drop_column('leader_reply_at')
+        batch_op.drop_column('leader_reply')
+    with op.batch_alter_table('measure', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_measure_responsible_person_id_person', type_='foreignkey')
+        batch_op.drop_column('responsible_person_id')
+        batch_op.drop_column('first_year')
