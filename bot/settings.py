@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.resources import Resources, ResourcesError, default_resources, load as load_resources
 
 LANGUAGES = ("nb", "nn", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -64,6 +66,14 @@ class Settings:
     retention_outbox_text_days: int = 90
     retention_draft_days: int = 60
     retention_memberless_days: int = 365
+    # Der skoen trykker and Tidlig og tett på (bot/rules/dst.py, README): each phase's target, in days
+    # after the unit's start; when a phase not done counts as stalled; the TTP reminder's days.
+    dst_phase_days: tuple[int, ...] = (28, 84, 112, 154, 280, 364, 420)
+    dst_stall_days: int = 14
+    ttp_dates: str = "03-15,06-15,09-15,12-15"
+    # The links under the steps and in the survey reminders (RESOURCES_FILE, else the file shipped in
+    # bot/resources.toml), read and checked when the settings are loaded.
+    resources: Resources = field(default_factory=default_resources)
 
     def __repr__(self) -> str:  # keep secrets out of tracebacks and logs: no token, no webhook secret,
         # and the database URL without its password
@@ -202,7 +212,29 @@ def load_settings(env: dict[str, str] | None = None, env_file: str | Path | None
             raise SettingsError(f"{name} is too long: at most {limit} characters.")
         return value
 
+    resources_file = get("RESOURCES_FILE")
+    try:
+        resources = load_resources(Path(resources_file) if resources_file else None)
+    except ResourcesError as exc:
+        raise SettingsError(f"RESOURCES_FILE is malformed: {exc}") from exc
+
+    from bot.rules import dst
+
+    phase_days = tuple(number(f"DST_PHASE_{n}_DAYS", str(default), 1, 3650)
+                       for n, default in enumerate(dst.DEFAULT_PHASE_DAYS, 1))
+    if problem := dst.check_phase_days(phase_days):
+        raise SettingsError(f"DST_PHASE_1_DAYS … DST_PHASE_7_DAYS are malformed: {problem}.")
+    ttp_dates = get("TTP_DATES") or dst.DEFAULT_TTP_DATES
+    try:
+        dst.parse_ttp_dates(ttp_dates)
+    except ValueError as exc:
+        raise SettingsError(f"TTP_DATES is malformed: {exc}; e.g. 03-15,06-15,09-15,12-15.") from exc
+
     return Settings(
+        dst_phase_days=phase_days,
+        dst_stall_days=number("DST_STALL_DAYS", str(dst.DEFAULT_STALL_DAYS), 1, 365),
+        ttp_dates=ttp_dates,
+        resources=resources,
         privacy_controller=text("PRIVACY_CONTROLLER"),
         privacy_contact=text("PRIVACY_CONTACT"),
         privacy_legal_basis=text("PRIVACY_LEGAL_BASIS", 1000),

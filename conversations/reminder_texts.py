@@ -16,7 +16,8 @@ from bot.i18n import N_, Translator, translator
 from bot.rules import nudges
 from bot.rules.labels import short_label
 from bot.rules.measures import QUICK_STATUS
-from bot.rules.methods import FORBEDRING
+from bot.rules.dst import GATHERING_KINDS
+from bot.rules.methods import DST, FORBEDRING
 from bot.rules.vocabulary import Answer
 from bot.services.reminders import Action, Digest, Item
 from conversations import routes
@@ -30,6 +31,8 @@ ANSWER_LABELS = {
 }
 
 
+L_ABOUT_SURVEY = N_("About the survey")  # the survey-window reminders' link
+
 
 def digest_message(digest: Digest) -> tuple[str, str | None]:
     """The digest in its reader's language: the text and the reply markup as JSON (for the outbox).
@@ -40,10 +43,14 @@ def digest_message(digest: Digest) -> tuple[str, str | None]:
     t = wording.t
     lines = [wording.title]
     rows: list[str] = []
+    previous = None
     for item in digest.items:
-        lines += ["", wording.reason(item.reason), item_text(t, item) if item.found else ""]
-        for row in item.rows:
+        if item.reason != previous or item.reason != "above_weekly":  # the week's units under one heading
+            lines += ["", wording.reason(item.reason)]
+        lines.append(item_text(t, item) if item.found else "")
+        for row in _item_rows(item, previous):
             rows.append("[" + ", ".join([wording.button(action) for action in row]) + "]")
+        previous = item.reason
     rows += wording.footer(digest.rows)
     return "\n".join(lines), '{"inline_keyboard": [' + ", ".join(rows) + "]}"
 
@@ -57,14 +64,27 @@ def digest_parts(t: Translator, digest: Digest, make) -> tuple[str, list[list]]:
     """The text and the rows of buttons, each button made by `make(text, callback_data=...)`."""
     lines = [f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"]
     rows: list[list] = []
+    previous = None
     for item in digest.items:
-        lines += ["", f"<b>{t._(nudges.REASONS[item.reason][1])}</b>", item_text(t, item) if item.found else ""]
-        rows += [[button(t, action, make) for action in row] for row in item.rows]
+        if item.reason != previous or item.reason != "above_weekly":  # the week's units under one heading
+            lines += ["", f"<b>{t._(nudges.REASONS[item.reason][1])}</b>"]
+        lines.append(item_text(t, item) if item.found else "")
+        rows += [[button(t, action, make) for action in row] for row in _item_rows(item, previous)]
+        previous = item.reason
     rows += _footer(t, digest.rows, make)
     return "\n".join(lines), rows
 
 
 _FOOTERS: dict[tuple, list[list]] = {}
+_OPEN_RAISED = (Action("open_raised"),)
+
+
+def _item_rows(item: Item, previous: str | None):
+    """An item's rows of buttons; in the weekly digest's units after the first, without a second
+    "Problems raised to you"."""
+    if item.reason == previous == "above_weekly":
+        return [row for row in item.rows if row != _OPEN_RAISED]
+    return item.rows
 
 
 def _footer(t: Translator, rows, make) -> list[list]:
@@ -96,6 +116,17 @@ def item_text(t: Translator, item: Item) -> str:
             what = t._(step.title) if step else item.about
         return t._("You were asked on {date} about “{what}” for {unit}. Please answer:",
                    date=day, what=what, unit=unit)
+    if item.reason == "survey_open":  # to the leader and the reps alike
+        return t._("{unit}: the ForBedring survey is open until {date}. The target is that at least {target} % "
+                   "answer: encourage everyone at meetings and on the notice board, and give time to answer at "
+                   "work. Never chase individuals.", unit=unit, date=day,
+                   target=nudges.RESPONSE_TARGET)
+    if item.reason == "survey_halfway":
+        return t._("{unit}: the survey is halfway and closes {date}. Remind everyone once more that the target "
+                   "is {target} %, and give time to answer at work. Never chase individuals.", unit=unit,
+                   date=day, target=nudges.RESPONSE_TARGET)
+    if item.reason in ("dst_stalled", "dst_gathering", "ttp"):
+        return programme_text(t, item)
     if item.reason == "results":
         # It goes to the leader and the reps alike.
         return t._("{unit}: the leader, the safety rep and the union rep go through the results together before "
@@ -105,13 +136,40 @@ def item_text(t: Translator, item: Item) -> str:
     if item.reason in ("plan_14", "plan_3", "plan_overdue"):
         return t._("{unit}: the deadline is {date}. Add at least one measure to preserve and one to improve, "
                    "and submit the plan.", unit=unit, date=day)
-    if item.reason == "plan_escalated":
-        return t._("{unit} has not submitted its action plan (deadline {date}).", unit=unit, date=day)
+    if item.reason == "above_weekly":
+        raised, stuck = item.counts
+        what = ([t._("the action plan is not submitted (deadline {date})", date=_date(t.language, item.on))]
+                if item.on else [])
+        if raised:
+            what.append(t.ngettext("{n} problem raised to you, not answered",
+                                   "{n} problems raised to you, not answered", raised))
+        if stuck:
+            what.append(t.ngettext("{n} measure stuck for a quarter or more",
+                                   "{n} measures stuck for a quarter or more", stuck))
+        return f"{unit}: " + "; ".join(what)
     if item.reason == "status":
         text = t._("{unit}: give each open measure a short status – one tap each.", unit=unit)
         return text + " " + t._("The rest are in /measures.") if item.more else text
     return t._("{unit}: some measures are not evaluated yet; the deadline is {date}.", unit=unit,
                date=day)
+
+
+L_MATERIAL = N_("The method's material")
+
+
+def programme_text(t: Translator, item: Item) -> str:
+    """Der skoen trykker and Tidlig og tett på (bot/services/programme.py)."""
+    if item.reason == "dst_stalled":
+        step = DST.step(item.about)
+        return t._("{unit}: the phase “{phase}” of Der skoen trykker is past its target date. What is in the "
+                   "way, and who can help?", unit=escape(item.unit), phase=t._(step.title) if step else item.about)
+    if item.reason == "dst_gathering":
+        return t._("{region}: {kind} of Der skoen trykker on {date}, {place}. The working group takes part.",
+                   region=escape(item.unit), kind=t._(GATHERING_KINDS.get(item.about, item.about)).capitalize(),
+                   date=t.date(item.on), place=escape(item.measure))
+    return t._("{trust}: time to go through the overview of frequent sick leave in the trust's HR system and "
+               "plan the talks, as Tidlig og tett på describes. Keep it there: never write anything about a "
+               "person's health or absence here.", trust=escape(item.unit))
 
 
 # What each kind of wanted button says and does: its label from (t, value) and its callback data
@@ -130,7 +188,10 @@ _KINDS: dict[str, tuple[Callable[[Translator, str], str], Callable[[int, str], s
     "open_plan": (lambda t, value: t._("Open the plan"), lambda target, value: routes.PLAN.build(target)),
     "remind_leader": (lambda t, value: t._("Remind the leader of {unit}", unit=short_label(value, 40)),
                       lambda target, value: routes.REMIND_LEADER.build(target)),  # conversations/reminders.py
+    "open_raised": (lambda t, value: t._("Problems raised to you"),  # conversations/raised.py
+                    lambda target, value: routes.RAISED_LIST.build()),
     "list_measures": (lambda t, value: t._("The measures"), lambda target, value: routes.MEASURE_LIST.build(target)),
+    "open_dst": (lambda t, value: t._("Open Der skoen trykker"), lambda target, value: routes.DST.build(target)),
     "snooze": (lambda t, value: t._("Remind me in a week"), lambda target, value: routes.SETTINGS.build("snooze")),
     "settings": (lambda t, value: t._("Reminder settings"), lambda target, value: routes.SETTINGS.build("settings")),
 }
@@ -140,6 +201,10 @@ FREE_TEXT = frozenset({"measure_title", "remind_leader"})
 def button(t: Translator, action: Action, make=Button):
     """One wanted button, worded, with the callback data its handler answers (a PTB button, or what
     `make` makes of its text and callback data)."""
+    if action.kind == "open_url":  # a link from the resources file (bot/resources.py)
+        return make(t._(L_ABOUT_SURVEY), url=action.value)
+    if action.kind == "material":  # the DST or TTP material (bot/rules/dst.py MATERIAL)
+        return make(t._(L_MATERIAL), url=action.value)
     if action.kind not in _KINDS:
         raise ValueError(f"no button for {action.kind!r}")
     label, data = _KINDS[action.kind]
@@ -182,6 +247,10 @@ class _Wording:
     def button(self, action: Action) -> str:
         """The button's JSON, as json.dumps writes what PTB's to_dict() gives."""
         kind, target, value = action
+        if kind == "open_url":  # a link: no callback data (as PTB's to_json() writes it)
+            return json.dumps({"text": self.t._(L_ABOUT_SURVEY), "url": value})
+        if kind == "material":
+            return json.dumps({"text": self.t._(L_MATERIAL), "url": value})
         free = kind in FREE_TEXT
         piece = self._pieces.get((kind, "" if free else value))
         if piece is None:

@@ -103,8 +103,9 @@ async def test_reps_see_but_cannot_mark(harness, db, unit_team):
     replies = await union.send("/followup")
     assert replies[0].plain.startswith("ForBedring 2026")
     await union.press("Review with the parties")
-    assert [b["text"] for b in union.last.buttons] == ["⬅ Back"]
-    unit_id = int(union.last.buttons[0]["callback_data"].split(":")[1])
+    # Only Back to press (and the step's links, tests/test_resources.py).
+    assert [b["text"] for b in union.last.buttons if "url" not in b] == ["⬅ Back"]
+    unit_id = int(union.last.buttons[-1]["callback_data"].split(":")[1])
     await union.press_data(f"fm:{unit_id}:review")
     assert union.callback_answers()[-1]["text"] == "You cannot do that for this unit."
     async with db.session() as session:

@@ -116,6 +116,11 @@ def test_the_installed_package_runs_from_its_own_files(venv):
         assert not Path(path).resolve().is_relative_to(ROOT), path
     assert head  # the migrations are there, and alembic reads them
     assert (nb, nn, en) == ("nb Bytt språk", "nn Byt språk", "en Change language")
+    # The resources file (the links under the steps) ships inside the package, and loads.
+    shipped, survey = _run([venv / "bin" / "python", "-c", "from bot.resources import DEFAULT_FILE, default_resources; "
+                            "print(DEFAULT_FILE); print(default_resources().survey_url)"], cwd=work).stdout.splitlines()
+    assert Path(shipped).resolve().is_relative_to(venv.resolve()) and Path(shipped).is_file()
+    assert survey == "https://www.sammenomforbedring.no/"
 
     usage = _run([venv / "bin" / "forbedring-bot", "--help"], cwd=work).stdout
     assert usage.startswith("usage: forbedring-bot") and "demo" in usage and "run" in usage

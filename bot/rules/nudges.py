@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from bot.i18n import N_
 from bot.rules.cycle import CycleDates
+from bot.rules.dst import DEFAULT_PHASE_DAYS, DEFAULT_STALL_DAYS, DEFAULT_TTP_DATES
 from bot.rules.vocabulary import Role, Scope
 
 
@@ -20,38 +21,53 @@ from bot.rules.vocabulary import Role, Scope
 class ReminderRules:
     review_after_results: int = 14  # days after the results before "review not done"
     feedback_after_results: int = 28
-    escalate_after_deadline: int = 14  # days after the plan deadline before the level above hears
+    escalate_after_deadline: int = 14  # days after the plan deadline before the weekly digest above names it
     rep_answer_days: int = 7
     measure_due_days: int = 7
     evaluation_days: int = 14
     late_window: int = 60  # how long an overdue reminder is still worth sending
+    # Der skoen trykker and Tidlig og tett på (bot/rules/dst.py; settings DST_*, TTP_DATES).
+    dst_phase_days: tuple[int, ...] = DEFAULT_PHASE_DAYS
+    dst_stall_days: int = DEFAULT_STALL_DAYS
+    ttp_dates: str = DEFAULT_TTP_DATES
+    survey_url: str = ""  # the link in the survey-window reminders (the resources file's [survey] url)
 
 
 REMINDERS_TITLE = N_("Reminders")
 
 # Reasons, the group a person can turn off (None: required) and a short title.
 REASONS: dict[str, tuple[str | None, str]] = {
+    "survey_open": ("survey", N_("The ForBedring survey is open")),
+    "survey_halfway": ("survey", N_("The ForBedring survey is halfway")),
     "results": ("results", N_("The survey results are available")),
     "review_late": ("steps", N_("The review with the parties is not done")),
     "feedback_late": ("steps", N_("The feedback meeting is not held")),
     "plan_14": (None, N_("The action plan is due in two weeks")),
     "plan_3": (None, N_("The action plan is due in three days")),
     "plan_overdue": (None, N_("The action plan is overdue")),
-    "plan_escalated": (None, N_("A unit's action plan is overdue")),
+    "above_weekly": ("above", N_("The units below you this week")),
     "confirm_pending": ("reps", N_("Your answer is still missing")),
     "status": ("status", N_("Quarterly status for the measures")),
     "measure_due": ("measures", N_("A measure is due in a week")),
     "measure_overdue": ("measures", N_("A measure is overdue")),
     "evaluation": ("evaluation", N_("Measures are waiting for their evaluation")),
+    # bot/services/programme.py
+    "dst_stalled": ("dst", N_("A phase of Der skoen trykker has stalled")),
+    "dst_gathering": ("dst", N_("A Der skoen trykker gathering is coming up")),
+    "ttp": ("ttp", N_("Tidlig og tett på: time to go through the overview")),
 }
 
 GROUPS = {
+    "survey": N_("The survey window"),
     "results": N_("Survey results"),
     "steps": N_("Steps not done"),
     "reps": N_("Answers I owe"),
     "status": N_("Quarterly status"),
     "measures": N_("Measure deadlines"),
     "evaluation": N_("Evaluation"),
+    "above": N_("Weekly summary of the units below me"),
+    "dst": N_("Der skoen trykker"),
+    "ttp": N_("Tidlig og tett på"),
 }
 
 
@@ -81,10 +97,12 @@ class UnitSituation:
     plan_submitted: bool
     leaders: list[int]
     reps: list[int]
-    above: list[int]  # leaders at the level above (the trust), for escalation
+    above: list[int]  # leaders at the levels above (leader groups, the trust): the Monday digest
     open_measures: list[OpenMeasure] = field(default_factory=list)
     unevaluated: int = 0
     pending_answers: list[PendingAnswer] = field(default_factory=list)
+    raised_open: int = 0  # stuck measures raised to the level above and not answered or taken on
+    stuck_long: int = 0  # measures stuck for a quarter or more (bot/rules/measures.py)
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,15 @@ class Due:
         return REASONS[self.reason][0] is None
 
 
+# The programme's participation target, named in the survey-window reminders and the survey step.
+RESPONSE_TARGET = 75
+
+
+def survey_halfway(c: CycleDates) -> date:
+    """The day the second survey reminder is due: halfway between the survey's opening and closing."""
+    return c.survey_opens + (c.survey_closes - c.survey_opens) // 2
+
+
 def _within(today: date, start: date, days: int) -> bool:
     return start <= today <= start + timedelta(days=days)
 
@@ -114,6 +141,14 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
 
     def to(people: list[int], reason: str, subject: str = unit, period: str = year) -> None:
         due.extend(Due(p, reason, subject, period, s.unit_id) for p in people)
+
+    # The survey window: leaders and reps hear when it opens and again halfway (each once a year),
+    # unless the survey step is already marked done.
+    if "survey" not in s.done_steps:
+        if c.survey_opens <= today < survey_halfway(c):
+            to(s.leaders + s.reps, "survey_open")
+        elif survey_halfway(c) <= today < c.survey_closes:
+            to(s.leaders + s.reps, "survey_halfway")
 
     if _within(today, c.results_available, 13):
         to(s.leaders + s.reps, "results")
@@ -131,8 +166,6 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
             to(s.leaders, "plan_3")
         elif _within(today, c.plan_deadline + timedelta(days=1), rules.late_window):
             to(s.leaders, "plan_overdue")
-        if _within(today, c.plan_deadline + timedelta(days=rules.escalate_after_deadline), rules.late_window):
-            to(s.above, "plan_escalated")
 
     for answer in s.pending_answers:
         if _within(today, answer.requested_on + timedelta(days=rules.rep_answer_days), rules.late_window):
@@ -152,13 +185,38 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
     if s.unevaluated and \
             c.evaluation_deadline - timedelta(days=rules.evaluation_days) <= today <= c.evaluation_deadline:
         to(s.leaders, "evaluation")
+    if (weekly := above_weekly(s, today, rules)) is not None:
+        to(s.above, weekly.reason, weekly.subject, weekly.period)
     return due
 
 
+def above_weekly(s: UnitSituation, today: date, rules: ReminderRules = ReminderRules()) -> Due | None:
+    """On Mondays, what the leaders above should hear about this unit's year: its plan not submitted
+    `escalate_after_deadline` days after the deadline (for `late_window` days), its raised problems
+    nobody answered, its measures stuck for a quarter. One reminder per leader above, unit and week,
+    gathered into one section of their Monday digest (instead of single escalations). What it
+    found is in the period, after the year and the Monday: plan late (0/1), raised, stuck."""
+    if today.weekday() != 0 or not s.above:
+        return None
+    c = s.cycle
+    plan_late = not s.plan_submitted and _within(
+        today, c.plan_deadline + timedelta(days=rules.escalate_after_deadline), rules.late_window)
+    if not (plan_late or s.raised_open or s.stuck_long):
+        return None
+    return Due(0, "above_weekly", f"unit:{s.unit_id}",
+               f"{s.year}:{today.isoformat()}:{int(plan_late)}:{s.raised_open}:{s.stuck_long}", s.unit_id)
+
+
+def weekly_facts(period: str) -> tuple[bool, int, int]:
+    """(plan late, raised and unanswered, stuck for a quarter) from an above_weekly period."""
+    _, _, plan_late, raised, stuck = period.split(":")
+    return plan_late == "1", int(raised), int(stuck)
+
+
 def gets_plan_reminders(memberships) -> bool:
-    """The plan-deadline reminders, which cannot be turned off, go to unit leaders and (escalated)
-    to the leaders of the trust above; reps and everyone else never get them."""
-    return any(m.role == Role.LEADER and m.scope in (Scope.UNIT, Scope.TRUST) for m in memberships)
+    """The plan-deadline reminders, which cannot be turned off, go to unit leaders; reps and
+    everyone else never get them (the leaders above hear of late plans in their weekly digest)."""
+    return any(m.role == Role.LEADER and m.scope == Scope.UNIT for m in memberships)
 
 
 def wanted(d: Due, muted: set[str], snoozed_until: date | None, today: date) -> bool:

@@ -263,3 +263,9 @@ async def set_no_own_report(db: Database, memberships, person_id: int, unit_id: 
         session.add(followup)
         audit.record(session, f"person:{person_id}", "followup.no_own_report", f"followup:{followup.id}",
                      "yes" if value else "no")
+
+
+async def areas_now(db: Database, unit_id: int, today: date) -> list[FocusArea]:
+    """The areas the unit chose for the survey year it works on today (/newmeasure offers them first)."""
+    async with db.session() as session:
+        return await store.areas(session, (await _followup_now(session, unit_id, today)).id)

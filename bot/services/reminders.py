@@ -13,12 +13,12 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, NamedTuple
 
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
-from bot.rules.measures import QUICK_STATUS
+from bot.rules.measures import QUICK_STATUS, STUCK_FOR_A_QUARTER_DAYS
 from bot.rules.vocabulary import Answer, OutboxKind, OutboxState, Role, Scope
 from bot.rules.workdays import next_reminder_time
 from bot.settings import Settings
@@ -34,7 +34,10 @@ SWEEP = "reminder_sweep"
 def rules_from(settings: Settings) -> nudges.ReminderRules:
     return nudges.ReminderRules(review_after_results=settings.review_reminder_days,
                                 feedback_after_results=settings.feedback_reminder_days,
-                                escalate_after_deadline=settings.escalation_days)
+                                escalate_after_deadline=settings.escalation_days,
+                                survey_url=settings.resources.survey_url,
+                                dst_phase_days=settings.dst_phase_days, dst_stall_days=settings.dst_stall_days,
+                                ttp_dates=settings.ttp_dates)
 
 
 def _cycle_of(year: int, row):
@@ -50,7 +53,8 @@ class Action(NamedTuple):
 
     Kinds: open_measure, measure_title (value: its title), quick_status (value: a QUICK_STATUS
     key), answer (value: the answer), open_followup, open_step (value: the step), open_plan,
-    remind_leader (value: the unit's name), list_measures, snooze, settings."""
+    remind_leader (value: the unit's name), open_raised, list_measures, snooze, settings, open_url (value: an
+    https:// link from the resources file)."""
 
     kind: str
     target: int = 0
@@ -70,6 +74,7 @@ class Item:
     about: str = ""  # confirm_pending: "plan" or "step:<key>"
     more: bool = False  # status: more open measures than one-tap rows
     rows: tuple[tuple[Action, ...], ...] = ()
+    counts: tuple[int, int] = (0, 0)  # above_weekly: (raised and unanswered, stuck for a quarter)
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,8 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
     async with db.session() as session:
         cycles = _Cycles(await store.cycles(session, years), years)
         above = await store.leaders_above(session)
+    # Mondays: the weekly digest to the leaders above names the measures stuck for a quarter.
+    stuck_before = now - timedelta(days=STUCK_FOR_A_QUARTER_DAYS) if today.weekday() == 0 else None
 
     async def record(rows: list[dict]) -> int:
         async with db.session() as session:
@@ -226,7 +233,8 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
                 if not units:
                     break
                 situations = await store.situations(session, years, units, _cycle_of, cycles.rows, above,
-                                                    nudges.UnitSituation, nudges.OpenMeasure, nudges.PendingAnswer)
+                                                    nudges.UnitSituation, nudges.OpenMeasure, nudges.PendingAnswer,
+                                                    stuck_before=stuck_before)
             rows: list[dict] = []
             for situation in situations:
                 for d in nudges.due_reminders(situation, today, rules):
@@ -240,6 +248,12 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
             after = units[-1][0]
             if len(units) < UNIT_CHUNK:
                 break
+    # Der skoen trykker and Tidlig og tett på: a few grouped queries for the whole country.
+    from bot.services import programme
+
+    if programme_rows := await programme.due(db, today, rules):
+        due_keys.update(row["key"] for row in programme_rows)
+        recorded.total += await record(programme_rows)
     async with db.session() as session:
         dropped = await store.drop_stale(session, due_keys)
     del due_keys
@@ -253,14 +267,14 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
 
     async with _Behind() as digests, db.session() as reading:
         async for chunk in store.pending_by_person(reading, PEOPLE_CHUNK):
-            batch = await _word_digests(db, chunk, today, outbox, cycles, render, turns)
+            batch = await _word_digests(db, chunk, today, outbox, cycles, render, turns, rules.survey_url)
             if batch.messages:
                 await digests.start(write(batch))
     return SweepResult(recorded.total, digests.total, dropped)
 
 
 async def _word_digests(db: Database, rows, today: date, outbox: dict, cycles: _Cycles, render: Render,
-                        turns: _Turns) -> store.DigestBatch:
+                        turns: _Turns, survey_url: str = "") -> store.DigestBatch:
     """The digests of a chunk of people (`rows`: their pending reminders, ordered by person): what
     each wants, the names it needs (four grouped queries) and the words, ready to be written."""
     batch = store.DigestBatch(outbox)
@@ -295,6 +309,10 @@ async def _word_digests(db: Database, rows, today: date, outbox: dict, cycles: _
         names = await store.digest_names(session, wanted["unit"], wanted["measure"], wanted["confirmation"],
                                          wanted["status"])
         await cycles.read(session, wanted["year"])
+        if wanted.keys() & {"dst", "gathering", "trust"}:  # Der skoen trykker, Tidlig og tett på
+            from bot.services import programme
+
+            names.programme = await programme.digest_names(session, wanted)
 
     # A unit's leader and reps often get the very same digest (the results, say): each reminder is
     # made into an item once, and each distinct digest worded once, per language.
@@ -306,7 +324,7 @@ async def _word_digests(db: Database, rows, today: date, outbox: dict, cycles: _
         if what not in distinct:
             for reminder in what[1]:
                 if reminder not in items:
-                    items[reminder] = _item(*reminder, names, cycles)
+                    items[reminder] = _item(*reminder, names, cycles, survey_url)
             distinct[what] = len(digests)
             digests.append(Digest(person_id, language, tuple(items[reminder] for reminder in what[1])))
         await turns.take()
@@ -335,8 +353,13 @@ def _id(subject: str) -> int:
     return int(subject.split(":")[1])
 
 
-def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycles: _Cycles) -> Item:
+def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycles: _Cycles,
+          survey_url: str = "") -> Item:
     """One reminder of a digest, as data, from the names read for its chunk."""
+    if reason in ("dst_stalled", "dst_gathering", "ttp"):  # bot/services/programme.py
+        from bot.services import programme
+
+        return programme.item(reason, subject, period, names.programme)
     if subject.startswith("measure:"):
         measure_id = _id(subject)
         if measure_id not in names.measures:
@@ -358,6 +381,10 @@ def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycl
         return Item(reason, found=False)
     name, trust_id = names.units[unit_id]
     year = int(period[:4])
+    if reason in ("survey_open", "survey_halfway"):  # the link (when the resources file has one), the step
+        link = (Action("open_url", 0, survey_url),) if survey_url else ()
+        return Item(reason, unit=name, on=cycles.of(trust_id, year).survey_closes,
+                    rows=(link + (Action("open_step", unit_id, "survey"),),))
     if reason == "results":
         return Item(reason, unit=name, rows=((Action("open_followup", unit_id),),))
     if reason in ("review_late", "feedback_late"):
@@ -366,8 +393,12 @@ def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycl
     cycle = cycles.of(trust_id, year)
     if reason in ("plan_14", "plan_3", "plan_overdue"):
         return Item(reason, unit=name, on=cycle.plan_deadline, rows=((Action("open_plan", unit_id),),))
-    if reason == "plan_escalated":
-        return Item(reason, unit=name, on=cycle.plan_deadline, rows=((Action("remind_leader", unit_id, name),),))
+    if reason == "above_weekly":
+        plan_late, raised, stuck = nudges.weekly_facts(period)
+        rows = (((Action("remind_leader", unit_id, name),),) if plan_late else ()) + \
+            (((Action("open_raised"),),) if raised else ())
+        return Item(reason, unit=name, on=cycle.plan_deadline if plan_late else None, counts=(raised, stuck),
+                    rows=rows)
     if reason == "status":
         open_ = names.open_measures.get((unit_id, year), [])
         rows: list[tuple[Action, ...]] = []
