@@ -16,14 +16,14 @@ from telegram import Update
 
 from bot import dialogs
 from bot.dialogs import engine
-from bot.dialogs.callbacks import Choice, Date, Month, Word
+from bot.dialogs.callbacks import Choice, Date, Int, Month, Word
 from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Restart, Return, Screen, Stay, View
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.notify import notify
 from bot.rules import idea_bank
-from bot.rules.access import ROLE_NAMES, is_leader_of, rep_role_at
+from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of, rep_role_at
 from bot.rules.dates import DateParseError, month_days, months_between, parse_date
 from bot.rules.labels import short_label
 from bot.rules.measures import LIMITS, deadline_problem, text_problem, visible
@@ -31,6 +31,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.services import measures as service
 from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
 from bot.rules.vocabulary import MeasureKind, ProposalState, Role
+from bot.services import followup as followup_service
 from bot.services.followup import people_of_unit
 from conversations import routes, units
 from conversations.common import refuse
@@ -71,7 +72,9 @@ async def new_measure_button(update: Update, context: BotContext, press) -> None
     await start(update, context, press.unit)
 
 
-async def start(update: Update, context: BotContext, unit_id: int, proposal: bool = False) -> None:
+async def start(update: Update, context: BotContext, unit_id: int, proposal: bool = False,
+                method: str | None = None) -> None:
+    """`method` "dst": a measure of phase 4 of Der skoen trykker (conversations/dst.py), marked as such."""
     allowed = rep_role_at(context.memberships, unit_id) if proposal else is_leader_of(context.memberships, unit_id)
     if not allowed:  # the unit may come from a button ("Start again"): checked here, not trusted
         await refuse(update, context, f"start a measure for unit {unit_id}")
@@ -80,10 +83,11 @@ async def start(update: Update, context: BotContext, unit_id: int, proposal: boo
     if existing is None and (existing := dialogs.set_aside(context)) is not None:
         await dialogs.end(context)  # the dialog holding the draft ends; the draft is open again
     if existing is not None:
-        existing.data["restart"] = {"unit": unit_id, "proposal": proposal}
+        existing.data["restart"] = {"unit": unit_id, "proposal": proposal} | ({"method": method} if method else {})
         await engine.visit(update, context, SPEC, existing, "resume")
         return
-    await engine.begin(update, context, SPEC, "theme", {"unit": unit_id, "proposal": proposal})
+    data = {"unit": unit_id, "proposal": proposal} | ({"method": method} if method else {})
+    await engine.begin(update, context, SPEC, await first_screen(context, unit_id), data)
 
 
 async def start_proposal(update: Update, context: BotContext, unit_id: int) -> None:
@@ -179,8 +183,12 @@ def show_description(turn):
                                 LIMITS["description"]))
 
 
-def show_responsible(turn):
-    return View(turn.t._("Who is responsible? A name or a role – that person does not need to use the bot."))
+async def show_responsible(turn):
+    t = turn.t
+    members = [Btn(f"{p.name} ({t._(ROLE_NAMES[role])})", "member", p.id) for p, role in await unit_members(turn)]
+    return View(t._("Who is responsible? Choose a member of the unit (they get the measure's reminders), or "
+                    "write a name or a role – that person does not need to use the bot."),
+                [members[i:i + 2] for i in range(0, len(members), 2)])
 
 
 def show_deadline(turn):
@@ -241,7 +249,7 @@ async def restart(turn, _):
     if not allowed:
         await refuse(turn.update, context, f"start a measure for unit {again['unit']}")
         return Stay()
-    return Restart("theme", {"unit": again["unit"], "proposal": bool(again["proposal"])})
+    return Restart(await first_screen(context, again["unit"]), {"unit": again["unit"], "proposal": bool(again["proposal"])})
 
 
 async def choose_theme(turn, theme):
@@ -251,6 +259,82 @@ async def choose_theme(turn, theme):
 
 async def choose_kind(turn, kind):
     turn.data["kind"] = kind
+    # A measure outside the areas the unit chose is allowed, after one question (issue 13).
+    if not turn.came_through("summary") and not turn.data.get("outside") and \
+            (areas := await unit_areas(turn)) and (kind, turn.data["theme"]) not in {(a.kind, a.theme) for a in areas}:
+        return Go("outside")
+    return next_screen(turn)
+
+
+# --- the unit's chosen areas first, and the members as the responsible ---
+
+async def first_screen(context: BotContext, unit_id: int) -> str:
+    """The areas the unit chose, when it has chosen any; else the themes."""
+    return "area" if await followup_service.areas_now(context.db, unit_id, context.clock.today()) else "theme"
+
+
+async def unit_areas(turn: engine.Turn):
+    """The unit's areas this year; looked up once per update."""
+    key = ("areas", turn.data["unit"], turn.today())
+    found = turn.context.per_update
+    if key not in found:
+        found[key] = await followup_service.areas_now(turn.context.db, turn.data["unit"], turn.today())
+    return found[key]
+
+
+async def show_area(turn):
+    t, areas = turn.t, await unit_areas(turn)
+    rows = [[Btn(f"{t._(KINDS[a.kind]).capitalize()}: {t._(THEMES[a.theme])}", "area", a.id)] for a in areas]
+    return View(t._("Which of your areas is the measure for?"), rows + [[Btn(t._("Another theme"), "other")]])
+
+
+async def choose_area(turn, area_id):
+    """An area of this unit's year (checked, whatever the button says): its theme and kind."""
+    area = next((a for a in await unit_areas(turn) if a.id == area_id), None)
+    if area is None:
+        return Stay(turn.t._("That area is no longer in the plan. Choose one of these."))
+    turn.data["theme"], turn.data["kind"] = area.theme, area.kind
+    turn.data.pop("outside", None)
+    return Go("summary", unwind=True) if turn.came_through("summary") else Go("title")
+
+
+def show_outside(turn):
+    t = turn.t
+    return View(t._("{kind}: {theme} is not one of the areas you chose. Register the measure anyway?",
+                    kind=t._(KINDS[turn.data["kind"]]).capitalize(), theme=t._(THEMES[turn.data["theme"]])),
+                [[Btn(t._("Yes, register it"), "yes")], [Btn(t._("Choose one of our areas"), "areas")]])
+
+
+async def accept_outside(turn, _):
+    turn.data["outside"] = True
+    return Go("title")
+
+
+async def unit_members(turn: engine.Turn):
+    key = ("members", turn.data["unit"])
+    found = turn.context.per_update
+    if key not in found:
+        found[key] = await followup_service.people_of_unit(turn.context.db, turn.data["unit"],
+                                                           tuple(r.value for r in UNIT_PARTIES))
+    return found[key]
+
+
+async def choose_member(turn, person_id):
+    """A member of the unit as the responsible (checked against the unit's people now)."""
+    person = next((p for p, _ in await unit_members(turn) if p.id == person_id), None)
+    if person is None:
+        return Stay(turn.t._("That person is not a member of the unit. Choose one of these, or write a name."))
+    turn.data["responsible"], turn.data["responsible_person"] = person.name, person.id
+    return next_screen(turn)
+
+
+async def take_responsible(turn, message):
+    """A name or a role typed: free text, nobody in the bot gets the measure's reminders for it."""
+    refusal = text_refusal(turn.t, "responsible", message.text)
+    if refusal:
+        return Stay(refusal)
+    turn.data["responsible"] = message.text.strip()
+    turn.data.pop("responsible_person", None)
     return next_screen(turn)
 
 
@@ -353,19 +437,30 @@ SPEC = DialogSpec(
     name=DIALOG, prefix="ms", module="measure_new",
     title="Registering a measure or a rep's proposal",
     cancelled=N_("Cancelled. The measure was not saved."),
-    entries=(("/newmeasure (leader), /propose (rep), Register a measure", "theme"),
+    entries=(("/newmeasure (leader), /propose (rep), Register a measure: the unit has chosen areas", "area"),
+             ("the same, no areas chosen yet", "theme"),
              ("the same, with an unfinished draft", "resume")),
     screens=(
         Screen("resume", "Unfinished measure (continue or start again?)", show_resume,
                note="Continue returns to the screen the draft was saved at", buttons={
             "continue": Action(resume, label="Continue (back at the saved screen)"),
-            "restart": Action(restart, returns=("theme",), label="Start again"),
+            "restart": Action(restart, returns=("area", "theme"), label="Start again"),
+        }),
+        Screen("area", "Which of your areas? (the unit's chosen areas, when it has any)", show_area, cancel=True,
+               note="an area gives the theme and preserve/improve", buttons={
+            "area": Action(choose_area, goes=("title",), returns=("summary",), label="an area of this year", value=Int),
+            "other": Action(to("theme"), goes=("theme",), label="Another theme"),
+        }),
+        Screen("outside", "Not one of the chosen areas: register anyway?", show_outside, back=True, buttons={
+            "yes": Action(accept_outside, goes=("title",), label="Yes, register it"),
+            "areas": Action(to("area"), goes=("area",), label="Choose one of our areas"),
         }),
         Screen("theme", "Which theme?", show_theme, back=True, cancel=True, buttons={
             "theme": Action(choose_theme, goes=("kind",), returns=("summary",), label="a theme", value=Choice(THEMES)),
         }),
         Screen("kind", "Preserve or improve?", show_kind, back=True, buttons={
-            "kind": Action(choose_kind, goes=("title",), returns=("summary",), label="Preserve / Improve", value=Choice(KINDS)),
+            "kind": Action(choose_kind, goes=("title", "outside"), returns=("summary",),
+                           label="Preserve / Improve (outside the chosen areas: one question)", value=Choice(KINDS)),
         }),
         Screen("title", "Title", show_title, back=True, buttons={
             "ideas": Action(to("ideas"), goes=("ideas",), label="💡 Ideas"),
@@ -377,9 +472,11 @@ SPEC = DialogSpec(
         Screen("description", "What we will do", show_description, back=True,
                text=Action(typed_field("description"), goes=("responsible",), returns=("summary",),
                            label=f"typed (≤ {LIMITS['description']})")),
-        Screen("responsible", "Who is responsible?", show_responsible, back=True,
-               text=Action(typed_field("responsible"), goes=("deadline",), returns=("summary",),
-                           label=f"typed (≤ {LIMITS['responsible']})")),
+        Screen("responsible", "Who is responsible?", show_responsible, back=True, buttons={
+            "member": Action(choose_member, goes=("deadline",), returns=("summary",),
+                             label="a member of the unit (gets the measure's reminders)", value=Int),
+        }, text=Action(take_responsible, goes=("deadline",), returns=("summary",),
+                       label=f"typed name or role (≤ {LIMITS['responsible']})")),
         Screen("deadline", "By when?", show_deadline, back=True, buttons={
             "pick": Action(to("months"), goes=("months",), label="📅 Pick a date"),
         }, text=Action(take_typed_deadline, goes=("summary",), returns=("summary",),

@@ -23,8 +23,10 @@ from bot.rules.places import Where
 from bot.rules.progress_scope import scopes, within_any
 from bot.services import charts, export
 from bot.services import progress as service
+from bot.services import raised as raised_service
 from bot.services.progress import Node
 from conversations import routes
+from conversations import dst as dst_view
 from conversations.common import page_of, refuse
 
 PAGE = 10
@@ -61,6 +63,11 @@ def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> 
     lines.append(t.ngettext("{n} measure per unit on average", "{n} measures per unit on average",
                             round(total.measures / total.units, 1) if total.units else 0))
     lines.append(overdue_measures(t, total.overdue))
+    if node.improved[1]:  # issue 13: last year's evaluated measures against this year's results
+        lines.append(t._("Measures whose theme improved ({year} measures, {next} results): {share}",
+                         year=node.year - 1, next=node.year, share=share(t, *node.improved)))
+    if total.stuck:
+        lines.append(t.ngettext("{n} measure stuck", "{n} measures stuck", total.stuck))
     if node.children:
         lines.append("")
         children = node.children
@@ -69,10 +76,16 @@ def node_text(t: Translator, node: Node, page: int = 0, paged: bool = False) -> 
             if pages > 1:
                 lines.append(t._(L_PAGE, page=page + 1, pages=pages))
         for child in children:
-            lines.append(t._("{name}: {units}, plan submitted {plan}, {overdue}", name=escape(str(child.name) or "–"),
+            lines.append(t._("{name}: {units}, plan submitted {plan}, {overdue}", name=escape(child_name(t, child)),
                              units=t.ngettext("{n} unit", "{n} units", child.units),
                              plan=share(t, child.submitted, child.units), overdue=overdue_measures(t, child.overdue)))
     return "\n".join(lines)
+
+
+def child_name(t: Translator, child) -> str:
+    """A line's name; a leader-group unit's says so."""
+    name = str(child.name) or "–"
+    return t._("Leader group: {name}", name=name) if child.leader_group else name
 
 
 def overdue_measures(t: Translator, n: int) -> str:
@@ -116,8 +129,10 @@ def node_keyboard(t: Translator, node: Node, context: BotContext, page: int = 0,
     if not address:
         pages = 1  # nothing to page back to: the top shows the first page only
     for child in shown:
-        label = f"{short_label(str(child.name) or '–', 50)} ({share(t, child.submitted, child.units)})"
-        if (data := child_data(context, node, child.key)) is not None:
+        label = f"{short_label(child_name(t, child), 50)} ({share(t, child.submitted, child.units)})"
+        data = ((routes.PLAN.build(child.key) if may_open_plan(context, node, child.key) else None)
+                if child.leader_group else child_data(context, node, child.key))
+        if data is not None:
             rows.append([Button(label, callback_data=data)])
     nav = []
     if page > 0:
@@ -153,14 +168,19 @@ async def show(update: Update, context: BotContext, where: Where, page: int = 0,
 async def progress_command(update: Update, context: BotContext) -> None:
     found = scopes(context.memberships)
     if not found:
-        return await refuse(update, context, "see progress")
+        # An intervention team follows only its region's Der skoen trykker units.
+        if not await dst_view.show_progress(update, context):
+            await refuse(update, context, "see progress")
+        return
     if len(found) == 1:
-        return await show(update, context, found[0])
-    # Several trusts or regions: ask which, with the same buttons as the drill-down.
-    titles = await service.titles_of(context.db, found)
-    rows = [[Button(title, callback_data=routes.PROGRESS_TRUST.build(w.trust_id) if w.trust_id
-                    else routes.PROGRESS_REGION.build(w.region_id))] for title, w in zip(titles, found)]
-    await reply(update, context.t._("Which health trust or region?"), reply_markup=Keyboard(rows))
+        await show(update, context, found[0])
+    else:
+        # Several trusts or regions: ask which, with the same buttons as the drill-down.
+        titles = await service.titles_of(context.db, found)
+        rows = [[Button(title, callback_data=routes.PROGRESS_TRUST.build(w.trust_id) if w.trust_id
+                        else routes.PROGRESS_REGION.build(w.region_id))] for title, w in zip(titles, found)]
+        await reply(update, context.t._("Which health trust or region?"), reply_markup=Keyboard(rows))
+    await dst_view.show_progress(update, context)  # split by method: the DST units, if any, on their own
 
 
 @members_only
@@ -204,10 +224,24 @@ async def show_overdue(update: Update, context: BotContext, page: int) -> None:
     if scope is None:
         return await refuse(update, context, "see overdue units")
     units = await service.overdue(context.db, scope, context.clock.today(), context.settings.bot_timezone)
-    if not units:
+    # The problems raised to this person (a leader above) that nobody has answered, on the first page.
+    waiting = [row for row in await raised_service.visible_to(context.db, context.memberships)
+               if not row.problem.answer and not row.problem.taken_measure_id] if page == 0 else []
+    if not units and not waiting:
         return await reply(update, t._("Nothing is overdue. 🎉"))
     shown, page, pages = page_of(units, page, PAGE)
-    lines = [f"<b>{t._(L_OVERDUE)}</b> · {t._(L_PAGE, page=page + 1, pages=pages)}"]
+    lines = []
+    if waiting:
+        heading = t.ngettext("{n} raised problem waits for your answer (/raised)",
+                             "{n} raised problems wait for your answer (/raised)", len(waiting))
+        lines.append(f"<b>{heading}</b>")
+        tz = context.settings.bot_timezone
+        lines += [f"{escape(row.unit_name)}: {escape(row.measure_title)} – "
+                  f"{t.date(row.problem.raised_at.astimezone(tz).date())}" for row in waiting[:PAGE]]
+        lines.append("")
+    if not units:
+        return await reply(update, "\n".join(lines[:-1]))
+    lines.append(f"<b>{t._(L_OVERDUE)}</b> · {t._(L_PAGE, page=page + 1, pages=pages)}")
     for u in shown:
         what = [t._(STEP_NAMES[s]) for s in u.steps]
         if u.overdue_measures:
@@ -224,7 +258,14 @@ async def show_overdue(update: Update, context: BotContext, page: int) -> None:
 
 @members_only
 async def overdue_command(update: Update, context: BotContext) -> None:
+    """ForBedring's overdue units, then (split by method) the Der skoen trykker units past a phase's
+    target date; an intervention team gets only the latter."""
+    if not scopes(context.memberships):
+        if not await dst_view.show_overdue(update, context):
+            await refuse(update, context, "see overdue units")
+        return
     await show_overdue(update, context, 0)
+    await dst_view.show_overdue(update, context)
 
 
 @members_only
@@ -246,7 +287,10 @@ async def export_command(update: Update, context: BotContext) -> None:
     """/export (XLSX) or /export csv, for the person's scope; one at a time per person."""
     scope = await scope_or_none(context)
     if scope is None:
-        return await refuse(update, context, "export")
+        if not await dst_view.send_export(update, context):  # an intervention team: DST only
+            await refuse(update, context, "export")
+        return
+    await dst_view.send_export(update, context)  # split by method: the DST units in a file of their own
     as_csv = bool(context.args) and context.args[0].lower() == "csv"
     t, db, today = context.t, context.db, context.clock.today()
     if not context.application.background.start("export", update.effective_user.id, update,
@@ -277,9 +321,13 @@ async def send_export(update: Update, t: Translator, db, scope: Where, today, as
 async def chart_command(update: Update, context: BotContext) -> None:
     """/chart (step completion per region, trust or clinic) or /chart weeks (over the year)."""
     scope = await scope_or_none(context)
-    if scope is None:
-        return await refuse(update, context, "see charts")
     weeks = bool(context.args) and context.args[0].lower() in ("weeks", "uker", "veker")
+    if scope is None:
+        if weeks or not await dst_view.send_chart(update, context):  # an intervention team: DST only
+            await refuse(update, context, "see charts")
+        return
+    if not weeks:
+        await dst_view.send_chart(update, context)  # split by method: the DST phases in a chart of their own
     if not context.application.background.start("chart", update.effective_user.id, update,
                                                  lambda: send_chart(update, context, scope, weeks)):
         await reply(update, context.t._(L_CHART_BUSY))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.measures import OPEN_STATUSES
 from bot.rules.places import Where
 from bot.rules.vocabulary import Answer, MeasureKind, MeasureStatus, ProposalState
 from storage.models import (
@@ -21,12 +22,13 @@ from storage.models import (
     MeasureEvent,
     Region,
     StepRecord,
+    ThemeScore,
     Unit,
     UnitFollowup,
 )
 
 FIGURES = ("units", "reviewed", "feedback", "areas", "submitted", "acknowledged", "with_measures",
-           "updated", "measures", "overdue", "status_due")
+           "updated", "measures", "overdue", "status_due", "stuck")
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Figures:
     overdue: int = 0
     # Units with measures whose trust has had a quarterly date: the whole that `updated` is a share of.
     status_due: int = 0
+    stuck: int = 0  # measures whose status is stuck
+    # A leader-group unit's own line: /progress shows each such unit by itself.
+    leader_group: bool = False
 
     def add(self, other: "Figures") -> None:
         for name in FIGURES:
@@ -90,7 +95,7 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
                .group_by(Confirmation.followup_id).subquery("answers"))
     # Spelled out rather than coalesce(): the planner estimates it right and hashes instead of sorting.
     accepted = or_(Measure.proposal.is_(None), Measure.proposal == ProposalState.ACCEPTED)
-    is_open = Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS))
+    is_open = Measure.status.in_(OPEN_STATUSES)
     if since is not None:
         # Measures with a status update since the last quarterly date: only the recent events
         # are read (an index on the time), once, and joined onto the measures in one pass.
@@ -107,6 +112,7 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
                        func.sum(case((and_(is_open, Measure.deadline < today), 1), else_=0)).label("overdue"),
                        func.sum(case((is_open, 1), else_=0)).label("open"),
                        fresh.label("fresh"),
+                       func.sum(case((Measure.status == MeasureStatus.STUCK, 1), else_=0)).label("stuck"),
                        func.min(case((and_(is_open, Measure.deadline < today), Measure.deadline))).label("oldest"))
                 .where(Measure.year == year, accepted, narrowed(Measure.unit_id, units)))
     if recent is not None:
@@ -136,9 +142,10 @@ def _per_unit(where: Where, year: int, today: date, since: datetime | None, trus
 
 
 async def rollup(session: AsyncSession, where: Where, group: str, year: int, today: date,
-                 since_by_trust: dict[int, datetime | None]) -> list[Figures]:
+                 since_by_trust: dict[int, datetime | None], leader_groups: bool | None = None) -> list[Figures]:
     """Figures per child of `where`: group is 'region', 'trust', 'clinic' or 'unit'.
-    Trusts whose last quarterly date differs are counted in separate queries."""
+    Trusts whose last quarterly date differs are counted in separate queries. `leader_groups`:
+    only the leader-group units (True), only the others (False), or all (None)."""
     key, name = {
         "region": (Region.id, Region.name),
         "trust": (HealthTrust.id, HealthTrust.name),
@@ -161,8 +168,10 @@ async def rollup(session: AsyncSession, where: Where, group: str, year: int, tod
                       has_measures, updated]
         query = (select(key, name, func.count(Unit.id), *[_as_int(c) for c in conditions],
                         func.sum(func.coalesce(measures.c.measures, 0)), func.sum(func.coalesce(measures.c.overdue, 0)),
-                        _as_int(status_due))
+                        _as_int(status_due), func.sum(func.coalesce(measures.c.stuck, 0)))
                  .select_from(units).where(Unit.trust_id.in_(trust_ids)).group_by(key, name))
+        if leader_groups is not None:
+            query = query.where(Unit.leader_group.is_not(None) if leader_groups else Unit.leader_group.is_(None))
         for row in (await session.exec(_filter(query, where))).all():
             figures = Figures(row[0], row[1], *[int(v or 0) for v in row[2:]])
             if row[0] in totals:
@@ -220,7 +229,7 @@ async def units_with_stale_measures(session: AsyncSession, where: Where, year: i
              .where(recent.c.mid.is_(None), Measure.created_at < since, Measure.year == year,
                     Unit.trust_id.in_(trust_ids),
                     or_(Measure.proposal.is_(None), Measure.proposal == ProposalState.ACCEPTED),
-                    Measure.status.in_((MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)))
+                    Measure.status.in_(OPEN_STATUSES))
              .group_by(Measure.unit_id))
     return {unit_id: n for unit_id, n in (await session.exec(_filter(query, where))).all()}
 
@@ -229,15 +238,40 @@ async def measure_rows(session: AsyncSession, where: Where, year: int):
     """Every measure in scope with its unit and its last update, streamed."""
     last = (select(func.max(MeasureEvent.at)).where(MeasureEvent.measure_id == Measure.id)
             .correlate(Measure).scalar_subquery())
+    # An evaluated measure's theme: its score in the next year's results minus its year's (issue 13).
+    next_f, year_s, next_s = aliased(UnitFollowup), aliased(ThemeScore), aliased(ThemeScore)
+    change = case((and_(Measure.evaluation.is_not(None), year_s.score.is_not(None), next_s.score.is_not(None)),
+                   next_s.score - year_s.score))
     query = (select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, Measure.year,
                     Measure.theme, Measure.kind, Measure.title, Measure.description,
                     Measure.responsible, Measure.deadline, Measure.status,
-                    Measure.evaluation, last)
+                    Measure.evaluation, change, last)
              .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
              .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)
-             .where(Measure.year == year, func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
-             .order_by(Region.name, HealthTrust.name, Unit.name, Measure.id))
+             .outerjoin(year_s, and_(year_s.followup_id == Measure.followup_id, year_s.theme == Measure.theme))
+             .outerjoin(next_f, and_(next_f.unit_id == Measure.unit_id, next_f.year == Measure.year + 1))
+             .outerjoin(next_s, and_(next_s.followup_id == next_f.id, next_s.theme == Measure.theme))
+             # The year's measures, and last year's evaluated ones (to be read against this year's results).
+             .where(or_(Measure.year == year, and_(Measure.year == year - 1, Measure.evaluation.is_not(None))),
+                    func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
+             .order_by(Region.name, HealthTrust.name, Unit.name, Measure.year, Measure.id))
     return await session.stream(_filter(query, where))
+
+
+async def theme_improved(session: AsyncSession, where: Where, year: int) -> tuple[int, int]:
+    """Of the year before's evaluated measures in scope whose theme has a score in both years'
+    results: (how many saw their theme improve, how many could be compared). One query."""
+    year_s, next_f, next_s = aliased(ThemeScore), aliased(UnitFollowup), aliased(ThemeScore)
+    query = (select(_as_int(next_s.score > year_s.score), func.count())
+             .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
+             .join(HealthTrust, HealthTrust.id == Unit.trust_id)
+             .join(year_s, and_(year_s.followup_id == Measure.followup_id, year_s.theme == Measure.theme))
+             .join(next_f, and_(next_f.unit_id == Measure.unit_id, next_f.year == year))
+             .join(next_s, and_(next_s.followup_id == next_f.id, next_s.theme == Measure.theme))
+             .where(Measure.year == year - 1, Measure.evaluation.is_not(None), Measure.status != MeasureStatus.DROPPED,
+                    or_(Measure.proposal.is_(None), Measure.proposal == ProposalState.ACCEPTED)))
+    improved, compared = (await session.exec(_filter(query, where))).one()
+    return int(improved or 0), int(compared or 0)
 
 
 def start_of(day: date, tz) -> datetime:

@@ -4,6 +4,8 @@ compared with last year's, and /followup's overdue steps, "Next" and a unit that
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -123,6 +125,16 @@ async def test_plan_shows_this_year_and_every_earlier_year_with_the_theme_change
     for user in (leader, rep):
         replies = await user.send("/plan 2025")
         assert "worked: yes · Teamwork climate +9 since the 2025 results" in replies[0].plain
+    # /progress: the share of last year's evaluated measures whose theme improved; the export: the change.
+    trust_leader = await harness.member(1311, "leader", "Trude", scope="trust", place="HB")
+    replies = await trust_leader.send("/progress")
+    assert "Measures whose theme improved (2025 measures, 2026 results): 100%" in replies[0].plain
+    await trust_leader.send("/export csv")
+    name, content = harness.telegram.files[-1][1:]
+    assert name.endswith("measures.csv")
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert {(r["title"], r["year"], r["evaluation"], r["theme_change"]) for r in rows} == {
+        ("Tavlemøte", "2025", "yes", "9"), ("Fagdager", "2026", "", "")}
     replies = await rep.send("/plan 2019")
     assert replies[0].plain == "There is no plan for 2019."
     replies = await rep.send("/plan soon")

@@ -24,7 +24,8 @@ UNIT_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "clinic", 
                 "feedback_meeting_held", "areas_chosen", "plan_submitted", "plan_acknowledged", "measures",
                 "overdue_measures"]
 MEASURE_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "year", "theme", "kind", "title",
-                   "what_we_will_do", "responsible", "deadline", "status", "evaluation", "last_update"]
+                   "what_we_will_do", "responsible", "deadline", "status", "evaluation", "theme_change",
+                   "last_update"]
 
 
 # A spreadsheet takes text that begins with one of these as a formula (or, for tab and carriage

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.rules import measures as rules
-from bot.rules.access import is_leader_of, may_view_unit, rep_role_at
+from bot.rules.access import UNIT_PARTIES, is_leader_of, may_view_unit, rep_role_at
 from bot.rules.cycle import cycle_from, default_cycle, working_year
 from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
 from bot.rules.vocabulary import MeasureStatus, ProposalState, QuarterlyStatus
@@ -61,12 +61,35 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
             title=data["title"].strip(), description=data["description"].strip(),
             responsible=data["responsible"].strip(), deadline=date.fromisoformat(data["deadline"]),
             proposal=ProposalState.PENDING if proposal else None, proposed_by=person_id if proposal else None,
+            method=await _method_of(session, unit_id, data.get("method")),
+            responsible_person_id=await _member_of(session, unit_id, data.get("responsible_person")),
             created_by=person_id, created_at=now, updated_at=now,
         )
         await store.add_measure(session, measure, person_id)
         audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
                      f"measure:{measure.id}")
         return measure
+
+
+async def _member_of(session, unit_id: int, person_id) -> int | None:
+    """A member of the unit named responsible (checked now: they may have left), or None for free text."""
+    if person_id is None:
+        return None
+    people = await followup_store.unit_people(session, unit_id, tuple(r.value for r in UNIT_PARTIES))
+    if not isinstance(person_id, int) or person_id not in {p.id for p, _ in people}:
+        raise InvalidMeasure(["responsible"])
+    return person_id
+
+
+async def _method_of(session, unit_id: int, method: str | None) -> str | None:
+    """'dst' for a measure made in phase 4 of Der skoen trykker (the unit must be enrolled), else None."""
+    if method is None:
+        return None
+    from storage import programme
+
+    if method != programme.DST_METHOD or await programme.enrolment_of(session, unit_id) is None:
+        raise NotAllowed(f"a {method!r} measure for unit {unit_id}")
+    return method
 
 
 @dataclass
@@ -127,8 +150,19 @@ async def set_status(db: Database, memberships, person_id: int, measure_id: int,
         raise NotAllowed(f"status {status!r}")
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id, _day(now))
+        _note_stuck(measure, status, now)
         await store.change(session, measure, person_id, "status", status, now, comment)
         return measure
+
+
+def _note_stuck(measure: Measure, status: str, now: datetime) -> None:
+    """When a measure became stuck (kept while it stays stuck; the weekly digest names those stuck
+    for a quarter)."""
+    if status == MeasureStatus.STUCK:
+        if measure.status != MeasureStatus.STUCK or measure.stuck_since is None:
+            measure.stuck_since = now
+    else:
+        measure.stuck_since = None
 
 
 async def add_comment(db: Database, memberships, person_id: int, measure_id: int, comment: str,
@@ -147,6 +181,7 @@ async def set_responsible(db: Database, memberships, person_id: int, measure_id:
         raise InvalidMeasure(["responsible"])
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id, _day(now))
+        measure.responsible_person_id = None  # a typed name: nobody in the bot gets its reminders
         await store.change(session, measure, person_id, "responsible", text.strip(), now)
 
 
@@ -195,9 +230,9 @@ async def decide_proposal(db: Database, memberships, person_id: int, measure_id:
         return measure
 
 
-# The measure status each quarterly answer gives (stuck leaves it as it is).
+# The measure status each quarterly answer gives.
 QUARTERLY = {QuarterlyStatus.DONE: MeasureStatus.DONE, QuarterlyStatus.ON_TRACK: MeasureStatus.IN_PROGRESS,
-             QuarterlyStatus.STUCK: None, QuarterlyStatus.DROPPED: MeasureStatus.DROPPED}
+             QuarterlyStatus.STUCK: MeasureStatus.STUCK, QuarterlyStatus.DROPPED: MeasureStatus.DROPPED}
 
 
 @dataclass
@@ -209,7 +244,7 @@ class QuickStatus:
 async def quarterly_status(db: Database, memberships, person_id: int, measure_id: int, choice: str,
                            now: datetime, today: date) -> QuickStatus:
     """The one-tap status from a quarterly reminder: kept as history, and the
-    measure's status follows (stuck leaves it as it is). "On track" for a measure
+    measure's status follows. "On track" for a measure
     whose deadline has passed is not saved: it is saved with the new deadline (set_deadline)."""
     if choice not in QUARTERLY:
         raise NotAllowed(f"quarterly status {choice!r}")
@@ -225,4 +260,5 @@ async def _record_quarterly(session, measure: Measure, person_id: int, choice: s
     await store.change(session, measure, person_id, "quarterly", choice, now)
     status = QUARTERLY[choice]
     if status and status != measure.status:
+        _note_stuck(measure, status, now)
         await store.change(session, measure, person_id, "status", status, now)

@@ -29,6 +29,8 @@ class Node:
     year: int
     clinics: list[str] = field(default_factory=list)
     since_first: date | None = None  # the earliest of those dates: the same as `since` when they agree
+    # Last year's evaluated measures whose theme improved in this year's results: (improved, compared).
+    improved: tuple[int, int] = (0, 0)
 
 
 async def union_of(db: Database, wheres: list[Where]) -> Where:
@@ -79,15 +81,24 @@ async def node(db: Database, where: Where, today: date, tz) -> Node:
             clinics = await store.clinics_of(session, where.trust_id)
             if clinics == [""]:
                 child_level = "unit"  # no levels between this trust and its units
-        children = await store.rollup(session, where, child_level, year, today, since)
+        if child_level in ("clinic", "unit"):
+            # Leader-group units run their own follow-up: each on its own line, not in its clinic's.
+            children = await store.rollup(session, where, child_level, year, today, since, leader_groups=False)
+            groups = await store.rollup(session, where, "unit", year, today, since, leader_groups=True)
+            for group in groups:
+                group.leader_group = True
+            children = groups + children
+        else:
+            children = await store.rollup(session, where, child_level, year, today, since)
         region_name, trust_name = await store.names(session, where.region_id, where.trust_id)
+        improved = await store.theme_improved(session, where, year)
     total = Figures("total", "")
     for child in children:
         total.add(child)
     title = where.clinic or trust_name or region_name or ("" if level == "units" else None)
     dates = [d for d in last.values() if d]
     return Node(level, where, title or "", total, children, child_level, max(dates) if dates else None, year, clinics,
-                min(dates) if dates else None)
+                min(dates) if dates else None, improved=improved)
 
 
 @dataclass
