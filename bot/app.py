@@ -77,6 +77,7 @@ DIALOGS = (
     areas.SCORES,
     followup.MARK,
     followup.COMMENT,
+    followup.REPLY,
     dst.ENROL,
     broadcast.SPEC,
     privacy.SPEC,
@@ -197,6 +198,8 @@ def register_handlers(application: Application) -> None:
             (routes.DST_MEASURE, dst.measure_button), (routes.DST_ENROL, dst.enrol_button))],
         CallbackQueryHandler(engine.route_handler(routes.SUBMIT_PLAN, plan.submit_button),
                              pattern=routes.SUBMIT_PLAN.pattern),
+        CallbackQueryHandler(engine.route_handler(routes.ANSWER_OBJECTION, followup.answer_objection_button),
+                             pattern=routes.ANSWER_OBJECTION.pattern),
         CallbackQueryHandler(engine.route_handler(routes.CARRY_LIST, years.list_button),
                              pattern=routes.CARRY_LIST.pattern),
         CallbackQueryHandler(engine.route_handler(routes.CARRY_OVER, years.carry_button),
@@ -238,6 +241,10 @@ def build_application(settings: Settings, db: Database, request: BaseRequest | N
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    elif with_updater:
+        # On stop PTB calls getUpdates once more (to confirm what it fetched) while the cancelled
+        # long poll may still hold the only connection: a second one spares it a pool timeout.
+        builder = builder.get_updates_connection_pool_size(2)
     if not with_updater:
         builder = builder.updater(None)
     application = builder.build()

@@ -18,12 +18,13 @@ from bot.rules.errors import NotAllowed
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.labels import short_label
 from bot.rules.nudges import GROUPS, REMINDERS_TITLE, gets_plan_reminders
-from bot.rules.vocabulary import Role
+from bot.rules.vocabulary import QuarterlyStatus, Role
 from bot.services import followup as followup_service
 from bot.services import measures as measure_service
 from bot.services import profile
+from bot.services import raised as raised_service
 from bot.services import reminders as service
-from conversations import routes
+from conversations import routes, stuck
 from conversations.common import refuse
 from conversations.measures import ask_deadline
 
@@ -61,6 +62,8 @@ async def quick_status_button(update: Update, context: BotContext, press) -> Non
         else:
             rows.append(list(row))
     await query.edit_message_reply_markup(Keyboard(rows))
+    if press.status == QuarterlyStatus.STUCK:
+        await stuck.ask_what_is_stuck(update, context, press.measure)
 
 
 def settings_text(context: BotContext) -> str:
@@ -141,10 +144,11 @@ async def settings_button(update: Update, context: BotContext, press) -> None:
 
 @members_only
 async def remind_leader_button(update: Update, context: BotContext, press) -> None:
-    """A leader at the trust above asks the unit's leader about the plan."""
+    """A leader above (of the trust, or of a leader group above the unit) asks the unit's leader about the plan."""
     unit_id = press.unit
     trust_id = await service.unit_trust(context.db, unit_id)
-    if not service.is_above(context.memberships, trust_id):
+    if not (service.is_above(context.memberships, trust_id)
+            or await raised_service.leads_group_above(context.db, context.memberships, unit_id)):
         await refuse(update, context, f"remind the leader of unit {unit_id}")
         return
     if await followup_service.plan_submitted(context.db, unit_id, context.clock.today()):

@@ -28,6 +28,7 @@ FOLLOWUP = Route("fu", unit=Int, year=Optional(Int))  # conversations/followup.p
 FOLLOWUP_STEP = Route("fs", unit=Int, step=Word(), year=Optional(Int))
 MARK_STEP = Route("fm", unit=Int, step=Word(), year=Optional(Int))
 CONFIRMATION = Route("cf", confirmation=Int, answer=Choice(STEP_ANSWERS + PLAN_ANSWERS))  # the service checks it fits
+ANSWER_OBJECTION = Route("oa", confirmation=Int)  # the leader answers a rep's objection (dialog objection_reply)
 
 NEW_MEASURE = Route("nm", unit=Int)  # conversations/measure_new.py
 MEASURE_LIST = Route("ml", unit=Int)  # conversations/measures.py
@@ -66,7 +67,7 @@ PROGRESS_CLINIC = Route("pgc", trust=Int, clinic=Int, page=Optional(Int))  # a c
 OVERDUE_PAGE = Route("ov", page=Int)  # /overdue's pages
 
 PLAN = Route("pl", unit=Int, year=Optional(Int))  # conversations/plan.py; an earlier year's plan
-SUBMIT_PLAN = Route("ps", unit=Int)
+SUBMIT_PLAN = Route("ps", unit=Int, anyway=Optional(Choice(("go",))))  # "go": past the warnings
 
 # conversations/members.py: /members walks region -> trust -> unit -> a membership.
 MEMBERS_REGION = Route("mbg", region=Int)  # a region's trusts

@@ -122,6 +122,15 @@ async def unit_joined(session: AsyncSession, unit_id: int) -> datetime | None:
     return (await session.exec(query)).one()
 
 
+async def open_objections(session: AsyncSession, followup_id: int, objections: tuple[str, ...]) -> list[tuple[Confirmation, str]]:
+    """The reps' objections (now, or kept from an earlier round) the leader has not answered."""
+    query = (select(Confirmation, Person.name).join(Person, Person.id == Confirmation.person_id)
+             .where(Confirmation.followup_id == followup_id, Confirmation.leader_reply.is_(None),
+                    Confirmation.answer.in_(objections) | Confirmation.earlier_answer.in_(objections))
+             .order_by(Confirmation.id))
+    return list((await session.exec(query)).all())
+
+
 async def get_confirmation(session: AsyncSession, confirmation_id: int) -> Confirmation | None:
     return await session.get(Confirmation, confirmation_id)
 

@@ -19,6 +19,7 @@ class OrgRowLike(Protocol):
     unit_name: str
     clinic: str | None
     department: str | None
+    leader_group: str | None
 
 
 @dataclass
@@ -75,12 +76,13 @@ async def import_rows(session: AsyncSession, rows: list[OrgRowLike], region_code
         if unit is None:
             unit = units[(trust.id, row.unit_code)] = Unit(
                 trust_id=trust.id, code=row.unit_code, name=row.unit_name,
-                clinic=row.clinic, department=row.department,
+                clinic=row.clinic, department=row.department, leader_group=row.leader_group,
             )
             session.add(unit)
             summary.created["unit"] += 1
         else:
-            _update(unit, summary.updated, "unit", name=row.unit_name, clinic=row.clinic, department=row.department)
+            _update(unit, summary.updated, "unit", name=row.unit_name, clinic=row.clinic, department=row.department,
+                    leader_group=row.leader_group)
     await session.flush()
     return summary
 

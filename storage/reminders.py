@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.rules.leader_groups import Place, groups_above
 from bot.rules.vocabulary import MeasureStatus, ProposalState, ReminderState, Role, Scope
 from storage.models import (
     Confirmation,
@@ -24,6 +25,7 @@ from storage.models import (
     Membership,
     OutboxMessage,
     Person,
+    RaisedProblem,
     Reminder,
     StepRecord,
     SurveyCycle,
@@ -31,7 +33,7 @@ from storage.models import (
     UnitFollowup,
 )
 
-OPEN = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
+OPEN = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS, MeasureStatus.STUCK)
 
 
 def _in_plan():
@@ -46,15 +48,47 @@ async def cycles(session: AsyncSession, years) -> dict[tuple[int, int], SurveyCy
     return {(row.trust_id, row.year): row for row in rows}
 
 
-async def leaders_above(session: AsyncSession) -> dict[int, list[int]]:
-    """The active leaders at each trust (they hear when a unit's plan is overdue)."""
-    above = defaultdict(list)
+@dataclass
+class Above:
+    """The leaders above the units (bot/rules/leader_groups.py): the active leaders at each trust,
+    and the leader-group units with their active leaders. Read once per sweep."""
+
+    trusts: dict[int, list[int]]
+    groups: dict[int, list[Place]]  # by trust
+    group_leaders: dict[int, list[int]]  # by leader-group unit
+
+    def of(self, unit_id: int, trust_id: int, clinic: str | None, department: str | None,
+           level: str | None) -> list[int]:
+        people = self.trusts.get(trust_id, [])
+        if trust_id not in self.groups:
+            return people
+        people = list(people)
+        for group in groups_above(Place(unit_id, trust_id, clinic, department, level), self.groups[trust_id]):
+            people += [p for p in self.group_leaders.get(group.unit_id, []) if p not in people]
+        return people
+
+
+async def leaders_above(session: AsyncSession) -> Above:
+    """The leaders above the units, in three queries whatever the number of units."""
+    trusts = defaultdict(list)
     for person_id, trust_id in (await session.exec(
             select(Membership.person_id, Membership.trust_id).join(Person, Person.id == Membership.person_id)
             .where(Person.active, Membership.unit_id.is_(None), Membership.scope == Scope.TRUST,
                    Membership.role == Role.LEADER).order_by(Membership.id))).all():
-        above[trust_id].append(person_id)
-    return above
+        trusts[trust_id].append(person_id)
+    groups = defaultdict(list)
+    for row in await _rows(session, select(Unit.id, Unit.trust_id, Unit.clinic, Unit.department, Unit.leader_group)
+                           .where(Unit.leader_group.is_not(None)).order_by(Unit.id)):
+        groups[row[1]].append(Place(*row))
+    group_leaders = defaultdict(list)
+    if groups:
+        for person_id, unit_id in await _rows(session, (
+                select(Membership.person_id, Membership.unit_id).join(Person, Person.id == Membership.person_id)
+                .join(Unit, Unit.id == Membership.unit_id)
+                .where(Person.active, Unit.leader_group.is_not(None), Membership.role == Role.LEADER)
+                .order_by(Membership.id))):
+            group_leaders[unit_id].append(person_id)
+    return Above(dict(trusts), dict(groups), dict(group_leaders))
 
 
 async def _rows(session: AsyncSession, query) -> list:
@@ -62,17 +96,19 @@ async def _rows(session: AsyncSession, query) -> list:
     return (await (await session.connection()).execute(query)).all()
 
 
-async def units_after(session: AsyncSession, after: int, limit: int) -> list[tuple[int, int]]:
-    """The next `limit` units (id, trust) by id: the sweep's chunks."""
-    return await _rows(session, select(Unit.id, Unit.trust_id).where(Unit.id > after).order_by(Unit.id).limit(limit))
+async def units_after(session: AsyncSession, after: int, limit: int) -> list[tuple]:
+    """The next `limit` units (id, trust, clinic, department, leader-group level) by id: the sweep's chunks."""
+    return await _rows(session, select(Unit.id, Unit.trust_id, Unit.clinic, Unit.department, Unit.leader_group)
+                       .where(Unit.id > after).order_by(Unit.id).limit(limit))
 
 
-async def situations(session: AsyncSession, years, units: list[tuple[int, int]], cycle_of, cycles_by, above,
-                     situation_type, measure_type, answer_type) -> Iterator:
+async def situations(session: AsyncSession, years, units: list[tuple], cycle_of, cycles_by, above: Above,
+                     situation_type, measure_type, answer_type, stuck_before: datetime | None = None) -> Iterator:
     """One situation per survey year and unit of the chunk `units` (ordered by id), year by year,
     from six grouped queries over the chunk's id range; made one at a time as they are taken. `cycle_of(year, row)` turns a SurveyCycle
     row (or None) into dates; `cycles_by` and `above` come from cycles() and leaders_above(); the
-    *_type arguments are the rule's classes."""
+    *_type arguments are the rule's classes. With `stuck_before` (the weekly digest's day), two more
+    grouped queries count the raised problems nobody answered and the measures stuck since before it."""
     low, high = units[0][0], units[-1][0]
     years = list(years)
     in_years = UnitFollowup.year.in_(years) & UnitFollowup.unit_id.between(low, high)
@@ -114,18 +150,33 @@ async def situations(session: AsyncSession, years, units: list[tuple[int, int]],
             .where(in_years, Confirmation.answer.is_(None)).order_by(Confirmation.id))):
         answers[unit_id, year].append(answer_type(confirmation_id, person_id, subject, requested_at.date()))
 
+    raised, stuck = {}, {}
+    if stuck_before is not None:
+        raised = {(unit_id, year): n for unit_id, year, n in await _rows(session, (
+            select(RaisedProblem.unit_id, Measure.year, func.count())
+            .join(Measure, Measure.id == RaisedProblem.measure_id)
+            .where(RaisedProblem.unit_id.between(low, high), Measure.year.in_(years),
+                   RaisedProblem.answer.is_(None), RaisedProblem.taken_measure_id.is_(None))
+            .group_by(RaisedProblem.unit_id, Measure.year)))}
+        stuck = {(unit_id, year): n for unit_id, year, n in await _rows(session, (
+            select(Measure.unit_id, Measure.year, func.count())
+            .where(in_chunk, Measure.status == MeasureStatus.STUCK, Measure.stuck_since <= stuck_before)
+            .group_by(Measure.unit_id, Measure.year)))}
+
     def each():
         dates = {}  # one CycleDates per trust and year
         for year in years:
-            for unit_id, trust_id in units:
+            for unit_id, trust_id, clinic, department, level in units:
                 if (trust_id, year) not in dates:
                     dates[trust_id, year] = cycle_of(year, cycles_by.get((trust_id, year)))
                 yield situation_type(
                     unit_id=unit_id, year=year, cycle=dates[trust_id, year],
                     done_steps=done[unit_id, year], plan_submitted=submitted.get((unit_id, year), False),
-                    leaders=leaders[unit_id], reps=reps[unit_id], above=above.get(trust_id, []),
+                    leaders=leaders[unit_id], reps=reps[unit_id],
+                    above=above.of(unit_id, trust_id, clinic, department, level),
                     open_measures=open_measures[unit_id, year], unevaluated=unevaluated.get((unit_id, year), 0),
                     pending_answers=answers[unit_id, year],
+                    raised_open=raised.get((unit_id, year), 0), stuck_long=stuck.get((unit_id, year), 0),
                 )
     return each()
 
@@ -229,6 +280,7 @@ class DigestNames:
     measures: dict[int, tuple[str, date]] = field(default_factory=dict)
     confirmations: dict[int, tuple[str, datetime, str]] = field(default_factory=dict)
     open_measures: dict[tuple[int, int], list[tuple[int, str]]] = field(default_factory=dict)
+    programme: dict = field(default_factory=dict)  # Der skoen trykker, TTP: storage/programme.digest_names
 
 
 async def digest_names(session: AsyncSession, unit_ids: set[int], measure_ids: set[int],

@@ -150,11 +150,15 @@ async def test_one_tap_status_is_authorised_like_everything_else(harness, db, te
 async def test_the_level_above_reminds_a_late_units_leader(harness, db, team):
     leader, rep = team
     trude = await harness.member(804, "leader", "Trude", scope="trust", place="HB")
-    # The plan deadline was 20 June; ESCALATION_DAYS (14) later is a Sunday, so Monday 5 July.
+    # The plan deadline was 20 June; ESCALATION_DAYS (14) later is a Sunday: the leaders above hear of
+    # it in their weekly digest on Monday 5 July, every late unit of theirs under one heading.
     for day in (date(2027, 7, 2), date(2027, 7, 5)):
         await sweep_if_due(harness.application, at(day, harness))
     digest = trude.last
-    assert "Kirurgisk poliklinikk has not submitted its action plan" in digest.plain
+    assert digest.plain == (
+        "Reminders\n\nThe units below you this week\n"
+        "Medisinsk sengepost 1: the action plan is not submitted (deadline 20 June 2027)\n"
+        "Kirurgisk poliklinikk: the action plan is not submitted (deadline 20 June 2027)")
     forged = next(b["callback_data"] for b in digest.buttons if b["text"] == "Remind the leader of Kirurgisk poliklinikk")
     # Only someone above the unit may press it.
     for user in (leader, rep):

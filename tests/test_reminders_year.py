@@ -77,6 +77,7 @@ async def test_a_year_of_reminders(harness, db, org):
         if day == date(2026, 5, 25):
             await p["ontime_leader"].send("/plan")
             await p["ontime_leader"].press("Submit the plan")
+            await p["ontime_leader"].press("Submit anyway")  # past the warning about unmarked steps (issue 13)
             await p["ontime_safety"].press("Acknowledge")
             await p["ontime_union"].press("Acknowledge")
         if day == date(2026, 8, 20):
@@ -107,6 +108,7 @@ async def test_a_year_of_reminders(harness, db, org):
         if day == date(2026, 6, 25):
             await p["late_leader"].send("/plan")
             await p["late_leader"].press("Submit the plan")
+            await p["late_leader"].press("Submit anyway")
         if day == date(2026, 7, 5):
             await p["late_safety"].press("Acknowledge")
             await p["late_union"].press("Acknowledge")
@@ -159,7 +161,11 @@ async def test_a_year_of_reminders(harness, db, org):
                       ("2026-06-01", "plan_14"), ("2026-06-12", "plan_3"), ("2026-06-16", "plan_overdue")],
         "S-nothing": [results],
         "U-nothing": [results],
-        "Above": [("2026-06-29", "plan_escalated")],
+        # The leader above: a weekly digest each Monday while a unit's plan is missing, from
+        # ESCALATION_DAYS after the deadline for 60 days (instead of a single escalation).
+        "Above": [(day, "above_weekly") for day in ("2026-06-29", "2026-07-06", "2026-07-13", "2026-07-20",
+                                                    "2026-07-27", "2026-08-03", "2026-08-10", "2026-08-17",
+                                                    "2026-08-24")],
     }
     # Only reminders and the notices of people's own actions were sent, and every one went out.
     assert [m for m in unsent if m.kind == "reminder"] == []

@@ -28,6 +28,8 @@ ROLE_NAMES = {
     Role.UNION_REP: N_("union representative"),
     Role.PROGRAMME_STAFF: N_("programme staff"),
     Role.ADMIN: N_("administrator"),
+    Role.LOCAL_RESOURCE: N_("local resource"),
+    Role.INTERVENTION_TEAM: N_("intervention team"),
 }
 
 # Which role may hold an invite at which scope. Leaders and reps may also sit
@@ -38,6 +40,8 @@ ALLOWED_SCOPES = {
     Role.UNION_REP: {Scope.UNIT, Scope.TRUST},
     Role.PROGRAMME_STAFF: {Scope.NATIONAL, Scope.REGION, Scope.TRUST},
     Role.ADMIN: {Scope.NATIONAL, Scope.REGION, Scope.TRUST},
+    Role.LOCAL_RESOURCE: {Scope.UNIT, Scope.TRUST},
+    Role.INTERVENTION_TEAM: {Scope.REGION},
 }
 
 
@@ -71,8 +75,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 nb="kunngjoring", nn="kunngjering"),
     CommandSpec("broadcasts", N_("Announcements and their delivery"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN}),
                 nb="kunngjoringer", nn="kunngjeringar"),
+    CommandSpec("dst", N_("Der skoen trykker: the units and their phases"), frozenset(Role)),
     CommandSpec("progress", N_("How the units are doing"), frozenset(Role), nb="framdrift"),
     CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role), nb="forsinket", nn="forseinka"),
+    # In the menus of the leaders above units (a trust's); a leader-group unit's leaders use it too
+    # (the notice of a raised problem and the weekly digest name it).
+    CommandSpec("raised", N_("Problems the units have raised to you"), frozenset({Role.LEADER}), nb="loftet",
+                nn="lyfta", above_unit=True),
     CommandSpec("export", N_("Export measures and progress (XLSX; /export csv)"), frozenset(Role), nb="eksport"),
     CommandSpec("chart", N_("Chart of step completion (/chart weeks)"), frozenset(Role), nb="diagram"),
     CommandSpec("members", N_("People's roles: see and end them, hand over a unit"), frozenset({Role.ADMIN, Role.LEADER}),

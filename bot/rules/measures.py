@@ -13,11 +13,16 @@ LIMITS = {"title": 120, "description": 1000, "responsible": 200, "comment": 1000
 STATUSES = {
     MeasureStatus.PLANNED: N_("planned"),
     MeasureStatus.IN_PROGRESS: N_("in progress"),
+    MeasureStatus.STUCK: N_("stuck"),
     MeasureStatus.DONE: N_("done"),
     MeasureStatus.DROPPED: N_("dropped"),
 }
-STATUS_ICONS = {MeasureStatus.PLANNED: "🗓", MeasureStatus.IN_PROGRESS: "🔄", MeasureStatus.DONE: "✅",
-                MeasureStatus.DROPPED: "✖"}
+STATUS_ICONS = {MeasureStatus.PLANNED: "🗓", MeasureStatus.IN_PROGRESS: "🔄", MeasureStatus.STUCK: "⛔",
+                MeasureStatus.DONE: "✅", MeasureStatus.DROPPED: "✖"}
+# Open measures: still to be carried out (a stuck one too: it is asked about every quarter).
+OPEN_STATUSES = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS, MeasureStatus.STUCK)
+# A measure stuck this long is named in the weekly digest to the leaders above.
+STUCK_FOR_A_QUARTER_DAYS = 91
 
 # The one-tap answers of the quarterly status reminder.
 QUICK_STATUS = {

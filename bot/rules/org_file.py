@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.rules.errors import OrgFileError, RowError
+from bot.rules.leader_groups import FILE_VALUES, level_from_file
 
 REQUIRED_COLUMNS = ("region", "trust_code", "trust_name", "unit_code", "unit_name")
-OPTIONAL_COLUMNS = ("clinic", "department")
+OPTIONAL_COLUMNS = ("clinic", "department", "leader_group")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 MAX_NAME = 200
 
@@ -31,6 +32,8 @@ class OrgRow:
     unit_name: str
     clinic: str | None
     department: str | None
+    # A leader-group unit's level (bot/rules/leader_groups.py), None for an ordinary unit.
+    leader_group: str | None = None
 
 
 def region_code(name: str) -> str:
@@ -107,6 +110,12 @@ def parse_org_rows(raw_rows: list[tuple[int, list[str]]]) -> list[OrgRow]:
             index = columns.get(name)
             return values[index].strip() if index is not None and index < len(values) else ""
 
+        try:
+            level = level_from_file(cell("leader_group"))
+            level_problem = None
+        except ValueError:
+            level, level_problem = None, (f"leader_group '{cell('leader_group')}' must be empty or one of: "
+                                          + ", ".join(FILE_VALUES))
         row = OrgRow(
             line=line,
             region=cell("region"),
@@ -116,8 +125,13 @@ def parse_org_rows(raw_rows: list[tuple[int, list[str]]]) -> list[OrgRow]:
             unit_name=cell("unit_name"),
             clinic=cell("clinic") or None,
             department=cell("department") or None,
+            leader_group=level.value if level else None,
         )
         problems = [f"{name} is empty" for name in REQUIRED_COLUMNS if not getattr(row, name)]
+        if level_problem:
+            problems.append(level_problem)
+        elif level is not None and level.value in ("clinic", "department") and not getattr(row, level.value):
+            problems.append(f"a {level.value}-level leader group needs its {level.value}")
         for name in ("trust_code", "unit_code"):
             value = getattr(row, name)
             if value and not CODE_RE.match(value):

@@ -19,6 +19,10 @@ class Role(StrEnum):
     UNION_REP = "union_rep"
     PROGRAMME_STAFF = "programme_staff"
     ADMIN = "admin"
+    # Der skoen trykker (bot/rules/dst.py): HR, the occupational health service or NAV's IA adviser in a
+    # unit's working group; the region's intervention team (innsatsteam) that follows its DST units.
+    LOCAL_RESOURCE = "local_resource"
+    INTERVENTION_TEAM = "intervention_team"
 
 
 class Scope(StrEnum):
@@ -69,8 +73,17 @@ class MeasureKind(StrEnum):
 class MeasureStatus(StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
+    STUCK = "stuck"  # open, but held up: what is stuck may be raised to the leader group above
     DONE = "done"
     DROPPED = "dropped"
+
+
+class LeaderGroupLevel(StrEnum):
+    """The level a leader-group unit sits at (the organisation file's leader_group column)."""
+
+    DEPARTMENT = "department"
+    CLINIC = "clinic"
+    TRUST = "trust"
 
 
 class QuarterlyStatus(StrEnum):

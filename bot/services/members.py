@@ -15,6 +15,7 @@ from html import escape
 
 from bot.i18n import translator
 from bot.rules import members as rules
+from bot.rules.measures import OPEN_STATUSES
 from bot.rules.access import ROLE_NAMES
 from bot.rules.errors import MemberError, NotAllowed
 from bot.rules.methods import OBJECTIONS, REPS
@@ -286,8 +287,7 @@ async def handover_summary(db: Database, memberships, unit_id: int, today: date,
     """From the services that show /followup and /measures (so the summary says what they say)."""
     overview = await followup_service.overview(db, memberships, unit_id, today, tz)
     _, measures, last = await measure_service.unit_measures(db, memberships, unit_id, today)
-    open_measures = [m for m in measures if m.status in (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
-                     and m.proposal != ProposalState.DECLINED]
+    open_measures = [m for m in measures if m.status in OPEN_STATUSES and m.proposal != ProposalState.DECLINED]
     objections = [(c, name) for c, name in overview.confirmations
                   if c.answer in OBJECTIONS or (c.answer is None and c.earlier_answer in OBJECTIONS)]
     return HandoverSummary(overview, open_measures, last, objections)

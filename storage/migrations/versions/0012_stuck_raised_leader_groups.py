@@ -16,8 +16,49 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        # A leader-group unit: its level (department, clinic or trust); null for an ordinary unit.
+        batch_op.add_column(sa.Column('leader_group', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True))
+    with op.batch_alter_table('measure', schema=None) as batch_op:
+        # When the measure last became stuck (the weekly digest names those stuck for a quarter).
+        batch_op.add_column(sa.Column('stuck_since', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('raised_problem',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('measure_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('trust_id', sa.Integer(), nullable=False),
+    sa.Column('group_unit_id', sa.Integer(), nullable=True),
+    sa.Column('what', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('raised_by', sa.Integer(), nullable=False),
+    sa.Column('raised_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
+    sa.Column('answered_by', sa.Integer(), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('taken_measure_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['measure_id'], ['measure.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.ForeignKeyConstraint(['trust_id'], ['health_trust.id'], ),
+    sa.ForeignKeyConstraint(['group_unit_id'], ['unit.id'], ),
+    sa.ForeignKeyConstraint(['raised_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['answered_by'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['taken_measure_id'], ['measure.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('raised_problem', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_raised_problem_measure_id'), ['measure_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_raised_problem_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_raised_problem_trust_id'), ['trust_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_raised_problem_group_unit_id'), ['group_unit_id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('raised_problem', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_raised_problem_group_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_raised_problem_trust_id'))
+        batch_op.drop_index(batch_op.f('ix_raised_problem_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_raised_problem_measure_id'))
+    op.drop_table('raised_problem')
+    with op.batch_alter_table('measure', schema=None) as batch_op:
+        batch_op.drop_column('stuck_since')
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.drop_column('leader_group')
