@@ -43,12 +43,12 @@ def digest_message(digest: Digest) -> tuple[str, str | None]:
     t = wording.t
     lines = [wording.title]
     rows: list[str] = []
-    previous = None
+    previous, shown = None, set()
     for item in digest.items:
         if item.reason != previous or item.reason != "above_weekly":  # the week's units under one heading
             lines += ["", wording.reason(item.reason)]
         lines.append(item_text(t, item) if item.found else "")
-        for row in _item_rows(item, previous):
+        for row in _item_rows(item, shown):
             rows.append("[" + ", ".join([wording.button(action) for action in row]) + "]")
         previous = item.reason
     rows += wording.footer(digest.rows)
@@ -64,12 +64,12 @@ def digest_parts(t: Translator, digest: Digest, make) -> tuple[str, list[list]]:
     """The text and the rows of buttons, each button made by `make(text, callback_data=...)`."""
     lines = [f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"]
     rows: list[list] = []
-    previous = None
+    previous, shown = None, set()
     for item in digest.items:
         if item.reason != previous or item.reason != "above_weekly":  # the week's units under one heading
             lines += ["", f"<b>{t._(nudges.REASONS[item.reason][1])}</b>"]
         lines.append(item_text(t, item) if item.found else "")
-        rows += [[button(t, action, make) for action in row] for row in _item_rows(item, previous)]
+        rows += [[button(t, action, make) for action in row] for row in _item_rows(item, shown)]
         previous = item.reason
     rows += _footer(t, digest.rows, make)
     return "\n".join(lines), rows
@@ -79,11 +79,15 @@ _FOOTERS: dict[tuple, list[list]] = {}
 _OPEN_RAISED = (Action("open_raised"),)
 
 
-def _item_rows(item: Item, previous: str | None):
-    """An item's rows of buttons; in the weekly digest's units after the first, without a second
-    "Problems raised to you"."""
-    if item.reason == previous == "above_weekly":
+def _item_rows(item: Item, shown: set):
+    """An item's rows of buttons; the weekly digest's "Problems raised to you" only once (`shown`:
+    what this digest has shown so far)."""
+    if item.reason != "above_weekly":
+        return item.rows
+    if _OPEN_RAISED in shown:
         return [row for row in item.rows if row != _OPEN_RAISED]
+    if _OPEN_RAISED in item.rows:
+        shown.add(_OPEN_RAISED)
     return item.rows
 
 
