@@ -52,7 +52,7 @@ def test_the_bot_imports_charts_and_spreadsheets_only_in_the_worker():
     assert {m for m in modules if m.split(".")[0] in HEAVY} == set()
 
 
-@pytest.mark.parametrize("module", ["bot.services.export", "bot.services.charts"])
+@pytest.mark.parametrize("module", ["bot.services.export", "bot.services.charts", "bot.services.staff_summary"])
 def test_the_worker_functions_import_their_library_themselves(module):
     assert {m for m in imported_after(f"import {module}") if m.split(".")[0] in HEAVY} == set()
 
