@@ -7,6 +7,7 @@ proactive message (bot/outbox.py).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Callable
 
 from telegram import InlineKeyboardMarkup
@@ -34,3 +35,27 @@ async def notify_from(application, person: Person, text: Callable[[Translator], 
             person_id=person.id, chat_id=person.telegram_user_id, kind=OutboxKind.NOTICE, text=text(t),
             reply_markup=markup_json(buttons(t)), not_before=now, created_at=now))
     return await application.bot_data["sender"].deliver_now(message.id)
+
+
+async def hold(context, person: Person, text: Callable[[Translator], str],
+               buttons: Callable[[Translator], InlineKeyboardMarkup | None] = lambda t: None,
+               delay: timedelta = timedelta(minutes=30)) -> int:
+    """Queue a notice that waits: sent by `release` with its final words, or by the sender as it
+    is once `delay` has passed (a comment that never comes does not hold it back for good)."""
+    t = translator(person.language)
+    now = context.application.bot_data["clock"].now()
+    async with context.application.bot_data["db"].session() as session:
+        message = await outbox.add(session, OutboxMessage(
+            person_id=person.id, chat_id=person.telegram_user_id, kind=OutboxKind.NOTICE, text=text(t),
+            reply_markup=markup_json(buttons(t)), not_before=now + delay, created_at=now))
+    return message.id
+
+
+async def release(context, message_id: int, person: Person, text: Callable[[Translator], str],
+                  buttons: Callable[[Translator], InlineKeyboardMarkup | None] = lambda t: None) -> bool:
+    """Send a held notice now, with its final words; nothing when it has gone already (one notice)."""
+    t = translator(person.language)
+    async with context.application.bot_data["db"].session() as session:
+        if not await outbox.rewrite_pending(session, message_id, text(t), markup_json(buttons(t))):
+            return False
+    return await context.application.bot_data["sender"].deliver_now(message_id)

@@ -33,7 +33,7 @@ from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Screen, Sta
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
-from bot.notify import notify
+from bot.notify import hold, notify, release
 from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
 from bot.rules.dates import parse_date
@@ -55,6 +55,7 @@ L_FORBEDRING_YEAR = N_("ForBedring {year}")
 L_EARLIER_ANSWER = N_("before the leader changed it: {answer}")
 L_PREPARE_NEXT = N_("Prepare ForBedring {year}")
 L_BY_DATE = N_("by {date}")
+L_LEADERS_ANSWER = N_("the leader's answer: «{answer}»")
 L_STAFF_SUMMARY = N_("Summary for the staff")
 L_LAST_YEAR = N_("Last year's measures ({year})")
 L_OVERDUE_SINCE = N_("overdue since {date}")
@@ -91,6 +92,8 @@ def answer_lines(t: Translator, answers) -> list[str]:
         line = f"   {mark} {who}: {answer_label(t, confirmation.answer)}"
         if confirmation.comment:
             line += f" – «{escape(confirmation.comment)}»"
+        if confirmation.leader_reply:
+            line += "\n      ↳ " + t._(L_LEADERS_ANSWER, answer=escape(confirmation.leader_reply))
         if confirmation.earlier_answer:
             earlier = answer_label(t, confirmation.earlier_answer)
             if confirmation.earlier_comment:
@@ -488,23 +491,40 @@ async def confirmation_button(update: Update, context: BotContext, press) -> Non
     await context.answer_press(update)
     await update.callback_query.edit_message_reply_markup(None)
     if confirmation.answer in OBJECTIONS:
-        await engine.begin(update, context, COMMENT, "text", {"confirmation": confirmation.id})
-        await tell_leaders_about_objection(context, confirmation.id)
+        # One notice per objection: it waits for the comment (or Skip), and goes as it is if neither comes.
+        held = await tell_leaders_about_objection(context, confirmation.id)
+        await engine.begin(update, context, COMMENT, "text", {"confirmation": confirmation.id, "held": held})
     else:
         await reply(update, context.t._("Thank you, your answer is saved."))
 
 
-async def tell_leaders_about_objection(context: BotContext, confirmation_id: int, comment: str | None = None) -> None:
+async def tell_leaders_about_objection(context: BotContext, confirmation_id: int, comment: str | None = None,
+                                      held: dict[str, int] | None = None) -> dict[str, int]:
+    """The leaders hear of an objection once. Without `held`: the notices are queued to wait for the
+    rep's comment (returns {leader id: message id}); with it: they go now, with the comment if any."""
     found = await service.confirmation_context(context.db, confirmation_id)
     if found is None:
-        return
+        return {}
     confirmation, unit = found
     name, role = escape(context.person.name), confirmation.role
+
+    def text(rt):
+        return rt._("{role} {name} ({unit}): {answer}.", role=rt._(ROLE_NAMES[role]).capitalize(), name=name,
+                    unit=escape(unit.name), answer=answer_label(rt, confirmation.answer)) + \
+            (f" «{escape(comment)}»" if comment else "")
+
+    def buttons(rt):
+        return Keyboard([[Button(rt._("Answer the objection"), callback_data=routes.ANSWER_OBJECTION.build(confirmation_id))]])
+
+    waiting = {}
     for leader, _ in await service.people_of_unit(context.db, unit.id, (Role.LEADER,)):
-        await notify(context, leader, lambda rt: rt._(
-            "{role} {name} ({unit}): {answer}.", role=rt._(ROLE_NAMES[role]).capitalize(), name=name,
-            unit=escape(unit.name), answer=answer_label(rt, confirmation.answer))
-            + (f" «{escape(comment)}»" if comment else ""))
+        if held is None:
+            waiting[str(leader.id)] = await hold(context, leader, text, buttons)
+        elif str(leader.id) in held:
+            await release(context, held[str(leader.id)], leader, text, buttons)
+        else:  # a leader who joined meanwhile
+            await notify(context, leader, text, buttons)
+    return waiting
 
 
 def show_comment(turn):
@@ -525,13 +545,14 @@ async def take_comment(turn, message):
         await refuse(turn.update, context, "comment on someone else's answer")
         return Done(closed=True)
     await dialogs.end(context)
-    await tell_leaders_about_objection(context, turn.data["confirmation"], text)
+    await tell_leaders_about_objection(context, turn.data["confirmation"], text, turn.data.get("held") or {})
     await turn.say(t._("Thank you, your comment is saved and shown on the plan."))
     return Done(closed=True)
 
 
 async def skip_comment(turn, _):
     await dialogs.end(turn.context)
+    await tell_leaders_about_objection(turn.context, turn.data["confirmation"], None, turn.data.get("held") or {})
     await turn.say(turn.t._("Thank you, your answer is saved."))
     return Done(closed=True)
 
@@ -540,12 +561,66 @@ COMMENT = DialogSpec(
     name="comment", prefix="cc", module="followup", diagram="followup_comment",
     title="A rep's comment after objecting (I was not involved, Object)",
     cancelled=N_("Cancelled. Nothing was changed."),
-    entries=(("I was not involved / Object (CONFIRMATION; the leaders are told)", "text"),),
+    entries=(("I was not involved / Object (CONFIRMATION; the leaders' notice waits for the comment)", "text"),),
     screens=(
         Screen("text", "A comment for the leader?", show_comment, buttons={
-            "skip": Action(skip_comment, goes=(END,), label="Skip"),
+            "skip": Action(skip_comment, goes=(END,), label="Skip (the leaders are told now)"),
         }, text=Action(take_comment, goes=(END,),
-                       label=f"typed comment (≤ {LIMITS['comment']}); the leaders are told, shown on /followup and /plan")),
+                       label=f"typed comment (≤ {LIMITS['comment']}); the leaders are told once, with it; "
+                             "shown on /followup and /plan"),
+               note="one notice per objection: held 30 minutes for the comment, then sent as it is"),
+    ),
+)
+
+
+# --- the leader answers an objection (ANSWER_OBJECTION), dialog "objection_reply" ---
+
+@members_only
+async def answer_objection_button(update: Update, context: BotContext, press) -> None:
+    """Answer the objection (routes.ANSWER_OBJECTION): the unit's leader, an objection only."""
+    try:
+        await service.objection_of(context.db, context.memberships, press.confirmation)
+    except NotAllowed:
+        await refuse(update, context, f"answer objection with {update.callback_query.data!r}")
+        return
+    await answer_query(update, context)
+    await engine.begin(update, context, REPLY, "text", {"confirmation": press.confirmation})
+
+
+def show_reply(turn):
+    return View(turn.t._("Write your answer to the objection. The representative will see it, and it is shown "
+                         "with the objection."))
+
+
+async def take_reply(turn, message):
+    context, t = turn.context, turn.t
+    if refusal := text_refusal(t, "comment", message.text):
+        return Stay(refusal)
+    text = message.text.strip()
+    try:
+        confirmation, unit, rep = await service.reply_to_objection(
+            context.db, context.memberships, context.person.id, turn.data["confirmation"], text, context.clock.now())
+    except NotAllowed:
+        await dialogs.end(context)
+        await refuse(turn.update, context, "answer an objection")
+        return Done(closed=True)
+    await dialogs.end(context)
+    leader = escape(context.person.name)
+    await notify(context, rep, lambda rt: rt._("{leader} has answered your objection ({unit}): «{answer}»",
+                                               leader=leader, unit=escape(unit.name), answer=escape(text)))
+    await turn.say(t._("Your answer is saved. The representative is told, and it is shown with the objection."))
+    return Done(closed=True)
+
+
+REPLY = DialogSpec(
+    name="objection_reply", prefix="oq", module="followup", diagram="followup_reply",
+    title="The leader answers a rep's objection (Answer the objection)",
+    cancelled=N_("Cancelled. Nothing was changed."),
+    entries=(("Answer the objection (ANSWER_OBJECTION; the unit's leader, an objection only)", "text"),),
+    screens=(
+        Screen("text", "The answer to the objection", show_reply, cancel=True,
+               text=Action(take_reply, goes=(END,),
+                           label=f"typed answer (≤ {LIMITS['comment']}); the rep is told, shown with the objection")),
     ),
 )
 

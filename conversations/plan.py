@@ -15,7 +15,8 @@ from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
 from bot.rules.access import UNIT_PARTIES, is_leader_of, roles_of, units_with_role
-from bot.rules.errors import NotAllowed, PlanIncomplete
+from bot.rules.errors import NotAllowed, PlanIncomplete, PlanWarnings
+from bot.rules.methods import OBJECTIONS
 from bot.rules.themes import KINDS, THEMES
 from bot.rules.vocabulary import Answer, ProposalState, Role
 from bot.services import followup as service
@@ -33,6 +34,11 @@ L_ACTION_PLAN_YEAR = N_("Action plan {year}")
 L_STEPS = N_("Steps")
 L_AREAS = N_("Areas")
 L_MEASURES = N_("Measures")
+PLAN_WARNINGS = {
+    "review": N_("The review with the parties is not marked done."),
+    "feedback": N_("The feedback meeting is not marked done."),
+    "objection": N_("A representative has an objection you have not answered."),
+}
 L_OTHER_MEASURES = N_("Measures outside the chosen areas")
 L_PLAN_OF = N_("Plan {year}")
 
@@ -113,6 +119,10 @@ async def show_plan(update: Update, context: BotContext, unit_id: int, year: int
     if is_leader_of(context.memberships, unit_id) and ov.year == working:
         label = t._("Submit again (asks the reps again)") if ov.plan_submitted_at else t._("Submit the plan")
         rows.append([Button(label, callback_data=routes.SUBMIT_PLAN.build(unit_id))])
+        rows += [[Button(t._("Answer {name}'s objection", name=name),
+                         callback_data=routes.ANSWER_OBJECTION.build(c.id))]
+                 for c, name in ov.confirmations
+                 if name and not c.leader_reply and (c.answer in OBJECTIONS or c.earlier_answer in OBJECTIONS)]
         if ov.plan_submitted_at:  # "you said, we did" (conversations/staff_summary.py)
             rows.append([Button(t._("Summary for the staff"), callback_data=routes.STAFF_SUMMARY.build(unit_id))])
     # Every other year's plan one tap away.
@@ -174,7 +184,7 @@ async def submit_button(update: Update, context: BotContext, press) -> None:
     t, unit_id = context.t, press.unit
     try:
         to_ask = await service.submit_plan(context.db, context.memberships, context.person.id, unit_id,
-                                           context.clock.now(), context.clock.today())
+                                           context.clock.now(), context.clock.today(), anyway=press.anyway == "go")
     except NotAllowed:
         await refuse(update, context, f"submit the plan with {update.callback_query.data!r}")
         return
@@ -182,6 +192,13 @@ async def submit_button(update: Update, context: BotContext, press) -> None:
         await context.answer_press(update, t._(
             "The plan needs at least one measure to preserve and one to improve before it can be submitted."),
             show_alert=True)
+        return
+    except PlanWarnings as found:
+        await context.answer_press(update)
+        await reply(update, "\n".join([t._("Before you submit the plan:")] +
+                                      [f"⚠ {t._(PLAN_WARNINGS[w])}" for w in found.warnings]),
+                    reply_markup=Keyboard([[Button(t._("Submit anyway"),
+                                                   callback_data=routes.SUBMIT_PLAN.build(unit_id, "go"))]]))
         return
     await context.answer_press(update)
     leader = escape(context.person.name)

@@ -85,3 +85,11 @@ async def backlog(session: AsyncSession) -> dict[str, int]:
     """How many rows are in each state (for `forbedring-bot status`)."""
     rows = await session.exec(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
     return {state: count for state, count in rows.all()}
+
+
+async def rewrite_pending(session: AsyncSession, message_id: int, text: str, reply_markup: str | None) -> bool:
+    """A message still waiting (a held notice) gets its final words; False once it is on its way."""
+    result = await session.exec(update(OutboxMessage)
+                                .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING)
+                                .values(text=text, reply_markup=reply_markup))
+    return result.rowcount == 1

@@ -49,7 +49,11 @@ async def test_submit_needs_both_kinds_then_reps_acknowledge_or_object(harness, 
 
     await register(leader, "Fagdager", kind="Preserve", theme="Engagement")
     await leader.send("/plan")
+    # Neither the review nor the feedback meeting is marked: a warning first, one tap to go on (issue 13).
     replies = await leader.press("Submit the plan")
+    assert replies[0].plain == ("Before you submit the plan:\n⚠ The review with the parties is not marked done.\n"
+                                "⚠ The feedback meeting is not marked done.")
+    replies = await leader.press("Submit anyway")
     assert replies[0].plain == "The plan is submitted. 2 representatives are asked to acknowledge it."
     assert "Submitted 1 June 2026." in replies[1].plain
     assert "✅ 7. Plan complete – 1 June 2026" in replies[1].plain

@@ -81,3 +81,13 @@ class OrgFileError(Exception):
 
 class MemberError(Exception):
     """A clear reason why memberships cannot be listed or ended (an unknown place or id)."""
+
+
+class PlanWarnings(Exception):
+    """The plan can be submitted, but the leader should know first (one tap to go on): `warnings`
+    names what is missing ("review", "feedback": the step is not marked done; "objection": a rep
+    has an objection the leader has not answered)."""
+
+    def __init__(self, warnings: list[str]):
+        self.warnings = warnings
+        super().__init__(f"before submitting: {', '.join(warnings)}")

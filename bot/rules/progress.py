@@ -104,3 +104,12 @@ def pressing_step(states: list[StepState], today: date, joined: date | None = No
     if candidates:
         return candidates[0]
     return next((s for s in states if not s.done and not before_joining(s, joined)), None)
+
+
+def plan_warnings(marked: dict[str, date], open_objections: int) -> list[str]:
+    """What the leader is told before submitting the plan (they may go on with one tap): the review
+    with the parties or the feedback meeting not marked done, a rep's objection not answered."""
+    warnings = [step for step in ("review", "feedback") if step not in marked]
+    if open_objections:
+        warnings.append("objection")
+    return warnings

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from bot.rules import progress
 from bot.rules.access import is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, preparing_next_year, year_open
-from bot.rules.errors import NotAllowed, PlanIncomplete, YearChanged
+from bot.rules.errors import NotAllowed, PlanIncomplete, PlanWarnings, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.rules.vocabulary import Completion, MeasureKind
 from bot.services.cycles import cycle_for_trust, working_year_of_trust
@@ -230,9 +230,11 @@ async def unit_by_codes(db: Database, trust_code: str, unit_code: str) -> int | 
 
 
 async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, now: datetime,
-                      today: date) -> list[tuple[Person, str, int]]:
+                      today: date, anyway: bool = False) -> list[tuple[Person, str, int]]:
     """Submit the unit's plan; returns the reps to ask: (person, role, confirmation id).
-    Raises PlanIncomplete when a preserve or an improve measure is missing."""
+    Raises PlanIncomplete when a preserve or an improve measure is missing, and PlanWarnings
+    (unless `anyway`) when the review or the feedback meeting is not marked done or a rep's
+    objection is not answered."""
     if not is_leader_of(memberships, unit_id):
         raise NotAllowed(f"submit the plan of unit {unit_id}")
     async with db.session() as session:
@@ -241,6 +243,10 @@ async def submit_plan(db: Database, memberships, person_id: int, unit_id: int, n
         missing = [kind for kind in MeasureKind if kind not in facts.measure_kinds]
         if missing:
             raise PlanIncomplete(missing)
+        if not anyway:
+            warnings = progress.plan_warnings(facts.marked, len(await store.open_objections(session, followup.id, OBJECTIONS)))
+            if warnings:
+                raise PlanWarnings(warnings)
         await store.submit_plan(session, followup, person_id, now)
         audit.record(session, f"person:{person_id}", "plan.submit", f"followup:{followup.id}")
         to_ask = []
@@ -269,3 +275,29 @@ async def areas_now(db: Database, unit_id: int, today: date) -> list[FocusArea]:
     """The areas the unit chose for the survey year it works on today (/newmeasure offers them first)."""
     async with db.session() as session:
         return await store.areas(session, (await _followup_now(session, unit_id, today)).id)
+
+
+async def reply_to_objection(db: Database, memberships, person_id: int, confirmation_id: int, text: str,
+                             now: datetime) -> tuple[Confirmation, UnitInfo, Person]:
+    """The leader answers a rep's objection (the leader of its unit only, an objection only);
+    returns it, its unit and the rep, to be told."""
+    async with db.session() as session:
+        confirmation = await store.get_confirmation(session, confirmation_id)
+        followup = await store.get_followup(session, confirmation.followup_id) if confirmation else None
+        if followup is None or not is_leader_of(memberships, followup.unit_id) or \
+                not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
+            raise NotAllowed(f"answer objection {confirmation_id}")
+        confirmation.leader_reply, confirmation.leader_reply_at = text, now
+        audit.record(session, f"person:{person_id}", "objection.reply", f"confirmation:{confirmation_id}", text)
+        return confirmation, await store.unit_info(session, followup.unit_id), await session.get(Person, confirmation.person_id)
+
+
+async def objection_of(db: Database, memberships, confirmation_id: int) -> Confirmation:
+    """An objection the person may answer (its unit's leader), or NotAllowed."""
+    async with db.session() as session:
+        confirmation = await store.get_confirmation(session, confirmation_id)
+        followup = await store.get_followup(session, confirmation.followup_id) if confirmation else None
+        if followup is None or not is_leader_of(memberships, followup.unit_id) or \
+                not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
+            raise NotAllowed(f"answer objection {confirmation_id}")
+        return confirmation

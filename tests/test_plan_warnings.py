@@ -1,0 +1,96 @@
+"""Submitting the plan warns first (one tap to go on) when the review or the feedback meeting is not
+marked done or a rep's objection is not answered; the leader answers an objection and the rep sees
+the answer; the leaders hear of each objection once (issue 13)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Confirmation, UnitFollowup
+from tests.test_followup import mark
+from tests.test_measures import register
+
+
+@pytest.fixture
+async def team(harness):
+    harness.set_today(date(2026, 6, 1))
+    leader = await harness.member(1501, "leader", "Kari")
+    safety = await harness.member(1502, "safety_rep", "Ola")
+    union = await harness.member(1503, "union_rep", "Siri")
+    await register(leader, "Tavlemøte", kind="Improve")
+    await register(leader, "Fagdager", kind="Preserve", theme="Engagement")
+    return leader, safety, union
+
+
+def notices_about(user, words: str) -> list[str]:
+    return [m.plain for m in user.messages if words in m.plain]
+
+
+async def test_warnings_before_submitting_an_answered_objection_and_one_notice_each(harness, db, team):
+    leader, safety, union = team
+    await leader.send("/followup")
+    await mark(leader, "Review with the parties")
+    await union.press("I was not involved")
+    await union.send("Jeg ble ikke spurt.")
+    await safety.press("I was not involved")
+    await safety.press("Skip")
+    # One notice per objection, with the comment when there is one.
+    assert notices_about(leader, "was not involved") == [
+        "Union representative Siri (Kirurgisk poliklinikk): was not involved. «Jeg ble ikke spurt.»",
+        "Safety representative Ola (Kirurgisk poliklinikk): was not involved."]
+
+    await leader.send("/plan")
+    replies = await leader.press("Submit the plan")
+    assert replies[0].plain == ("Before you submit the plan:\n⚠ The feedback meeting is not marked done.\n"
+                                "⚠ A representative has an objection you have not answered.")
+    async with db.session() as session:
+        assert (await session.exec(select(UnitFollowup.plan_submitted_at))).one() is None
+
+    # The leader answers Siri's objection from the notice; a rep cannot answer one.
+    async with db.session() as session:
+        siri_objection = (await session.exec(select(Confirmation).where(Confirmation.comment.is_not(None)))).one()
+    await safety.press_data(f"oa:{siri_objection.id}")
+    assert safety.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+    notice = next(m for m in leader.messages if "Jeg ble ikke spurt" in m.plain)
+    replies = await leader.press("Answer the objection", notice)
+    assert replies[0].plain.startswith("Write your answer to the objection.")
+    replies = await leader.send("Beklager – vi tar et nytt møte med deg.")
+    assert replies[0].plain == "Your answer is saved. The representative is told, and it is shown with the objection."
+    assert union.last.plain == \
+        "Kari has answered your objection (Kirurgisk poliklinikk): «Beklager – vi tar et nytt møte med deg.»"
+    replies = await union.send("/plan")
+    assert "⚠ union representative Siri: was not involved – «Jeg ble ikke spurt.»\n" \
+           "      ↳ the leader's answer: «Beklager – vi tar et nytt møte med deg.»" in replies[0].plain
+    # Ola's objection is still unanswered: /plan offers to answer it.
+    replies = await leader.send("/plan")
+    assert [b["text"] for b in replies[-1].buttons][:2] == ["Submit the plan", "Answer Ola's objection"]
+    await leader.press("Answer Ola's objection")
+    await leader.send("Du var på kurs; vi går gjennom det sammen.")
+    assert safety.last.plain.startswith("Kari has answered your objection")
+
+    await leader.send("/followup")
+    await mark(leader, "Feedback meeting")
+    replies = await leader.send("/plan")
+    replies = await leader.press("Submit the plan")  # nothing to warn about: submitted at once
+    assert replies[0].plain == "The plan is submitted. 2 representatives are asked to acknowledge it."
+
+
+async def test_submit_anyway_after_the_warning(harness, db, team):
+    leader, safety, union = team
+    await leader.send("/plan")
+    replies = await leader.press("Submit the plan")
+    assert replies[0].plain.startswith("Before you submit the plan:\n⚠ The review with the parties is not marked done.")
+    replies = await leader.press("Submit anyway")
+    assert replies[0].plain == "The plan is submitted. 2 representatives are asked to acknowledge it."
+    await union.press("Object")
+    await union.send("Ikke drøftet.")
+    assert notices_about(leader, "objects to the plan") == [
+        "Union representative Siri (Kirurgisk poliklinikk): objects to the plan. «Ikke drøftet.»"]
+    # A rep's forged "submit anyway" changes nothing.
+    async with db.session() as session:
+        followup = (await session.exec(select(UnitFollowup))).one()
+    await safety.press_data(f"ps:{followup.unit_id}:go")
+    assert safety.callback_answers()[-1]["text"] == "You cannot do that for this unit."
