@@ -52,6 +52,44 @@ def _parser() -> argparse.ArgumentParser:
                             help="national (default), region:CODE_OR_NAME or trust:CODE")
     export_cmd.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     export_cmd.add_argument("--output", help="file to write (default forbedring-<date>.xlsx, or a prefix for CSV)")
+    export_cmd.add_argument("--method", choices=["forbedring", "dst"], default="forbedring",
+                            help="dst with --research: per DST unit the entry criteria, the phases' dates and "
+                                 "the counts of its measures by status (CSV; nothing about any person)")
+    export_cmd.add_argument("--research", action="store_true", help="the research export (with --method dst)")
+
+    dst_cmd = commands.add_parser("dst", help="Der skoen trykker: enrol units, training gatherings").add_subparsers(
+        dest="dst_command", required=True)
+    enrol = dst_cmd.add_parser("enrol", help="enrol a unit, with the three entry criteria")
+    enrol.add_argument("--unit", metavar="CODE", required=True)
+    enrol.add_argument("--in-trust", metavar="CODE", help="the unit's trust, when its code is not unique")
+    enrol.add_argument("--start", metavar="YYYY-MM-DD", required=True, help="the day the unit starts")
+    for key, what in (("potential", "potential for lower sick leave"), ("challenges", "work-environment challenges"),
+                      ("motivation", "high motivation to take part")):
+        enrol.add_argument(f"--{key}", choices=["yes", "no"], required=True, help=f"entry criterion: {what}")
+        enrol.add_argument(f"--{key}-note", default="", metavar="TEXT",
+                           help="a short note about the unit (at most 200 characters; nothing about a person)")
+    gathering = dst_cmd.add_parser("gathering", help="a region's training gatherings").add_subparsers(
+        dest="gathering_command", required=True)
+    gathering_add = gathering.add_parser("add", help="add a gathering (its region's working groups are reminded "
+                                                     "a week before and on the day)")
+    gathering_add.add_argument("--region", metavar="CODE_OR_NAME", required=True)
+    gathering_add.add_argument("--kind", choices=["workshop", "digital", "follow_up"], required=True)
+    gathering_add.add_argument("--date", metavar="YYYY-MM-DD", required=True)
+    gathering_add.add_argument("--place", required=True, help="where (or the link's name for a digital one)")
+    gathering_list = gathering.add_parser("list", help="list the gatherings")
+    gathering_list.add_argument("--region", metavar="CODE_OR_NAME")
+
+    ttp = commands.add_parser("ttp", help="Tidlig og tett på: a trust's reminder days").add_subparsers(
+        dest="ttp_command", required=True)
+    ttp_set = ttp.add_parser("set", help="set a trust's days, or turn its reminder off or on")
+    ttp_set.add_argument("--trust", metavar="CODE", required=True)
+    ttp_set.add_argument("--dates", metavar="MM-DD,...", help="the days, e.g. 03-15,06-15,09-15,12-15")
+    ttp_set.add_argument("--default-dates", action="store_true", help="back to TTP_DATES")
+    on_off = ttp_set.add_mutually_exclusive_group()
+    on_off.add_argument("--off", action="store_true", help="no TTP reminder for this trust")
+    on_off.add_argument("--on", action="store_true", help="the TTP reminder again")
+    ttp_show = ttp.add_parser("show", help="a trust's TTP days")
+    ttp_show.add_argument("--trust", metavar="CODE", required=True)
 
     invite = commands.add_parser("invite", help="invite codes").add_subparsers(dest="invite_command", required=True)
     create = invite.add_parser("create", help="make an invite link")
@@ -329,6 +367,11 @@ async def _cycle_show(settings: Settings, args) -> int:
 
 
 async def _export(settings: Settings, args) -> int:
+    if args.research or args.method == "dst":
+        if not (args.research and args.method == "dst"):
+            print("error: the research export is --method dst --research", file=sys.stderr)
+            return EXIT_FAILED
+        return await _research_export(settings, args)
     from datetime import datetime as dt
 
     from bot.rules.cycle import current_year
@@ -368,6 +411,143 @@ async def _export(settings: Settings, args) -> int:
         with open(path, "wb") as out:
             out.write(data)
         print(f"wrote {path} ({len(data):,} bytes, survey year {current_year(today)})")
+    return 0
+
+
+def _day(text: str, option: str) -> "date | None":
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        print(f"error: {option} {text!r}: expected YYYY-MM-DD", file=sys.stderr)
+        return None
+
+
+async def _dst_enrol(settings: Settings, args) -> int:
+    from datetime import datetime, timezone
+
+    from bot.services import programme
+
+    start = _day(args.start, "--start")
+    if start is None:
+        return EXIT_FAILED
+    criteria = {key: (getattr(args, key) == "yes", getattr(args, f"{key}_note").strip())
+                for key in ("potential", "challenges", "motivation")}
+
+    async def work(db):
+        unit_id = await programme.find_unit(db, args.unit, args.in_trust)
+        return await programme.enrol(db, unit_id, start, criteria, actor="cli", now=datetime.now(timezone.utc))
+
+    try:
+        enrolment = await _with_database(settings, work)
+    except programme.ProgrammeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"enrolled unit {args.unit} in Der skoen trykker from {enrolment.started_on.isoformat()} "
+          f"(enrolment {enrolment.id})")
+    return 0
+
+
+async def _dst_gathering_add(settings: Settings, args) -> int:
+    from datetime import datetime, timezone
+
+    from bot.services import programme
+
+    day = _day(args.date, "--date")
+    if day is None:
+        return EXIT_FAILED
+
+    async def work(db):
+        return await programme.add_gathering(db, args.region, args.kind, day, args.place, actor="cli",
+                                             now=datetime.now(timezone.utc))
+
+    try:
+        gathering = await _with_database(settings, work)
+    except programme.ProgrammeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"added gathering {gathering.id}: {gathering.kind} on {gathering.held_on.isoformat()} at {gathering.place}")
+    return 0
+
+
+async def _dst_gathering_list(settings: Settings, args) -> int:
+    from bot.services import programme
+
+    async def work(db):
+        return await programme.list_gatherings(db, args.region)
+
+    try:
+        rows = await _with_database(settings, work)
+    except programme.ProgrammeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for gathering, region in rows:
+        print(f"{gathering.id}\t{gathering.held_on.isoformat()}\t{region}\t{gathering.kind}\t{gathering.place}")
+    return 0
+
+
+async def _ttp_set(settings: Settings, args) -> int:
+    from datetime import datetime, timezone
+
+    from bot.services import programme
+
+    enabled = False if args.off else True if args.on else None
+    dates = "" if args.default_dates else args.dates
+    if enabled is None and dates is None:
+        print("error: give --dates, --default-dates, --off or --on", file=sys.stderr)
+        return EXIT_FAILED
+
+    async def work(db):
+        return await programme.set_ttp(db, args.trust, enabled=enabled, dates=dates, actor="cli",
+                                       now=datetime.now(timezone.utc))
+
+    try:
+        trust, on, days = await _with_database(settings, work)
+    except programme.ProgrammeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{trust.code}: TTP reminder {'on' if on else 'off'}, days {days or settings.ttp_dates + ' (TTP_DATES)'}")
+    return 0
+
+
+async def _ttp_show(settings: Settings, args) -> int:
+    from bot.services import programme
+
+    async def work(db):
+        return await programme.ttp_of(db, args.trust)
+
+    try:
+        trust, on, days = await _with_database(settings, work)
+    except programme.ProgrammeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{trust.code}: TTP reminder {'on' if on else 'off'}, days {days or settings.ttp_dates + ' (TTP_DATES)'}")
+    return 0
+
+
+async def _research_export(settings: Settings, args) -> int:
+    import csv
+    import io
+    from datetime import datetime as dt
+
+    from bot.services import programme
+
+    today = dt.now(settings.bot_timezone).date()
+
+    async def work(db):
+        return await programme.research_rows(db, settings.dst_phase_days)
+
+    rows = await _with_database(settings, work)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(programme.RESEARCH_HEADER)
+    writer.writerows(rows)
+    path = args.output or f"der-skoen-trykker-research-{today.isoformat()}.csv"
+    data = out.getvalue().encode("utf-8-sig")
+    with open(path, "wb") as file:
+        file.write(data)
+    print(f"wrote {path} ({len(rows)} unit(s), {len(data):,} bytes)")
     return 0
 
 
@@ -517,6 +697,11 @@ def main(argv: list[str] | None = None) -> int:
             action = {"set": _cycle_set, "copy": _cycle_copy, "show": _cycle_show}[args.cycle_command]
         if args.command == "person":
             action = {"erase": _person_erase}[args.person_command]
+        if args.command == "dst":
+            action = _dst_enrol if args.dst_command == "enrol" else \
+                {"add": _dst_gathering_add, "list": _dst_gathering_list}[args.gathering_command]
+        if args.command == "ttp":
+            action = {"set": _ttp_set, "show": _ttp_show}[args.ttp_command]
         if args.command == "audit":
             action = _audit
         if args.command == "invite":

@@ -109,6 +109,12 @@ def item_text(t: Translator, item: Item) -> str:
     unit, day = escape(item.unit), _date(t.language, item.on) if item.on else ""
     if item.reason == "measure_due":
         return t._("“{title}” is due {date}.", title=escape(item.measure), date=day)
+    if item.reason == "status_own":
+        return t._("“{title}”: you are responsible for it. Give it a short status – one tap.",
+                   title=escape(item.measure))
+    if item.reason == "carry_over":
+        return t._("{unit}: a new survey year has begun. For each of last year's open measures: carry it on, "
+                   "or close it with its evaluation – one tap each.", unit=unit)
     if item.reason == "measure_overdue":
         return t._("“{title}” was due {date}. Update its status or its deadline.", title=escape(item.measure),
                    date=day)
@@ -195,6 +201,8 @@ _KINDS: dict[str, tuple[Callable[[Translator, str], str], Callable[[int, str], s
     "open_raised": (lambda t, value: t._("Problems raised to you"),  # conversations/raised.py
                     lambda target, value: routes.RAISED_LIST.build()),
     "list_measures": (lambda t, value: t._("The measures"), lambda target, value: routes.MEASURE_LIST.build(target)),
+    "carry_over": (lambda t, value: t._("Last year's open measures"),  # conversations/years.py
+                   lambda target, value: routes.CARRY_LIST.build(target)),
     "open_dst": (lambda t, value: t._("Open Der skoen trykker"), lambda target, value: routes.DST.build(target)),
     "snooze": (lambda t, value: t._("Remind me in a week"), lambda target, value: routes.SETTINGS.build("snooze")),
     "settings": (lambda t, value: t._("Reminder settings"), lambda target, value: routes.SETTINGS.build("settings")),

@@ -133,10 +133,11 @@ async def situations(session: AsyncSession, years, units: list[tuple], cycle_of,
 
     in_chunk = Measure.year.in_(years) & _in_plan() & Measure.unit_id.between(low, high)
     open_measures = defaultdict(list)
-    for measure_id, unit_id, year, title, deadline in await _rows(session, (
-            select(Measure.id, Measure.unit_id, Measure.year, Measure.title, Measure.deadline)
+    for measure_id, unit_id, year, title, deadline, responsible in await _rows(session, (
+            select(Measure.id, Measure.unit_id, Measure.year, Measure.title, Measure.deadline,
+                   Measure.responsible_person_id)
             .where(in_chunk, Measure.status.in_(OPEN)).order_by(Measure.deadline, Measure.id))):
-        open_measures[unit_id, year].append(measure_type(measure_id, title, deadline))
+        open_measures[unit_id, year].append(measure_type(measure_id, title, deadline, responsible))
     unevaluated = {(unit_id, year): n for unit_id, year, n in await _rows(session, (
         select(Measure.unit_id, Measure.year, func.count())
         .where(in_chunk, Measure.status != MeasureStatus.DROPPED, Measure.evaluation.is_(None))

@@ -75,7 +75,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 nb="kunngjoring", nn="kunngjering"),
     CommandSpec("broadcasts", N_("Announcements and their delivery"), frozenset({Role.PROGRAMME_STAFF, Role.ADMIN}),
                 nb="kunngjoringer", nn="kunngjeringar"),
-    CommandSpec("dst", N_("Der skoen trykker: the units and their phases"), frozenset(Role)),
+    # Leaders and reps reach Der skoen trykker from /followup; /dst works for them too.
+    CommandSpec("dst", N_("Der skoen trykker: the units and their phases"),
+                frozenset({Role.LOCAL_RESOURCE, Role.INTERVENTION_TEAM, Role.PROGRAMME_STAFF, Role.ADMIN})),
     CommandSpec("progress", N_("How the units are doing"), frozenset(Role), nb="framdrift"),
     CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role), nb="forsinket", nn="forseinka"),
     # In the menus of the leaders above units (a trust's); a leader-group unit's leaders use it too

@@ -80,7 +80,45 @@ FORBEDRING = Method(
     ),
 )
 
-METHODS = {FORBEDRING.key: FORBEDRING}
+# Der skoen trykker: seven phases, each marked done with the parties and confirmed by the reps. The
+# phases' target dates count from the unit's start (settings DST_PHASE_<n>_DAYS, bot/rules/dst.py).
+DST = Method(
+    key="dst",
+    name=N_("Der skoen trykker"),
+    steps=(
+        Step("anchor", N_("Preparation and anchoring"), N_(
+            "Anchor the work with management, the safety service and the unions: agree why the unit takes "
+            "part, who is in the working group (you, your superior, the safety rep, the union rep and a local "
+            "resource from HR, the occupational health service or NAV) and how the staff will be told. Done "
+            "when the working group has met and the work is anchored."), "phase_1", Completion.MARKED, REPS),
+        Step("mapping", N_("Mapping through dialogue"), N_(
+            "Hold dialogue meetings with the staff and the parties about what works well and where the shoe "
+            "pinches. Everyone should be heard; write down what is said, never who said it. Done when the "
+            "dialogue meetings have been held."), "phase_2", Completion.MARKED, REPS),
+        Step("report", N_("Report"), N_(
+            "Sum up the dialogues, the unit's sick-leave figures and the ForBedring results in a short report, "
+            "and go through it with the safety rep and the union rep. Done when the parties stand behind the "
+            "report."), "phase_3", Completion.MARKED, REPS),
+        Step("develop", N_("Measures with the staff"), N_(
+            "Develop measures together with the staff from what the report shows: what you will do, who is "
+            "responsible, by when. Register them here as Der skoen trykker measures. Mapping without "
+            "follow-up does harm. Done when the measures are agreed."), "phase_4", Completion.MARKED, REPS),
+        Step("carry_out", N_("Carrying out"), N_(
+            "Carry out the measures and tell the staff how it goes. Give each measure a status when it "
+            "changes. Done when the measures are under way as agreed."), "phase_5", Completion.MARKED, REPS),
+        Step("evaluate", N_("Evaluation and adjustment"), N_(
+            "Look at what has worked and what has not, with the parties and the staff, and adjust the "
+            "measures. Done when the evaluation has been held."), "phase_6", Completion.MARKED, REPS),
+        Step("continue", N_("Continued work"), N_(
+            "Make the work part of the unit's ordinary health, safety and environment work, so that it goes "
+            "on without the intervention team. Agree how and when you will follow up. Done when that is "
+            "agreed."), "phase_7", Completion.MARKED, REPS),
+    ),
+)
+# The phase in which the unit's measures are made (they are marked as DST measures).
+DST_MEASURE_PHASE = "develop"
+
+METHODS = {FORBEDRING.key: FORBEDRING, DST.key: DST}
 
 
 # What a rep may answer: about a step, whether they took part; about the plan, whether they stand behind it.

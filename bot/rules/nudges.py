@@ -51,6 +51,9 @@ REASONS: dict[str, tuple[str | None, str]] = {
     "measure_due": ("measures", N_("A measure is due in a week")),
     "measure_overdue": ("measures", N_("A measure is overdue")),
     "evaluation": ("evaluation", N_("Measures are waiting for their evaluation")),
+    # issue 13: a member named responsible for a measure; last year's open measures in a new year
+    "status_own": ("status", N_("Quarterly status for your measure")),
+    "carry_over": ("measures", N_("A new survey year: last year's open measures")),
     # bot/services/programme.py
     "dst_stalled": ("dst", N_("A phase of Der skoen trykker has stalled")),
     "dst_gathering": ("dst", N_("A Der skoen trykker gathering is coming up")),
@@ -76,6 +79,7 @@ class OpenMeasure:
     id: int
     title: str
     deadline: date
+    responsible: int | None = None  # a member of the unit named responsible: gets its reminders too
 
 
 @dataclass(frozen=True)
@@ -177,10 +181,20 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
             if _within(today, status_date, 13):
                 to(s.leaders, "status", unit, f"{year}-status{number}")
         for m in s.open_measures:
+            # A member named responsible hears of the measure too (a leader only once).
+            people = s.leaders + [m.responsible] if m.responsible and m.responsible not in s.leaders else s.leaders
             if m.deadline - timedelta(days=rules.measure_due_days) <= today <= m.deadline:
-                to(s.leaders, "measure_due", f"measure:{m.id}", m.deadline.isoformat())
+                to(people, "measure_due", f"measure:{m.id}", m.deadline.isoformat())
             elif _within(today, m.deadline + timedelta(days=1), rules.late_window):
-                to(s.leaders, "measure_overdue", f"measure:{m.id}", m.deadline.isoformat())
+                to(people, "measure_overdue", f"measure:{m.id}", m.deadline.isoformat())
+            if people is not s.leaders:  # and gets its quarterly one-tap (the leaders get the unit's)
+                for number, status_date in enumerate(c.status_dates, 1):
+                    if _within(today, status_date, 13):
+                        to([m.responsible], "status_own", f"measure:{m.id}", f"{year}-status{number}")
+        # A new survey year has begun (this year's evaluation deadline has passed): the leader
+        # decides, measure by measure, what goes on (conversations/years.py).
+        if _within(today, c.evaluation_deadline + timedelta(days=1), rules.late_window):
+            to(s.leaders, "carry_over", unit, year)
 
     if s.unevaluated and \
             c.evaluation_deadline - timedelta(days=rules.evaluation_days) <= today <= c.evaluation_deadline:

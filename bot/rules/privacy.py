@@ -25,6 +25,8 @@ FORMER_NAMES = {
     Role.UNION_REP: N_("former union representative"),
     Role.PROGRAMME_STAFF: N_("former programme staff member"),
     Role.ADMIN: N_("former administrator"),
+    Role.LOCAL_RESOURCE: N_("former local resource"),
+    Role.INTERVENTION_TEAM: N_("former intervention team member"),
     None: N_("former member"),
 }
 

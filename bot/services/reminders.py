@@ -365,6 +365,10 @@ def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycl
         if measure_id not in names.measures:
             return Item(reason, found=False)
         title, deadline = names.measures[measure_id]
+        if reason == "status_own":  # the responsible member's one-tap (issue 13)
+            return Item(reason, measure=title, on=deadline, rows=(
+                (Action("measure_title", measure_id, title),),
+                tuple(Action("quick_status", measure_id, key) for key in QUICK_STATUS)))
         return Item(reason, measure=title, on=deadline, rows=((Action("open_measure", measure_id),),))
     if subject.startswith("confirmation:"):
         confirmation_id = _id(subject)
@@ -387,6 +391,8 @@ def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycl
                     rows=(link + (Action("open_step", unit_id, "survey"),),))
     if reason == "results":
         return Item(reason, unit=name, rows=((Action("open_followup", unit_id),),))
+    if reason == "carry_over":  # a new survey year: last year's open measures (conversations/years.py)
+        return Item(reason, unit=name, rows=((Action("carry_over", unit_id),),))
     if reason in ("review_late", "feedback_late"):
         step = "review" if reason == "review_late" else "feedback"
         return Item(reason, unit=name, rows=((Action("open_step", unit_id, step),),))
