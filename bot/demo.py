@@ -220,6 +220,9 @@ class Demo:
             return
         message = with_buttons[-1]
         button = message.buttons[number - 1]
+        if "url" in button:  # a link (bot/resources.py): Telegram opens it in the browser
+            self.say(f"demo: [{button['text']}] opens {button['url']}")
+            return
         self.say(f"{self.current.first}> [{button['text']}]")
         calls_before = len(self.telegram.calls)
         self.show(await user.press_data(button["callback_data"], message), calls_before)

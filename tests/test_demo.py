@@ -129,3 +129,10 @@ def test_demo_fast_forward_shows_the_years_reminders(tmp_path):
              "demo: the bot's date is now 2026-06-19", "Gjennomgangen med partene er ikke gjort",
              "Handlingsplanen har frist om to uker", "Handlingsplanen har passert fristen"]
     assert_in_order(out, steps)
+
+
+def test_demo_the_survey_opens_with_its_link(tmp_path):
+    """The survey-window reminder in the demo; its link button says where it leads."""
+    out = run_demo(tmp_path, "!date 2027-01-28\n!forward 5\n!1\n!quit\n")
+    assert_in_order(out, ["ForBedring-undersøkelsen er åpen", "Målet er at minst 75 % svarer",
+                          "[1] Om undersøkelsen", "demo: [Om undersøkelsen] opens https://www.sammenomforbedring.no/"])
