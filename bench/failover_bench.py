@@ -91,7 +91,7 @@ def main() -> int:
                 time.sleep(6)  # a lease (5 s) runs out: a resend of a SIGTERM's message would show now
                 after_sigterms = sum(c - 1 for c in Counter(sent(api)).values())
         wait_for(lambda: set(expected) <= set(sent(api)), 600, "every recipient")
-        wait_for(lambda: outbox_states(url).get("sent", 0) == args.recipients, 60, "every row marked sent")
+        wait_for(lambda: outbox_states(url).get("sent", 0) >= args.recipients, 60, "every row marked sent")
     finally:
         for p in processes.values():
             p.send_signal(signal.SIGTERM)
