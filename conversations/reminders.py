@@ -14,6 +14,7 @@ from bot.guards import members_only
 from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
+from bot.rules.access import is_leader_of
 from bot.rules.errors import NotAllowed
 from bot.rules.measures import QUICK_STATUS
 from bot.rules.labels import short_label
@@ -44,6 +45,11 @@ async def quick_status_button(update: Update, context: BotContext, press) -> Non
         return
     t, measure = context.t, outcome.measure
     label = t._(QUICK_STATUS[press.status])
+    if not outcome.saved and not is_leader_of(context.memberships, measure.unit_id):
+        # The member responsible (not the leader): the leader sets a new deadline.
+        await context.answer_press(update, t._("“{title}” was due {date}. Ask the leader to give it a new deadline.",
+                                               title=measure.title, date=t.date(measure.deadline)), show_alert=True)
+        return
     if not outcome.saved:
         # On track past its deadline: it is saved with a new deadline (the step /measures uses), the buttons stay.
         await context.answer_press(update)
@@ -62,7 +68,7 @@ async def quick_status_button(update: Update, context: BotContext, press) -> Non
         else:
             rows.append(list(row))
     await query.edit_message_reply_markup(Keyboard(rows))
-    if press.status == QuarterlyStatus.STUCK:
+    if press.status == QuarterlyStatus.STUCK and is_leader_of(context.memberships, measure.unit_id):
         await stuck.ask_what_is_stuck(update, context, press.measure)
 
 

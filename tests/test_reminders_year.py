@@ -77,7 +77,6 @@ async def test_a_year_of_reminders(harness, db, org):
         if day == date(2026, 5, 25):
             await p["ontime_leader"].send("/plan")
             await p["ontime_leader"].press("Submit the plan")
-            await p["ontime_leader"].press("Submit anyway")  # past the warning about unmarked steps (issue 13)
             await p["ontime_safety"].press("Acknowledge")
             await p["ontime_union"].press("Acknowledge")
         if day == date(2026, 8, 20):
@@ -108,7 +107,6 @@ async def test_a_year_of_reminders(harness, db, org):
         if day == date(2026, 6, 25):
             await p["late_leader"].send("/plan")
             await p["late_leader"].press("Submit the plan")
-            await p["late_leader"].press("Submit anyway")
         if day == date(2026, 7, 5):
             await p["late_safety"].press("Acknowledge")
             await p["late_union"].press("Acknowledge")

@@ -249,11 +249,24 @@ async def quarterly_status(db: Database, memberships, person_id: int, measure_id
     if choice not in QUARTERLY:
         raise NotAllowed(f"quarterly status {choice!r}")
     async with db.session() as session:
-        measure = await _editable(session, memberships, measure_id, today)
+        measure = await _editable_or_responsible(session, memberships, person_id, measure_id, today)
         if rules.needs_new_deadline(choice, measure.deadline, today):
             return QuickStatus(measure, saved=False)
         await _record_quarterly(session, measure, person_id, choice, now)
         return QuickStatus(measure, saved=True)
+
+
+async def _editable_or_responsible(session, memberships, person_id: int, measure_id: int, today: date) -> Measure:
+    """The leader, or the member of the unit named responsible for the measure (issue 13: they get its
+    quarterly one-tap), while they are still a member."""
+    measure = await store.get_measure(session, measure_id)
+    if measure is not None and measure.responsible_person_id == person_id and \
+            not is_leader_of(memberships, measure.unit_id) and measure.proposal in (None, ProposalState.ACCEPTED):
+        if measure.unit_id not in {m.unit_id for m in memberships if m.role in UNIT_PARTIES}:
+            raise NotAllowed(f"quarterly status of measure {measure_id}: no longer a member")
+        await _of_working_year(session, measure, today)
+        return measure
+    return await _editable(session, memberships, measure_id, today)
 
 
 async def _record_quarterly(session, measure: Measure, person_id: int, choice: str, now: datetime) -> None:
