@@ -23,7 +23,8 @@ async def open_measures(session: AsyncSession, unit_id: int, year: int) -> list[
 
 async def plan_years(session: AsyncSession, unit_id: int, before: int) -> list[int]:
     """The earlier survey years the unit has a follow-up record for, newest first."""
-    query = (select(UnitFollowup.year).where(UnitFollowup.unit_id == unit_id, UnitFollowup.year < before)
+    query = (select(UnitFollowup.year).where(UnitFollowup.unit_id == unit_id, UnitFollowup.year < before,
+                                             UnitFollowup.year > 0)  # year 0: Der skoen trykker's own record
              .order_by(UnitFollowup.year.desc()))
     return list((await session.exec(query)).all())
 

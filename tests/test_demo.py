@@ -88,6 +88,7 @@ Leder
 !1
 /plan
 !1
+!1
 !as 3
 !2
 Vi ble ikke tatt med.
@@ -95,7 +96,7 @@ Vi ble ikke tatt med.
 !date 2026-09-20
 /tiltak
 !1
-!2
+!3
 Godt i gang
 /plan
 !quit
@@ -111,6 +112,8 @@ def test_scripted_demo_walks_a_unit_through_the_year(tmp_path):
         "Takk, svaret ditt er lagra.",
         "Lagret: «Tavlemøte hver mandag».",
         "Lagret: «Fagdager».",
+        # The feedback meeting is not marked: a warning first, one tap to go on (issue 13).
+        "Før du leverer planen:\n     ⚠ Tilbakemeldingsmøtet er ikke merket som gjort.",
         "Planen er levert. 2 representanter blir bedt om å bekrefte den.",
         "demo: the bot's date is now 2026-09-20",
         "Status lagret: ferdig.",
@@ -136,3 +139,65 @@ def test_demo_the_survey_opens_with_its_link(tmp_path):
     out = run_demo(tmp_path, "!date 2027-01-28\n!forward 5\n!1\n!quit\n")
     assert_in_order(out, ["ForBedring-undersøkelsen er åpen", "Målet er at minst 75 % svarer",
                           "[1] Om undersøkelsen", "demo: [Om undersøkelsen] opens https://www.sammenomforbedring.no/"])
+
+
+NEW_YEAR_SCRIPT = """!date 2026-05-05
+/followup
+!5
+!3
+60
+41
+80
+70
+65
+50
+70
+/nyttiltak
+!2
+!2
+Tavlemøte hver mandag
+Ti minutter hver mandag.
+Leder
+1.12.2026
+!1
+!date 2027-02-03
+/tiltak
+!1
+!3
+/plan
+!date 2027-05-05
+/followup
+!5
+!3
+62
+50
+80
+70
+65
+50
+70
+/plan 2026
+!quit
+"""
+
+
+def test_demo_a_new_year_carries_over_and_compares_with_last_year(tmp_path):
+    """Across a new survey year (issue 13): last year's open measure is decided with one tap, and after the
+    new results its theme's change is shown beside "worked"."""
+    out = run_demo(tmp_path, NEW_YEAR_SCRIPT)
+    assert_in_order(out, [
+        "demo: the bot's date is now 2027-02-03",
+        "⚠ 1 tiltak fra i fjor er fortsatt åpent: før det videre eller avslutt det.",
+        "ForBedring 2027 er i gang · Medisinsk sengepost 1",
+        "1. 🗓 Tavlemøte hver mandag – forbedre, Samarbeidsklima",
+        "[1] 1 ➡ 2027  [2] 1 ✅  [3] 1 🟡  [4] 1 ❌",
+        "«Tavlemøte hver mandag» er avsluttet.",
+        "Handlingsplan 2027 · Medisinsk sengepost 1",
+        "[1] Lever planen  [2] Plan 2026",
+        "demo: the bot's date is now 2027-05-05",
+        "Neste: Gjennomgang med partene, forsinket siden 29. april 2027.",
+        "Handlingsplan 2026 · Medisinsk sengepost 1",
+        "✅ Tavlemøte hver mandag – forbedre, Samarbeidsklima",
+        "virket: delvis · Samarbeidsklima +9 siden resultatene for 2026",
+        "[1] Plan 2027",
+    ])
