@@ -63,6 +63,9 @@ DEMO_PEOPLE = [
     DemoPerson("programme_staff", 1004, "Priya", "Shah", "en", Role.PROGRAMME_STAFF, Scope.NATIONAL, "en"),
     DemoPerson("admin", 1005, "Anne", "Haugen", "nb", Role.ADMIN, Scope.NATIONAL, "nb"),
     DemoPerson("newcomer", 1006, "Nils", "Ny", "nn", None, None, "nn"),
+    # Der skoen trykker: MED1 is enrolled (seed below); its local resource and the region's intervention team.
+    DemoPerson("local_resource", 1007, "Hanne", "Lie", "nb", Role.LOCAL_RESOURCE, Scope.UNIT, "nb"),
+    DemoPerson("intervention_team", 1008, "Ingrid", "Dahl", "nn", Role.INTERVENTION_TEAM, Scope.REGION, "nn"),
 ]
 
 
@@ -80,7 +83,16 @@ async def seed(db: Database) -> None:
             people.add_membership(session, Membership(
                 person_id=person.id, role=p.role, scope=p.scope,
                 unit_id=med1.id if p.scope is Scope.UNIT else None,
+                region_id=(await organisation.find_region(session, "Helse Vest")).id if p.scope is Scope.REGION else None,
             ))
+        # MED1 follows Der skoen trykker too (from 1 February of the current year), beside ForBedring.
+        from datetime import date, datetime, timezone
+
+        from storage import programme
+
+        await programme.enrol(session, med1.id, date(datetime.now(timezone.utc).year, 2, 1), {
+            "potential": (True, "Høyt sykefravær over tid"), "challenges": (True, "Travle vakter"),
+            "motivation": (True, "")}, "demo", datetime.now(timezone.utc))
 
 
 class Demo:

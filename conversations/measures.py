@@ -14,14 +14,14 @@ from telegram import Update
 
 from bot import dialogs
 from bot.dialogs import engine
-from bot.dialogs.callbacks import Choice
+from bot.dialogs.callbacks import Choice, Int
 from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Screen, Stay, View
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
-from bot.rules.access import UNIT_PARTIES, is_leader_of, rep_role_at
+from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of, rep_role_at
 from bot.rules.dates import parse_date
 from bot.rules.errors import DateParseError, InvalidMeasure, NotAllowed
 from bot.rules.labels import short_label
@@ -30,6 +30,7 @@ from bot.rules.themes import KINDS, THEMES
 from bot.rules.vocabulary import MeasureStatus, ProposalState, Role
 from bot.services import measures as service
 from bot.services import years as years_service
+from bot.services.followup import people_of_unit
 from conversations import measure_new, routes, stuck, units, years
 from conversations.common import refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
@@ -60,6 +61,9 @@ DIALOG = "measure_edit"
 
 # --- the list and a measure's card (plain buttons) ---
 
+L_DST_MEASURE = N_("Der skoen trykker")
+
+
 def measure_line(t: Translator, m: Measure) -> str:
     line = (f"{STATUS_ICONS[m.status]} <b>{escape(m.title)}</b> – {t._(KINDS[m.kind])}, "
             f"{t._(THEMES[m.theme])}; {t._(L_BY_DATE, date=t.date(m.deadline))}")
@@ -67,6 +71,8 @@ def measure_line(t: Translator, m: Measure) -> str:
         line += f" ({t._(L_PROPOSAL_WAITING_FOR_THE_LEADER)})"
     elif m.proposal == ProposalState.DECLINED:
         line += f" ({t._(L_PROPOSAL_DECLINED)})"
+    if getattr(m, "method", None) == "dst":  # made in phase 4 of Der skoen trykker
+        line += f" · {t._(L_DST_MEASURE)}"
     return line
 
 
@@ -128,7 +134,8 @@ def describe_change(t: Translator, field: str, new: str | None) -> str:
 def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
     m = view.measure
     lines = [f"<b>{escape(m.title)}</b>",
-             f"{t._(FIELD_LABELS['theme'])}: {t._(THEMES[m.theme])} ({t._(KINDS[m.kind])})",
+             f"{t._(FIELD_LABELS['theme'])}: {t._(THEMES[m.theme])} ({t._(KINDS[m.kind])})"
+             + (f" · {t._(L_DST_MEASURE)}" if m.method == "dst" else ""),
              f"{t._(FIELD_LABELS['description'])}: {escape(m.description)}",
              f"{t._(FIELD_LABELS['responsible'])}: {escape(m.responsible)}",
              f"{t._(FIELD_LABELS['deadline'])}: {t.date(m.deadline)}",
@@ -316,8 +323,36 @@ def show_comment(turn):
     return View(text, [[Btn(t._("Skip"), "skip")]])
 
 
-def show_responsible(turn):
-    return View(turn.t._("Who is responsible? A name or a role – that person does not need to use the bot."))
+async def responsible_members(turn) -> list:
+    """The members of the measure's unit (looked up once per update)."""
+    key = ("responsible_members", turn.data["measure"])
+    if key not in turn.context.per_update:
+        view = await service.view(turn.context.db, turn.context.memberships, turn.data["measure"])
+        turn.context.per_update[key] = await people_of_unit(turn.context.db, view.unit.id,
+                                                             tuple(r.value for r in UNIT_PARTIES))
+    return turn.context.per_update[key]
+
+
+async def show_responsible(turn):
+    t = turn.t
+    members = [Btn(f"{p.name} ({t._(ROLE_NAMES[role])})", "member", p.id) for p, role in await responsible_members(turn)]
+    return View(t._("Who is responsible? Choose a member of the unit (they get the measure's reminders), or "
+                    "write a name or a role – that person does not need to use the bot."),
+                [members[i:i + 2] for i in range(0, len(members), 2)])
+
+
+async def choose_responsible_member(turn, person_id):
+    """A member of the unit as the responsible (checked in the service, whatever the button says)."""
+    person = next((p for p, _ in await responsible_members(turn) if p.id == person_id), None)
+    if person is None:
+        return Stay(turn.t._("That person is not a member of the unit. Choose one of these, or write a name."))
+    context = turn.context
+    try:
+        await service.set_responsible(context.db, context.memberships, context.person.id, turn.data["measure"],
+                                      person.name, context.clock.now(), member=person.id)
+    except (NotAllowed, InvalidMeasure):
+        return await refused(turn, f"change measure {turn.data['measure']}")
+    return await finish(turn, turn.t._("Saved."))
 
 
 def show_deadline(turn):
@@ -459,9 +494,11 @@ SPEC = DialogSpec(
             "skip": Action(skip, goes=(END,), label="Skip (the measure's card again)"),
         }, text=Action(typed("comment", save_comment), goes=(END,),
                        label=f"typed comment (≤ {LIMITS['comment']}), the card again")),
-        Screen("responsible", "Who is responsible?", show_responsible,
-               text=Action(typed("responsible", save_responsible), goes=(END,),
-                           label=f"typed (≤ {LIMITS['responsible']}), the card again")),
+        Screen("responsible", "Who is responsible?", show_responsible, buttons={
+            "member": Action(choose_responsible_member, goes=(END,),
+                             label="a member of the unit (gets the measure's reminders), the card again", value=Int),
+        }, text=Action(typed("responsible", save_responsible), goes=(END,),
+                       label=f"typed name or role (≤ {LIMITS['responsible']}), the card again")),
         Screen("deadline", "By when?", show_deadline,
                note="From a quarterly reminder, 'on track' is saved with the new deadline",
                text=Action(take_deadline, goes=(END,),

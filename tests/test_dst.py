@@ -255,7 +255,9 @@ async def test_measures_made_in_phase_4_are_the_units_measures_marked_dst(harnes
     assert measures["Faste pauser"].unit_id == unit_id and measures["Faste pauser"].status == "planned"
     # Same status and quarterly one-tap as every measure: it is in the unit's list.
     await leader.send("/measures")
-    assert "Faste pauser" in leader.last.plain
+    lines = {line.split(" – ")[0][2:].strip(): line for line in leader.last.plain.splitlines() if " – " in line}
+    assert lines["Faste pauser"].endswith("· Der skoen trykker")
+    assert "Der skoen trykker" not in lines["Morgenmøte"]
     # Not enrolled: no DST measure.
     med_leader = await harness.member(724, "leader", "Lise", place="MED1", trust="HB")
     med1 = await programme.find_unit(db, "MED1", "HB")

@@ -142,6 +142,11 @@ async def test_a_year_of_reminders(harness, db, org):
         if name != "Above":
             assert got[name][-1] == survey, name
             got[name].pop()
+    # Tidlig og tett på: every unit leader on the default quarterly days (tests/test_ttp.py).
+    ttp = [("2026-06-15", "ttp"), ("2026-09-15", "ttp"), ("2026-12-15", "ttp")]
+    for name in got:
+        assert [item for item in got[name] if item[1] == "ttp"] == (ttp if name.startswith("L-") else []), name
+        got[name] = [item for item in got[name] if item[1] != "ttp"]
     assert got == {
         "L-ontime": [results, ("2026-09-15", "status")],
         "S-ontime": [results],
