@@ -117,6 +117,13 @@ async def test_the_leaders_above_get_one_digest_a_week_about_their_units(harness
             "Kirurgisk poliklinikk: the action plan is not submitted (deadline 15 June 2026); "
             "1 problem raised to you, not answered") in text
     assert "Medisinsk sengepost 1" not in text
+    # The group's leader may remind the unit's leader; the leader of another clinic's unit may not.
+    await group.press("Remind the leader of Kirurgisk poliklinikk", group.last)
+    assert group.callback_answers()[-1]["text"] == "1 leader reminded."
+    assert leader.last.plain.startswith("Gro, at the level above, asks about your unit's action plan")
+    forged = next(b["callback_data"] for b in group.last.buttons if b["text"].startswith("Remind the leader"))
+    await med.press_data(forged)
+    assert med.callback_answers()[-1]["text"] == "You cannot do that for this unit."
     text = trust.last.plain
     assert text.count("Enhetene under deg denne uka") == 1
     for line in ("Kirurgisk poliklinikk: handlingsplanen er ikke levert (frist 15. juni 2026); 1 sak løftet til deg, "
@@ -149,3 +156,38 @@ async def test_the_leaders_above_get_one_digest_a_week_about_their_units(harness
             "1 measure stuck for a quarter or more") in group.last.plain
     periods = await weekly(db, 510)
     assert periods[0].endswith(":2026-06-29:1:1:0") and periods[-1].endswith(":2026-09-07:0:1:1")
+
+
+async def test_the_monday_sweep_with_leader_groups_keeps_a_fixed_number_of_statements(db, monkeypatch):
+    """The weekly digest is worked out with grouped queries: as many statements for 200 units as for 50
+    (in one chunk of people each: the statements grow with the chunks only)."""
+    from sqlalchemy import update
+
+    from bench.progress_bench import generate
+    from bot.rules.nudges import ReminderRules
+    from bot.services import reminders
+    from conversations.reminder_texts import digest_message
+    from storage.models import OutboxMessage
+    from storage.statements import StatementCounter
+    from tests.test_sweep_scale import TZ, empty
+
+    monday = date(2026, 6, 29)  # every generated plan is 14 days late
+    monkeypatch.setattr(reminders, "PEOPLE_CHUNK", 100_000)
+    counts = {}
+    for units in (50, 200):
+        await empty(db)
+        await generate(db, units=units, trusts=4, regions=2)
+        async with db.session() as session:  # every tenth unit a clinic's leader group
+            await session.exec(update(Unit).where(Unit.id % 10 == 0).values(leader_group="clinic"))
+        with StatementCounter(db.engine) as counted:
+            result = await reminders.sweep(db, datetime.combine(monday, time(9), TZ), TZ, ReminderRules(),
+                                           digest_message)
+        counts[units] = counted.n
+        async with db.session() as session:
+            weekly = (await session.exec(select(Reminder).where(Reminder.reason == "above_weekly"))).all()
+            texts = (await session.exec(select(OutboxMessage.text))).all()
+        assert weekly and result.digests > 0
+        assert sum("The units below you this week" in text or "Enhetene under deg denne uka" in text
+                   or "Einingane under deg denne veka" in text for text in texts) == \
+            len({r.person_id for r in weekly})  # one section in one message per leader above
+    assert counts[50] == counts[200]
