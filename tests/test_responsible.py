@@ -89,3 +89,23 @@ async def test_a_new_survey_year_reminds_the_leader_of_last_years_open_measures(
     replies = await leader.press("Last year's open measures", digest)
     assert replies[0].plain.startswith("ForBedring 2027 has begun · Kirurgisk poliklinikk")
     assert "2 measures from 2026 are still open." in replies[0].plain
+
+
+async def test_the_card_changes_the_responsible_to_a_member_or_a_typed_name(harness, db, unit):
+    leader, rep, union = unit
+    await leader.send("/measures")
+    await leader.press("Fagdag")
+    replies = await leader.press("Responsible")
+    assert replies[0].plain.startswith("Who is responsible? Choose a member of the unit")
+    await leader.press("Siri (union representative)")
+    async with db.session() as session:
+        siri = (await session.exec(select(Person).where(Person.telegram_user_id == 1603))).one()
+        fagdag = (await session.exec(select(Measure).where(Measure.title == "Fagdag"))).one()
+    assert (fagdag.responsible, fagdag.responsible_person_id) == ("Siri", siri.id)
+    await leader.send("/measures")
+    await leader.press("Fagdag")
+    await leader.press("Responsible")
+    await leader.send("Avdelingssjefen")
+    async with db.session() as session:
+        fagdag = (await session.exec(select(Measure).where(Measure.title == "Fagdag"))).one()
+    assert (fagdag.responsible, fagdag.responsible_person_id) == ("Avdelingssjefen", None)

@@ -176,12 +176,14 @@ async def add_comment(db: Database, memberships, person_id: int, measure_id: int
 
 
 async def set_responsible(db: Database, memberships, person_id: int, measure_id: int, text: str,
-                          now: datetime) -> None:
+                          now: datetime, member: int | None = None) -> None:
+    """A typed name or role (nobody in the bot gets the measure's reminders), or `member`: a member of
+    the unit (checked now), whose name `text` is."""
     if rules.text_problem("responsible", text):
         raise InvalidMeasure(["responsible"])
     async with db.session() as session:
         measure = await _editable(session, memberships, measure_id, _day(now))
-        measure.responsible_person_id = None  # a typed name: nobody in the bot gets its reminders
+        measure.responsible_person_id = await _member_of(session, measure.unit_id, member)
         await store.change(session, measure, person_id, "responsible", text.strip(), now)
 
 
