@@ -72,6 +72,13 @@ async def test_stuck_is_a_status_asked_what_and_raised_to_the_nearest_leader_gro
     assert "Status: ⛔ stuck" in replies[0].plain and "Not answered yet." in replies[0].plain
     replies = await rep.send("/handlingsplan")
     assert "⛔" in replies[0].plain and "Tavlemøte" in replies[0].plain
+    # ... in the export and in /progress.
+    await trust.send("/export csv")
+    measures_csv = harness.telegram.files[-1][2].decode("utf-8-sig").splitlines()
+    row = dict(zip(measures_csv[0].split(";"), measures_csv[1].split(";")))
+    assert (row["title"], row["status"]) == ("Tavlemøte", "stuck")
+    replies = await trust.send("/progress")
+    assert "1 measure stuck" in replies[0].plain
 
     # The leaders above: /raised and /overdue.
     for above in (group, trust):
