@@ -244,7 +244,8 @@ def step_text(t: Translator, ov: Overview, state) -> str:
             lines.append(t._("Took part: {parties}",
                              parties=", ".join(t._(ROLE_NAMES[r]) for r in record.parties.split(","))))
     else:
-        lines.append(t._("Not done yet – by {date}", date=t.date(state.due)))
+        lines.append(t._("Not done yet – overdue since {date}", date=t.date(state.due)) if ov.overdue(state)
+                     else t._("Not done yet – by {date}", date=t.date(state.due)))
     lines += answer_lines(t, ov.answers_for(f"step:{step.key}"))
     if step.key == "prepare":
         lines += last_year_lines(t, ov)
