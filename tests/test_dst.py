@@ -406,3 +406,52 @@ def test_the_research_export_says_nothing_about_any_person(cli, db_url, tmp_path
     assert values["measures_planned"] == "0"
     assert not any(column in header for column in ("name", "person", "leader", "responsible"))
     assert DST.steps[0].key == "anchor"
+
+
+# --- the sweep stays set-based with the programme's reminders ---
+
+async def test_the_programmes_reminders_cost_the_same_statements_for_few_or_many_units(db):
+    """Stalled phases, a gathering a week ahead and a TTP day at once: the sweep's statements do not
+    grow with the number of enrolled units (tests/test_sweep_scale.py does the same for ForBedring)."""
+    from sqlmodel import SQLModel, func
+
+    from bench.progress_bench import generate
+    from bot.rules.nudges import ReminderRules
+    from conversations.reminder_texts import digest_message
+    from storage.models import Region, Unit
+    from storage.statements import StatementCounter
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Europe/Oslo")
+    day = date(2026, 2, 16)  # phase 1 (due 2 February) stalled 14 days after; the TTP day; a week before
+    rules = ReminderRules(ttp_dates="02-16")
+    counts, recorded = {}, {}
+    for size in (20, 60):
+        async with db.session() as session:
+            connection = await session.connection()
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                await connection.execute(table.delete())
+        await generate(db, units=size, trusts=4, regions=2)
+        async with db.session() as session:
+            unit_ids = (await session.exec(select(Unit.id))).all()
+            region_ids = (await session.exec(select(Region.id))).all()
+        now = datetime.now(timezone.utc)
+        for unit_id in unit_ids:
+            await programme.enrol(db, unit_id, date(2026, 1, 5), YES_NO_YES, actor="test", now=now)
+        for region_id in region_ids:
+            async with db.session() as session:
+                session.add(DstGathering(region_id=region_id, kind="workshop", held_on=date(2026, 2, 23),
+                                         place="Auditoriet", created_by="test", created_at=now))
+        with StatementCounter(db.engine) as counted:
+            result = await reminders.sweep(db, datetime.combine(day, time(9, 0), tz), tz, rules, digest_message)
+        counts[size] = counted.n
+        async with db.session() as session:
+            recorded[size] = dict((await session.exec(select(Reminder.reason, func.count()).where(
+                Reminder.reason.in_(("dst_stalled", "dst_gathering", "ttp"))).group_by(Reminder.reason))).all())
+        assert result.digests > 0
+    # Every unit's leader: a stalled phase and the TTP day; its leader and reps, and the trusts'
+    # leaders (the leaders' superiors): the gathering.
+    for size in (20, 60):
+        assert (recorded[size]["dst_stalled"], recorded[size]["ttp"]) == (size, size)
+        assert 3 * size < recorded[size]["dst_gathering"] < 4 * size
+    assert counts[20] == counts[60], counts
