@@ -109,3 +109,17 @@ async def test_the_card_changes_the_responsible_to_a_member_or_a_typed_name(harn
     async with db.session() as session:
         fagdag = (await session.exec(select(Measure).where(Measure.title == "Fagdag"))).one()
     assert (fagdag.responsible, fagdag.responsible_person_id) == ("Avdelingssjefen", None)
+
+
+def test_a_responsible_who_is_no_longer_a_member_hears_nothing():
+    from bot.rules.cycle import default_cycle
+    from bot.rules.nudges import OpenMeasure, UnitSituation, due_reminders
+
+    def situation(reps):
+        return UnitSituation(unit_id=1, year=2026, cycle=default_cycle(2026), done_steps=set(), plan_submitted=True,
+                             leaders=[10], reps=reps, above=[],
+                             open_measures=[OpenMeasure(5, "Tavlemøte", date(2026, 9, 20), responsible=11)])
+    day = date(2026, 9, 15)
+    assert {(d.person_id, d.reason) for d in due_reminders(situation([11]), day)} == {
+        (10, "status"), (10, "measure_due"), (11, "measure_due"), (11, "status_own")}
+    assert {(d.person_id, d.reason) for d in due_reminders(situation([]), day)} == {(10, "status"), (10, "measure_due")}

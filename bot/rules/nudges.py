@@ -181,8 +181,10 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
             if _within(today, status_date, 13):
                 to(s.leaders, "status", unit, f"{year}-status{number}")
         for m in s.open_measures:
-            # A member named responsible hears of the measure too (a leader only once).
-            people = s.leaders + [m.responsible] if m.responsible and m.responsible not in s.leaders else s.leaders
+            # A rep named responsible hears of the measure too, while still a member of the unit (a leader
+            # named responsible hears of it as a leader, once).
+            people = s.leaders + [m.responsible] if m.responsible in s.reps and m.responsible not in s.leaders \
+                else s.leaders
             if m.deadline - timedelta(days=rules.measure_due_days) <= today <= m.deadline:
                 to(people, "measure_due", f"measure:{m.id}", m.deadline.isoformat())
             elif _within(today, m.deadline + timedelta(days=1), rules.late_window):
