@@ -191,7 +191,11 @@ def phase_keyboard(context: BotContext, ov: DstOverview, state) -> Keyboard:
         if step.key == DST_MEASURE_PHASE:
             rows.append([Button(t._("Register a DST measure"), callback_data=routes.DST_MEASURE.build(unit_id)),
                          Button(t._("The measures"), callback_data=routes.MEASURE_LIST.build(unit_id))])
-    rows.append([Button(t._(L_MATERIAL), url=rules.MATERIAL["dst"])])
+    # The phase's links from the resources file (bot/resources.py: [[dst.<phase>]], then [[dst.all]]),
+    # as under a ForBedring step; the method's material when the file names none.
+    links = context.settings.resources.for_step(DST.key, step.key)
+    rows += [[Button(link.label(t.language), url=link.url)] for link in links] or \
+        [[Button(t._(L_MATERIAL), url=rules.MATERIAL["dst"])]]
     rows.append([Button(t._("⬅ Back"), callback_data=routes.DST.build(unit_id))])
     return Keyboard(rows)
 

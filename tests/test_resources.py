@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -133,3 +134,27 @@ def test_a_broken_file_stops_the_program_at_start_with_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == (f"error: RESOURCES_FILE is malformed: {path} line 6: "
                                      "'http://x.no/agenda' is not an https:// link")
+
+
+
+async def test_a_der_skoen_trykker_phase_gets_its_links_from_the_file(harness, db):
+    """A phase's own links, then the method's, under the phase's guidance (conversations/dst.py)."""
+    from tests.test_dst import enrol
+
+    harness.settings = replace(harness.settings, resources=resources.parse(
+        OWN_FILE + '\n[[dst.mapping]]\nnb = "Dialogmøte: mal"\nnn = "Dialogmøte: mal"\n'
+        'en = "Dialogue meeting: template"\nurl = "https://intranett.helse-bergen.no/dialog"\n', "own.toml"))
+    await harness.restart()
+    harness.set_today(date(2027, 1, 20))
+    await enrol(db)
+    leader = await harness.member(701, "leader", "Kari")
+    await leader.send("/dst")
+    await leader.press("Kirurgisk poliklinikk")
+    await leader.press("⬜ 2. Mapping through dialogue")
+    assert "Hold dialogue meetings with the staff" in leader.last.plain
+    assert url_buttons(leader.last) == [
+        ("Dialogue meeting: template", "https://intranett.helse-bergen.no/dialog"),
+        ("Der skoen trykker", "https://derskoentrykker.no/")]
+    await leader.press("⬅ Back")
+    await leader.press("⬜ 3. Report")
+    assert url_buttons(leader.last) == [("Der skoen trykker", "https://derskoentrykker.no/")]
