@@ -60,7 +60,7 @@ class Link:
         return (urlparse(self.url).hostname or "") in PLACEHOLDER_HOSTS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed as one object: Settings stays hashable
 class Resources:
     source: str
     survey_url: str = ""

@@ -43,6 +43,11 @@ def every_kind() -> tuple[Item, ...]:
         Item("measure_due", measure="Tittel med \"sitat\"", on=date(2027, 3, 14), rows=((Action("open_measure", 0),),)),
         Item("measure_overdue", found=False),
         Item("evaluation", unit="E", on=date(2027, 12, 1), rows=((Action("list_measures", 17),),)),
+        # The survey window: a link (no callback data) beside a button (issue 14).
+        Item("survey_open", unit="F & co", on=date(2027, 3, 3),
+             rows=((Action("open_url", 0, "https://www.sammenomforbedring.no/?a=1&b=\"2\""),
+                    Action("open_step", 18, "survey")),)),
+        Item("survey_halfway", unit="F", on=date(2027, 3, 3), rows=((Action("open_step", 18, "survey"),),)),
     )
 
 
@@ -60,7 +65,7 @@ def test_the_digest_json_is_what_ptb_writes_for_the_same_buttons(language):
     # Made again (the pieces are in the cache now), the same.
     assert digest_message(digest) == (text, markup)
     # The presses parse back to what they are about.
-    data = [button["callback_data"] for row in rows for button in row]
+    data = [button["callback_data"] for row in rows for button in row if "url" not in button]
     assert routes.QUICK_STATUS_PRESS.parse(f"qs:123456789012:{list(QUICK_STATUS)[0]}").measure == 123456789012
     assert f"qs:123456789012:{list(QUICK_STATUS)[-1]}" in data
     assert routes.REMIND_LEADER.build(14) in data and routes.MEASURE.build(0) in data

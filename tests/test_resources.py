@@ -63,7 +63,8 @@ def test_the_shipped_file_holds_the_programmes_links():
     assert shipped.placeholders == ["https://example.org/forbedring/agenda-review-with-the-parties",
                                     "https://example.org/forbedring/agenda-feedback-meeting"]
     assert "PLACEHOLDER" in resources.DEFAULT_FILE.read_text(encoding="utf-8")
-    assert load_settings(env={}, env_file=None).resources is shipped
+    settings = load_settings(env={}, env_file=None)
+    assert settings.resources is shipped and hash(settings)  # read once; the settings stay hashable
 
 
 async def test_the_links_are_buttons_under_the_steps_guidance(harness):
