@@ -91,11 +91,12 @@ def draw_card(lines: list[tuple[str, str, str]]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
+    import matplotlib.patches
     import matplotlib.pyplot as plt
 
     rows: list[tuple[str, str, str, bool]] = []  # (style, text, status, first row of the line)
     for style, line, status in lines:
-        if style == "heading":
+        if style in ("heading", "footer"):
             rows.append(("gap", "", "", False))
         wrapped = textwrap.wrap(line, WIDTH - (4 if style == "item" else 0)) or [""]
         rows += [(style, part, status, i == 0) for i, part in enumerate(wrapped)]
@@ -106,7 +107,9 @@ def draw_card(lines: list[tuple[str, str, str]]) -> bytes:
     fig = plt.figure(figsize=(8.27, height), dpi=100)
     fig.patch.set_facecolor("white")
     y = height - 0.9
-    for style, part, status, first in rows:
+    fig.patches.append(matplotlib.patches.Rectangle((0, 1 - 0.25 / height), 1, 0.25 / height,
+                                                    transform=fig.transFigure, color="#2e86c1"))
+    for index, (style, part, status, first) in enumerate(rows):
         if style == "gap":
             y -= step * 0.6
             continue
@@ -120,7 +123,8 @@ def draw_card(lines: list[tuple[str, str, str]]) -> bytes:
         fig.text(x / 8.27, y / height, part, fontsize=size, fontweight="bold" if weight == "bold" else "normal",
                  fontstyle="italic" if weight == "italic" else "normal",
                  color="#1b2631" if style != "subtitle" else "#566573", va="baseline")
-        y -= step * (1.6 if style == "title" else 1.15)
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        y -= step * (1.6 if style == "title" else 0.8 if following and not following[3] else 1.15)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
