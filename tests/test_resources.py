@@ -159,3 +159,18 @@ async def test_a_der_skoen_trykker_phase_gets_its_links_from_the_file(harness, d
     await leader.press("⬅ Back")
     await leader.press("⬜ 3. Report")
     assert url_buttons(leader.last) == [("Der skoen trykker", "https://derskoentrykker.no/")]
+
+
+async def test_the_tidlig_og_tett_paa_reminder_links_to_the_files_page(harness, db):
+    """[[ttp.all]] in the trust's file is the link in the TTP reminders (the shipped file: the method's pages)."""
+    from tests.test_ttp import sweep
+
+    harness.settings = replace(harness.settings, resources=resources.parse(
+        OWN_FILE + '\n[[ttp.all]]\nlabel = "TTP"\nurl = "https://intranett.helse-bergen.no/ttp"\n', "own.toml"))
+    await harness.restart()
+    harness.set_today(date(2027, 3, 1))
+    leader = await harness.member(801, "leader", "Kari")
+    harness.application.bot_data["sender"].per_chat = 0
+    await sweep(harness, db, date(2027, 3, 15))  # the default TTP day
+    assert "Tidlig og tett på" in leader.last.plain
+    assert url_buttons(leader.last) == [("The method's material", "https://intranett.helse-bergen.no/ttp")]

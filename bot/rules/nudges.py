@@ -31,6 +31,9 @@ class ReminderRules:
     dst_stall_days: int = DEFAULT_STALL_DAYS
     ttp_dates: str = DEFAULT_TTP_DATES
     survey_url: str = ""  # the link in the survey-window reminders (the resources file's [survey] url)
+    # The methods' material in their reminders, (method, url): the resources file's first [[dst.all]]
+    # and [[ttp.all]] link; a method not named keeps bot/rules/dst.py's MATERIAL.
+    material: tuple[tuple[str, str], ...] = ()
 
 
 REMINDERS_TITLE = N_("Reminders")

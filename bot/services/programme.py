@@ -307,8 +307,9 @@ async def digest_names(session, wanted: dict) -> dict:
                                     wanted.get("trust", set()))
 
 
-def item(reason: str, subject: str, period: str, names: dict):
-    """One programme reminder of a digest, as data (bot/services/reminders.Item)."""
+def item(reason: str, subject: str, period: str, names: dict, material: dict | None = None):
+    """One programme reminder of a digest, as data (bot/services/reminders.Item). `material`: the
+    methods' links from the resources file (method -> url), else rules.MATERIAL's."""
     from bot.services.reminders import Action, Item
 
     kind, _, number = subject.partition(":")
@@ -320,8 +321,8 @@ def item(reason: str, subject: str, period: str, names: dict):
     if reason == "dst_gathering":
         gathering_kind, held_on, place, region = found
         return Item(reason, unit=region, on=held_on, about=gathering_kind, measure=place,
-                    rows=((Action("material", 0, rules.MATERIAL["dst"]),),))
-    return Item(reason, unit=found, rows=((Action("material", 0, rules.MATERIAL["ttp"]),),))
+                    rows=((Action("material", 0, (material or {}).get("dst", rules.MATERIAL["dst"])),),))
+    return Item(reason, unit=found, rows=((Action("material", 0, (material or {}).get("ttp", rules.MATERIAL["ttp"])),),))
 
 
 # --- the research export: per unit, nothing about any person ---

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, NamedTuple
 
+from bot.resources import ALL
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
 from bot.rules.measures import QUICK_STATUS, STUCK_FOR_A_QUARTER_DAYS
@@ -36,6 +37,8 @@ def rules_from(settings: Settings) -> nudges.ReminderRules:
                                 feedback_after_results=settings.feedback_reminder_days,
                                 escalate_after_deadline=settings.escalation_days,
                                 survey_url=settings.resources.survey_url,
+                                material=tuple((method, links[0].url) for method in ("dst", "ttp")
+                                               if (links := settings.resources.for_step(method, ALL))),
                                 dst_phase_days=settings.dst_phase_days, dst_stall_days=settings.dst_stall_days,
                                 ttp_dates=settings.ttp_dates)
 
@@ -267,14 +270,14 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
 
     async with _Behind() as digests, db.session() as reading:
         async for chunk in store.pending_by_person(reading, PEOPLE_CHUNK):
-            batch = await _word_digests(db, chunk, today, outbox, cycles, render, turns, rules.survey_url)
+            batch = await _word_digests(db, chunk, today, outbox, cycles, render, turns, rules)
             if batch.messages:
                 await digests.start(write(batch))
     return SweepResult(recorded.total, digests.total, dropped)
 
 
 async def _word_digests(db: Database, rows, today: date, outbox: dict, cycles: _Cycles, render: Render,
-                        turns: _Turns, survey_url: str = "") -> store.DigestBatch:
+                        turns: _Turns, rules: nudges.ReminderRules = nudges.ReminderRules()) -> store.DigestBatch:
     """The digests of a chunk of people (`rows`: their pending reminders, ordered by person): what
     each wants, the names it needs (four grouped queries) and the words, ready to be written."""
     batch = store.DigestBatch(outbox)
@@ -324,7 +327,7 @@ async def _word_digests(db: Database, rows, today: date, outbox: dict, cycles: _
         if what not in distinct:
             for reminder in what[1]:
                 if reminder not in items:
-                    items[reminder] = _item(*reminder, names, cycles, survey_url)
+                    items[reminder] = _item(*reminder, names, cycles, rules)
             distinct[what] = len(digests)
             digests.append(Digest(person_id, language, tuple(items[reminder] for reminder in what[1])))
         await turns.take()
@@ -354,12 +357,12 @@ def _id(subject: str) -> int:
 
 
 def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycles: _Cycles,
-          survey_url: str = "") -> Item:
+          rules: nudges.ReminderRules = nudges.ReminderRules()) -> Item:
     """One reminder of a digest, as data, from the names read for its chunk."""
     if reason in ("dst_stalled", "dst_gathering", "ttp"):  # bot/services/programme.py
         from bot.services import programme
 
-        return programme.item(reason, subject, period, names.programme)
+        return programme.item(reason, subject, period, names.programme, dict(rules.material))
     if subject.startswith("measure:"):
         measure_id = _id(subject)
         if measure_id not in names.measures:
@@ -386,7 +389,7 @@ def _item(reason: str, subject: str, period: str, names: store.DigestNames, cycl
     name, trust_id = names.units[unit_id]
     year = int(period[:4])
     if reason in ("survey_open", "survey_halfway"):  # the link (when the resources file has one), the step
-        link = (Action("open_url", 0, survey_url),) if survey_url else ()
+        link = (Action("open_url", 0, rules.survey_url),) if rules.survey_url else ()
         return Item(reason, unit=name, on=cycles.of(trust_id, year).survey_closes,
                     rows=(link + (Action("open_step", unit_id, "survey"),),))
     if reason == "results":
