@@ -35,6 +35,7 @@ from storage.models import (
     Membership,
     OutboxMessage,
     Person,
+    RaisedProblem,
     Reminder,
     StepRecord,
     Unit,
@@ -120,6 +121,12 @@ async def erase(session: AsyncSession, which, now: datetime, actor: str | None =
             MeasureEvent.person_id.in_(these), MeasureEvent.field == "proposal",
             MeasureEvent.new == ProposalState.DECLINED)))
         .values(decline_reason=REMOVED).execution_options(synchronize_session=False))
+    # What they raised to the leaders above, and their answers to what others raised.
+    await session.exec(update(RaisedProblem).where(RaisedProblem.raised_by.in_(these), RaisedProblem.what != "")
+                       .values(what=REMOVED).execution_options(synchronize_session=False))
+    await session.exec(update(RaisedProblem).where(RaisedProblem.answered_by.in_(these),
+                                                   RaisedProblem.answer.is_not(None))
+                       .values(answer=REMOVED).execution_options(synchronize_session=False))
     await session.exec(update(AuditEntry).where(
         AuditEntry.action == "confirmation.comment", AuditEntry.actor.in_(select(_tag("person", Person.id)).where(
             Person.erased_at == now, Person.telegram_user_id > 0)))
@@ -184,6 +191,9 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
     reminders = await all_of(select(Reminder).where(Reminder.person_id == person_id).order_by(Reminder.id))
     messages = await all_of(select(OutboxMessage).where(OutboxMessage.person_id == person_id)
                             .order_by(OutboxMessage.id))
+    raised = await all_of(select(RaisedProblem, Unit.name).join(Unit, Unit.id == RaisedProblem.unit_id)
+                          .where(or_(RaisedProblem.raised_by == person_id, RaisedProblem.answered_by == person_id))
+                          .order_by(RaisedProblem.id))
     drafts = await all_of(select(DialogState).where(DialogState.person_id == person_id))
     joins = await all_of(select(JoinAttempt.at).where(JoinAttempt.telegram_user_id == person.telegram_user_id)
                          .order_by(JoinAttempt.at))
@@ -211,6 +221,10 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
         "audit_log": [_row(a, "at", "actor", "action", "subject", "detail") for a in audit],
         "reminders": [_row(r, "reason", "subject", "period", "due_on", "state", "created_at") for r in reminders],
         "messages_sent_to_you": [_row(m, "kind", "state", "created_at", "sent_at", "text") for m in messages],
+        "problems_raised_or_answered": [
+            {**_row(r, "measure_id", "what", "raised_at", "answer", "answered_at"), "unit": unit,
+             "raised_by_you": r.raised_by == person_id, "answered_by_you": r.answered_by == person_id}
+            for r, unit in raised],
         "open_dialog": [_row(d, "dialog", "step", "data", "updated_at") for d in drafts],
         "failed_invite_codes": [_plain(at) for at in joins],
     }

@@ -315,3 +315,36 @@ async def test_opening_a_plan_from_outside_the_unit_is_audited_and_printed(harne
     assert out == "no entries\n"
     code, out, _ = await asyncio.to_thread(cli, "audit", "--since", "1.1.2026")
     assert code == 1
+
+
+async def test_problems_one_raised_or_answered_are_in_mydata_and_removed_on_erasure(harness, db, team, cli):
+    """What a leader raised to the level above and what a leader above answered are their own
+    words: in /mydata, and "(removed)" once they are erased."""
+    from storage.models import RaisedProblem, Unit
+
+    leader, _, _ = team
+    await register(leader, "Tavlemøte", kind="Improve")
+    boss = await harness.member(604, "leader", "Berit", scope="trust", place="HB")
+    kari, berit = await person(db, 601), await person(db, 604)
+    async with db.session() as session:
+        measure = (await session.exec(select(Measure))).one()
+        unit = await session.get(Unit, measure.unit_id)
+        session.add(RaisedProblem(measure_id=measure.id, unit_id=unit.id, trust_id=unit.trust_id,
+                                  what="Vi mangler vikarer", raised_by=kari.id, answer="Vi ser på budsjettet",
+                                  answered_by=berit.id))
+    await leader.send("/mydata")
+    data = json.loads(harness.telegram.files[-1][2])
+    assert [(p["what"], p["raised_by_you"], p["answered_by_you"]) for p in data["problems_raised_or_answered"]] \
+        == [("Vi mangler vikarer", True, False)]
+    await boss.send("/mydata")
+    data = json.loads(harness.telegram.files[-1][2])
+    assert [(p["answer"], p["answered_by_you"]) for p in data["problems_raised_or_answered"]] \
+        == [("Vi ser på budsjettet", True)]
+
+    code, _, err = await asyncio.to_thread(cli, "person", "erase", str(kari.id), "--yes")
+    assert code == 0, err
+    problem = (await all_of(db, RaisedProblem))[0]
+    assert (problem.what, problem.answer) == ("(removed)", "Vi ser på budsjettet")
+    code, _, err = await asyncio.to_thread(cli, "person", "erase", str(berit.id), "--yes")
+    assert code == 0, err
+    assert (await all_of(db, RaisedProblem))[0].answer == "(removed)"
