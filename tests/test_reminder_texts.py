@@ -33,7 +33,7 @@ def every_kind() -> tuple[Item, ...]:
         Item("review_late", unit="A", rows=((Action("open_step", 11, "review"),),)),
         Item("feedback_late", unit="A", rows=((Action("open_step", 12, "feedback"),),)),
         Item("plan_3", unit="B", on=date(2027, 6, 20), rows=((Action("open_plan", 13),),)),
-        Item("plan_escalated", unit=long_name, on=date(2027, 6, 20),
+        Item("plan_overdue", unit=long_name, on=date(2027, 6, 20),
              rows=((Action("remind_leader", 14, long_name),),)),
         Item("confirm_pending", unit="C", on=date(2027, 5, 2), about="plan",
              rows=((Action("answer", 15, Answer.ACKNOWLEDGED), Action("answer", 15, Answer.OBJECTED)),)),
