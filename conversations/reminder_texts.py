@@ -122,7 +122,8 @@ def item_text(t: Translator, item: Item) -> str:
         if item.about == "plan":
             what = t._("the action plan")
         else:
-            step = FORBEDRING.step(item.about.split(":", 1)[1])
+            key = item.about.split(":", 1)[1]
+            step = FORBEDRING.step(key) or DST.step(key)  # a ForBedring step or a Der skoen trykker phase
             what = t._(step.title) if step else item.about
         return t._("You were asked on {date} about “{what}” for {unit}. Please answer:",
                    date=day, what=what, unit=unit)

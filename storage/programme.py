@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.vocabulary import Role, Scope
 from storage.models import (
+    Confirmation,
     DstEnrolment,
     DstGathering,
     HealthTrust,
@@ -200,6 +201,7 @@ class Programme:
     gatherings: list[tuple[int, int, date]]  # (id, region, day) of the gatherings soon
     ttp: dict[int, tuple[bool, str]]  # trust -> (enabled, days) set by the trust
     trusts: list[int]
+    answers: list[tuple[int, int, datetime]]  # the reps' unanswered phase questions: (confirmation, person, asked)
 
 
 async def programme(session: AsyncSession, gatherings_from: date, gatherings_to: date) -> Programme:
@@ -235,13 +237,20 @@ async def programme(session: AsyncSession, gatherings_from: date, gatherings_to:
                 teams[region_id].append(person_id)
             else:
                 trust_people[trust_id].append((person_id, role))
+    answers = []
+    if enrolled:
+        answers = [tuple(row) for row in await _rows(session, (
+            select(Confirmation.id, Confirmation.person_id, Confirmation.requested_at)
+            .join(DstEnrolment, DstEnrolment.followup_id == Confirmation.followup_id)
+            .join(Person, Person.id == Confirmation.person_id)
+            .where(Confirmation.answer.is_(None), Person.active).order_by(Confirmation.id)))]
     soon = [tuple(row) for row in await _rows(session, (
         select(DstGathering.id, DstGathering.region_id, DstGathering.held_on)
         .where(DstGathering.held_on.between(gatherings_from, gatherings_to)).order_by(DstGathering.id)))]
     ttp = {trust_id: (enabled, days) for trust_id, enabled, days in await _rows(session, (
         select(TtpSchedule.trust_id, TtpSchedule.enabled, TtpSchedule.dates)))}
     trusts = [trust_id for (trust_id,) in await _rows(session, select(HealthTrust.id).order_by(HealthTrust.id))]
-    return Programme(enrolled, done, unit_people, trust_people, teams, soon, ttp, trusts)
+    return Programme(enrolled, done, unit_people, trust_people, teams, soon, ttp, trusts, answers)
 
 
 async def unit_leaders_of_trusts(session: AsyncSession, trust_ids: list[int]) -> dict[int, list[int]]:

@@ -455,3 +455,25 @@ async def test_the_programmes_reminders_cost_the_same_statements_for_few_or_many
         assert (recorded[size]["dst_stalled"], recorded[size]["ttp"]) == (size, size)
         assert 3 * size < recorded[size]["dst_gathering"] < 4 * size
     assert counts[20] == counts[60], counts
+
+
+async def test_a_rep_who_has_not_answered_about_a_phase_is_reminded_and_answers_from_the_digest(harness, db, group):
+    leader, safety, union, resource, superior, team = group
+    unit_id = await programme.find_unit(db, "KIRPOL", "HB")
+    await leader.press_data(routes.DST_MARK.build(unit_id, "anchor"))
+    await leader.press("Today")  # 20 January 2027
+    await leader.press("Save")
+    await union.press("I took part")
+    await sweep(harness, db, date(2027, 1, 26))
+    assert not any("Your answer is still missing" in m.plain for m in union.messages)
+    await sweep(harness, db, date(2027, 1, 27))  # a week after it was asked
+    digest = safety.last
+    assert "Svaret ditt manglar framleis" in digest.plain
+    assert "«Førebuing og forankring» for Kirurgisk poliklinikk" in digest.plain
+    assert not any("Your answer is still missing" in m.plain for m in union.messages)  # answered already
+    await safety.press(digest.buttons[0]["text"], digest)  # "I took part", in Nynorsk
+    async with db.session() as session:
+        answers = {c.role: c.answer for c in (await session.exec(select(Confirmation))).all()}
+    assert answers == {"safety_rep": "took_part", "union_rep": "took_part"}
+    again = await sweep(harness, db, date(2027, 1, 28))
+    assert again.recorded == 0

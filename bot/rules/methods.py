@@ -106,7 +106,7 @@ DST = Method(
         Step("carry_out", N_("Carrying out"), N_(
             "Carry out the measures and tell the staff how it goes. Give each measure a status when it "
             "changes. Done when the measures are under way as agreed."), "phase_5", Completion.MARKED, REPS),
-        Step("evaluate", N_("Evaluation and adjustment"), N_(
+        Step("adjust", N_("Evaluation and adjustment"), N_(
             "Look at what has worked and what has not, with the parties and the staff, and adjust the "
             "measures. Done when the evaluation has been held."), "phase_6", Completion.MARKED, REPS),
         Step("continue", N_("Continued work"), N_(

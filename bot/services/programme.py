@@ -258,6 +258,7 @@ REASONS = ("dst_stalled", "dst_gathering", "ttp")
 async def due(db: Database, today: date, reminder_rules) -> list[dict]:
     """The programme's reminders due today, as the sweep's rows (key, person_id, reason, subject,
     period): a phase stalled (the unit's leader and the region's intervention team, once per phase),
+    a rep's answer about a marked phase still missing (as for ForBedring's steps),
     a gathering a week ahead and on the day (the working groups of the region's DST units), and the
     TTP days (the leaders of the trust's units). A handful of grouped queries in all."""
     days = tuple(reminder_rules.dst_phase_days)
@@ -288,6 +289,12 @@ async def due(db: Database, today: date, reminder_rules) -> list[dict]:
         if stalled and today <= rules.stalled_since(stalled[1], reminder_rules.dst_stall_days) + window:
             unit_leaders = [p for p, role in data.unit_people.get(unit_id, []) if role == Role.LEADER]
             to(unit_leaders + data.teams.get(region_id, []), "dst_stalled", f"dst:{unit_id}", stalled[0])
+    # A rep not yet answered about a marked phase: as about ForBedring's steps (bot/rules/nudges.py).
+    for confirmation_id, person_id, requested_at in data.answers:
+        asked = requested_at.date()
+        first = asked + timedelta(days=reminder_rules.rep_answer_days)
+        if first <= today <= first + window:
+            to([person_id], "confirm_pending", f"confirmation:{confirmation_id}", asked.isoformat())
     for gathering_id, region_id, held_on in data.gatherings:
         if held_on == today:
             period = "day"
