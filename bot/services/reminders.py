@@ -223,7 +223,7 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
     # Mondays: the weekly digest to the leaders above names the measures stuck for a quarter.
     stuck_before = now - timedelta(days=STUCK_FOR_A_QUARTER_DAYS) if today.weekday() == 0 else None
 
-    async def record(rows: list[dict]) -> int:
+    async def record(rows: "store.Rows | list[dict]") -> int:
         async with db.session() as session:
             return await store.record_reminders(session, rows, due_on=today, created_at=now)
 
@@ -238,13 +238,13 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
                 situations = await store.situations(session, years, units, _cycle_of, cycles.rows, above,
                                                     nudges.UnitSituation, nudges.OpenMeasure, nudges.PendingAnswer,
                                                     stuck_before=stuck_before)
-            rows: list[dict] = []
+            rows = store.Rows()
             for situation in situations:
                 for d in nudges.due_reminders(situation, today, rules):
                     key = d.key
                     due_keys.add(key)
-                    rows.append({"key": key, "person_id": d.person_id, "reason": d.reason, "subject": d.subject,
-                                 "period": d.period})
+                    rows.add({"key": key, "person_id": d.person_id, "reason": d.reason, "subject": d.subject,
+                              "period": d.period})
                 await turns.take()
             del situations
             await recorded.start(record(rows))
