@@ -132,6 +132,9 @@ def overview_text(t: Translator, ov: Overview) -> str:
                          date=t.date(following.due)))
     else:
         lines.append(t._("Next: {step}, by {date}.", step=t._(following.step.title), date=t.date(following.due)))
+    if ov.prepare_next_due and ov.preparing:  # both years are worked on in December and January
+        lines.append(t._("Also now: {step} for ForBedring {year}, by {date}.", step=t._(ov.method.steps[0].title),
+                         year=ov.preparing, date=t.date(ov.prepare_next_due)))
     return "\n".join(lines)
 
 

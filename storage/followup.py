@@ -116,6 +116,13 @@ async def request_confirmation(session: AsyncSession, followup_id: int, subject:
     return confirmation
 
 
+async def step_marked(session: AsyncSession, unit_id: int, year: int, step: str) -> bool:
+    """Whether the unit has marked `step` done in `year` (without making the year's record)."""
+    query = (select(func.count()).select_from(StepRecord).join(UnitFollowup, UnitFollowup.id == StepRecord.followup_id)
+             .where(UnitFollowup.unit_id == unit_id, UnitFollowup.year == year, StepRecord.step == step))
+    return (await session.exec(query)).one() > 0
+
+
 async def unit_joined(session: AsyncSession, unit_id: int) -> datetime | None:
     """When the unit's first present member joined."""
     query = select(func.min(Membership.created_at)).where(Membership.unit_id == unit_id)

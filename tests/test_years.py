@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Measure, MeasureEvent, UnitFollowup
+from tests.test_followup import mark
 from tests.test_measures import register
 
 SCORES_2025 = ("60", "41", "80", "70", "65", "50", "70")  # engagement, teamwork, working conditions, …
@@ -164,6 +165,11 @@ async def test_followup_marks_overdue_steps_and_next_is_the_most_pressing(harnes
     replies = await leader.send("/followup")
     assert replies[0].plain.startswith("ForBedring 2026 · ")
     assert "Prepare ForBedring 2027" in str(replies[0].buttons)
+    assert "Also now: Preparation for ForBedring 2027, by 1 February 2027." in replies[0].plain
+    await leader.press("Prepare ForBedring 2027")
+    await mark(leader, "Preparation")
+    replies = await leader.send("/followup")
+    assert "Also now" not in replies[0].plain
 
 
 async def test_a_unit_that_joins_mid_year_is_not_told_to_do_what_is_long_past(harness, db):

@@ -43,6 +43,8 @@ class Overview:
     # The day the unit started with the bot (its first member joined), when that was after the
     # year began: steps due before it are not asked for.
     joined: date | None = None
+    # While next year is being prepared and its first step is not marked: when that step is due.
+    prepare_next_due: date | None = None
     # The year before's measures still open, while the leader has not decided them (conversations/years.py).
     carry_waiting: int = 0
     # The year before's plan (and what was carried on from it), for the Prepare step.
@@ -106,7 +108,18 @@ async def overview(db: Database, memberships, unit_id: int, today: date, tz, yea
             carry_waiting=len(await year_store.open_measures(session, unit_id, year - 1))
             if year == working and is_leader_of(memberships, unit_id) else 0,
             last_year=await year_store.plan_with_carried(session, unit_id, year),
+            prepare_next_due=await _prepare_next_due(session, unit, method, working, year, today),
         )
+
+
+async def _prepare_next_due(session, unit, method: Method, working: int, year: int, today: date) -> date | None:
+    """In the working year's overview from 1 December: the next year's first step, while it is open."""
+    if year != working or not preparing_next_year(today, working):
+        return None
+    first = method.steps[0]
+    if await store.step_marked(session, unit.id, working + 1, first.key):
+        return None
+    return getattr(await cycle_for_trust(session, unit.trust_id, working + 1), first.due)
 
 
 def _joined_day(joined: datetime | None, tz, today: date) -> date | None:
