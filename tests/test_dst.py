@@ -477,3 +477,37 @@ async def test_a_rep_who_has_not_answered_about_a_phase_is_reminded_and_answers_
     assert answers == {"safety_rep": "took_part", "union_rep": "took_part"}
     again = await sweep(harness, db, date(2027, 1, 28))
     assert again.recorded == 0
+
+
+def test_the_phase_settings_and_their_defaults():
+    from bot.settings import SettingsError, load_settings
+
+    defaults = load_settings(env={}, env_file=None)
+    assert defaults.dst_phase_days == (28, 84, 112, 154, 280, 364, 420)
+    assert (defaults.dst_stall_days, defaults.ttp_dates) == (14, "03-15,06-15,09-15,12-15")
+    own = load_settings(env={"DST_PHASE_1_DAYS": "14", "DST_STALL_DAYS": "7"}, env_file=None)
+    assert own.dst_phase_days[:2] == (14, 84) and own.dst_stall_days == 7
+    assert programme.phase_targets(date(2027, 1, 11), own.dst_phase_days)[0] == ("anchor", date(2027, 1, 25))
+    for env in ({"DST_PHASE_2_DAYS": "20"}, {"DST_PHASE_3_DAYS": "soon"}, {"DST_STALL_DAYS": "0"},
+                {"TTP_DATES": "15-03"}):
+        with pytest.raises(SettingsError) as raised:
+            load_settings(env=env, env_file=None)
+        assert next(iter(env)) in str(raised.value) or "DST_PHASE_1_DAYS" in str(raised.value)
+
+
+async def test_an_admin_gets_forbedring_and_dst_side_by_side(harness, db, group):
+    admin = await harness.member(740, "admin", "Anne", scope="national", place=None)
+    replies = await admin.send("/export csv")
+    assert [m.kind for m in replies] == ["document", "document", "document"]
+    names = [name for _, name, _ in harness.telegram.files[-3:]]
+    assert names[0].startswith("der-skoen-trykker-") and names[1].endswith("units.csv") \
+        and names[2].endswith("measures.csv")
+    replies = await admin.send("/chart")
+    assert [m.kind for m in replies] == ["photo", "photo"]
+    assert replies[0].plain == "Der skoen trykker: phases done"
+    # Someone who follows no DST unit gets ForBedring's alone.
+    other = await harness.member(741, "admin", "Ola", scope="trust", place="OUS")
+    replies = await other.send("/export csv")
+    assert [m.kind for m in replies] == ["document", "document"]
+    replies = await other.send("/progress")
+    assert not any(m.plain.startswith("Der skoen trykker") for m in replies)
