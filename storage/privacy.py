@@ -208,7 +208,8 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
         "measure_changes": [{**_row(e, "measure_id", "at", "field", "old", "new", "comment"), "measure": title}
                             for e, title in events],
         "answers": [{**_row(c, "subject", "role", "answer", "comment", "requested_at", "answered_at",
-                            "earlier_answer", "earlier_comment", "earlier_answered_at"), "unit": unit, "year": year}
+                            "earlier_answer", "earlier_comment", "earlier_answered_at", "leader_reply",
+                            "leader_reply_at"), "unit": unit, "year": year}
                     for c, unit, year in confirmations],
         "areas_added": [{**_row(a, "kind", "theme", "why", "created_at"), "unit": unit, "year": year}
                         for a, unit, year in areas],

@@ -301,7 +301,8 @@ async def reply_to_objection(db: Database, memberships, person_id: int, confirma
                 not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
             raise NotAllowed(f"answer objection {confirmation_id}")
         confirmation.leader_reply, confirmation.leader_reply_at = text, now
-        audit.record(session, f"person:{person_id}", "objection.reply", f"confirmation:{confirmation_id}", text)
+        # The answer's words stay on the objection only (no copy in the audit log outlives an erasure).
+        audit.record(session, f"person:{person_id}", "objection.reply", f"confirmation:{confirmation_id}")
         return confirmation, await store.unit_info(session, followup.unit_id), await session.get(Person, confirmation.person_id)
 
 
