@@ -50,6 +50,19 @@ L_ABOVE = N_("{role} (the trust)")
 L_YES, L_NO = N_("yes"), N_("no")
 
 
+ALL = "all"  # the resources file's key for links under every phase
+
+
+def material_rows(context: BotContext, phase: str) -> list[list[Button]]:
+    """The links under a phase (or the method): the resources file's (bot/resources.toml, [dst.<phase>]
+    and [dst.all]), else the method's pages (bot/rules/dst.py MATERIAL)."""
+    t = context.t
+    links = context.settings.resources.for_step(DST.key, phase)
+    if links:
+        return [[Button(link.label(t.language), url=link.url)] for link in links]
+    return [[Button(t._(L_MATERIAL), url=rules.MATERIAL["dst"])]]
+
+
 # --- the units a person follows ---
 
 @members_only
@@ -73,7 +86,7 @@ async def dst_command(update: Update, context: BotContext) -> None:
         lines.append(t._("The first 30 are shown; /progress counts them all."))
     if enrols:
         rows.append([Button(t._("Enrol a unit"), callback_data=routes.DST_ENROL.build())])
-    rows.append([Button(t._(L_MATERIAL), url=rules.MATERIAL["dst"])])
+    rows += material_rows(context, ALL)
     await reply(update, "\n".join(lines), reply_markup=Keyboard(rows))
 
 
@@ -149,7 +162,7 @@ def overview_keyboard(t: Translator, ov: DstOverview, context: BotContext) -> Ke
                       callback_data=routes.DST_PHASE.build(ov.unit.id, s.step.key))
                for n, s in enumerate(ov.states, 1)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([Button(t._(L_MATERIAL), url=rules.MATERIAL["dst"])])
+    rows += material_rows(context, ALL)
     if ov.unit.id in units_with_role(context.memberships, UNIT_PARTIES):
         rows.append([Button(t._("⬅ ForBedring"), callback_data=routes.FOLLOWUP.build(ov.unit.id))])
     return Keyboard(rows)
@@ -191,11 +204,8 @@ def phase_keyboard(context: BotContext, ov: DstOverview, state) -> Keyboard:
         if step.key == DST_MEASURE_PHASE:
             rows.append([Button(t._("Register a DST measure"), callback_data=routes.DST_MEASURE.build(unit_id)),
                          Button(t._("The measures"), callback_data=routes.MEASURE_LIST.build(unit_id))])
-    # The phase's links from the resources file (bot/resources.py: [[dst.<phase>]], then [[dst.all]]),
-    # as under a ForBedring step; the method's material when the file names none.
-    links = context.settings.resources.for_step(DST.key, step.key)
-    rows += [[Button(link.label(t.language), url=link.url)] for link in links] or \
-        [[Button(t._(L_MATERIAL), url=rules.MATERIAL["dst"])]]
+    # The phase's links from the resources file, as under a ForBedring step.
+    rows += material_rows(context, step.key)
     rows.append([Button(t._("⬅ Back"), callback_data=routes.DST.build(unit_id))])
     return Keyboard(rows)
 
