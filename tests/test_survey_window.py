@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot.jobs import sweep_if_due
 from bot.rules.cycle import CycleDates
@@ -173,3 +173,28 @@ async def test_fewer_than_5_answers_the_follow_up_goes_on_with_the_level_above(h
     assert "no report of its own" not in leader.last.plain
     async with db.session() as session:
         assert (await session.exec(select(UnitFollowup.no_own_report))).one() is False
+
+
+async def test_the_survey_reminders_cost_no_statement_per_unit_or_person(db, monkeypatch):
+    """The day the survey opens every unit's leader and reps hear of it: the same fixed number of
+    statements for 50 units as for 200 (the sweep of tests/test_sweep_scale.py), with the people read
+    in one chunk (the statements grow with the number of chunks, not of units or people)."""
+    from bench.progress_bench import generate
+    from bot.services import reminders
+
+    monkeypatch.setattr(reminders, "PEOPLE_CHUNK", 100_000)
+    from storage.statements import StatementCounter
+    from tests.test_sweep_scale import empty, sweep
+
+    statements = {}
+    for units in (50, 200):
+        await empty(db)
+        await generate(db, units=units, trusts=4, regions=2)
+        with StatementCounter(db.engine) as counted:
+            result = await sweep(db, date(2027, 2, 1))  # the default dates: the survey opens on 1 February
+        statements[units] = counted.n
+        async with db.session() as session:
+            opened = (await session.exec(select(func.count()).select_from(Reminder)
+                                         .where(Reminder.reason == "survey_open"))).one()
+        assert result.digests == 3 * units and opened == 3 * units  # with last year's open measures besides
+    assert statements[50] == statements[200] < 40
