@@ -7,6 +7,7 @@ from SPEC)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 
@@ -87,7 +88,7 @@ async def start(update: Update, context: BotContext, unit_id: int, proposal: boo
         await engine.visit(update, context, SPEC, existing, "resume")
         return
     data = {"unit": unit_id, "proposal": proposal} | ({"method": method} if method else {})
-    await engine.begin(update, context, SPEC, await first_screen(context, unit_id), data)
+    await engine.begin(update, context, SPEC, await first_screen(context, unit_id, data), data)
 
 
 async def start_proposal(update: Update, context: BotContext, unit_id: int) -> None:
@@ -249,7 +250,8 @@ async def restart(turn, _):
     if not allowed:
         await refuse(turn.update, context, f"start a measure for unit {again['unit']}")
         return Stay()
-    return Restart(await first_screen(context, again["unit"]), {"unit": again["unit"], "proposal": bool(again["proposal"])})
+    data = {"unit": again["unit"], "proposal": bool(again["proposal"])}
+    return Restart(await first_screen(context, again["unit"], data), data)
 
 
 async def choose_theme(turn, theme):
@@ -268,18 +270,24 @@ async def choose_kind(turn, kind):
 
 # --- the unit's chosen areas first, and the members as the responsible ---
 
-async def first_screen(context: BotContext, unit_id: int) -> str:
-    """The areas the unit chose, when it has chosen any; else the themes."""
-    return "area" if await followup_service.areas_now(context.db, unit_id, context.clock.today()) else "theme"
+async def first_screen(context: BotContext, unit_id: int, data: dict) -> str:
+    """The areas the unit chose, when it has chosen any (kept in the draft: read once, not at every
+    step, and never from a button); else the themes."""
+    areas = await followup_service.areas_now(context.db, unit_id, context.clock.today())
+    data["areas"] = [[a.id, a.kind, a.theme] for a in areas]
+    return "area" if areas else "theme"
 
 
 async def unit_areas(turn: engine.Turn):
-    """The unit's areas this year; looked up once per update."""
-    key = ("areas", turn.data["unit"], turn.today())
-    found = turn.context.per_update
-    if key not in found:
-        found[key] = await followup_service.areas_now(turn.context.db, turn.data["unit"], turn.today())
-    return found[key]
+    """The unit's areas this year, as read when the dialog began."""
+    return [ChosenArea(*row) for row in turn.data.get("areas") or []]
+
+
+@dataclass(frozen=True)
+class ChosenArea:
+    id: int
+    kind: str
+    theme: str
 
 
 async def show_area(turn):
@@ -314,8 +322,7 @@ async def unit_members(turn: engine.Turn):
     key = ("members", turn.data["unit"])
     found = turn.context.per_update
     if key not in found:
-        found[key] = await followup_service.people_of_unit(turn.context.db, turn.data["unit"],
-                                                           tuple(r.value for r in UNIT_PARTIES))
+        found[key] = await followup_service.members_of_unit(turn.context.db, turn.data["unit"])
     return found[key]
 
 
@@ -344,8 +351,16 @@ def typed_field(field: str):
         if refusal:
             return Stay(refusal)
         turn.data[field] = message.text.strip()
-        return next_screen(turn)
+        return await ahead(turn, next_screen(turn))
     return take
+
+
+async def ahead(turn: engine.Turn, outcome):
+    """Before going to "Who is responsible?": its members are read now, in the step's own transaction
+    (the screen is drawn after the step's write)."""
+    if isinstance(outcome, Go) and outcome.screen == "responsible":
+        await unit_members(turn)
+    return outcome
 
 
 async def take_typed_deadline(turn, message):
@@ -365,7 +380,7 @@ async def take_idea(turn, key):
     t = turn.t
     turn.data["title"], turn.data["description"] = t._(idea.title), t._(idea.description)
     await turn.say(t._("Taken from the idea bank. You can change the title and text on the summary card."))
-    return Go("summary", unwind=True) if turn.came_through("summary") else Go("responsible")
+    return Go("summary", unwind=True) if turn.came_through("summary") else await ahead(turn, Go("responsible"))
 
 
 async def choose_month(turn, year_month):
@@ -378,7 +393,7 @@ async def choose_day(turn, day):
 
 
 async def choose_field(turn, field):
-    return Go(field)
+    return await ahead(turn, Go(field))
 
 
 def to(screen: str):

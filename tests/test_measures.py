@@ -13,8 +13,12 @@ from storage.models import Measure, MeasureEvent
 
 async def register(leader, title="Tavlemøte", kind="Improve", theme="Teamwork climate", deadline="1.12.2026"):
     await leader.send("/newmeasure")
+    if leader.last.plain == "Which of your areas is the measure for?":  # the unit has chosen areas (issue 13)
+        await leader.press("Another theme")
     await leader.press(theme)
     await leader.press(kind)
+    if "is not one of the areas you chose" in leader.last.plain:
+        await leader.press("Yes, register it")
     await leader.send(title)
     await leader.send("Hver mandag.")
     await leader.send("Leder")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.rules import progress
-from bot.rules.access import is_leader_of, may_view_unit
+from bot.rules.access import UNIT_PARTIES, is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, preparing_next_year, year_open
 from bot.rules.errors import NotAllowed, PlanIncomplete, PlanWarnings, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
@@ -315,3 +315,9 @@ async def objection_of(db: Database, memberships, confirmation_id: int) -> Confi
                 not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
             raise NotAllowed(f"answer objection {confirmation_id}")
         return confirmation
+
+
+async def members_of_unit(db: Database, unit_id: int) -> list[tuple[Person, str]]:
+    """The unit's leaders and reps (who may be named responsible), read in the update's own transaction."""
+    async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
+        return await store.unit_people(session, unit_id, tuple(r.value for r in UNIT_PARTIES))
