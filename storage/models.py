@@ -234,6 +234,7 @@ class Confirmation(SQLModel, table=True):
     # The leader's answer to an objection; the rep is told, and it is shown with the objection.
     leader_reply: str | None = Field(default=None, max_length=1000)
     leader_reply_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    leader_reply_by: int | None = Field(default=None, foreign_key="person.id")  # whose words (erasure, /mydata)
 
 
 class FocusArea(SQLModel, table=True):

@@ -121,6 +121,10 @@ async def erase(session: AsyncSession, which, now: datetime, actor: str | None =
             MeasureEvent.person_id.in_(these), MeasureEvent.field == "proposal",
             MeasureEvent.new == ProposalState.DECLINED)))
         .values(decline_reason=REMOVED).execution_options(synchronize_session=False))
+    # A leader's answers to reps' objections.
+    await session.exec(update(Confirmation).where(Confirmation.leader_reply_by.in_(these),
+                                                  Confirmation.leader_reply.is_not(None))
+                       .values(leader_reply=REMOVED).execution_options(synchronize_session=False))
     # What they raised to the leaders above, and their answers to what others raised.
     await session.exec(update(RaisedProblem).where(RaisedProblem.raised_by.in_(these), RaisedProblem.what != "")
                        .values(what=REMOVED).execution_options(synchronize_session=False))
@@ -175,6 +179,10 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
         select(Confirmation, Unit.name, UnitFollowup.year)
         .join(UnitFollowup, UnitFollowup.id == Confirmation.followup_id).join(Unit, Unit.id == UnitFollowup.unit_id)
         .where(Confirmation.person_id == person_id).order_by(Confirmation.id))
+    replies = await all_of(
+        select(Confirmation, Unit.name, UnitFollowup.year)
+        .join(UnitFollowup, UnitFollowup.id == Confirmation.followup_id).join(Unit, Unit.id == UnitFollowup.unit_id)
+        .where(Confirmation.leader_reply_by == person_id).order_by(Confirmation.id))
     areas = await all_of(
         select(FocusArea, Unit.name, UnitFollowup.year)
         .join(UnitFollowup, UnitFollowup.id == FocusArea.followup_id).join(Unit, Unit.id == UnitFollowup.unit_id)
@@ -211,6 +219,9 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
                             "earlier_answer", "earlier_comment", "earlier_answered_at", "leader_reply",
                             "leader_reply_at"), "unit": unit, "year": year}
                     for c, unit, year in confirmations],
+        "your_answers_to_objections": [
+            {**_row(c, "subject", "leader_reply", "leader_reply_at"), "unit": unit, "year": year}
+            for c, unit, year in replies],
         "areas_added": [{**_row(a, "kind", "theme", "why", "created_at"), "unit": unit, "year": year}
                         for a, unit, year in areas],
         "steps_marked": [{**_row(s, "step", "done_on", "parties", "marked_at"), "unit": unit, "year": year}

@@ -348,3 +348,20 @@ async def test_problems_one_raised_or_answered_are_in_mydata_and_removed_on_eras
     code, _, err = await asyncio.to_thread(cli, "person", "erase", str(berit.id), "--yes")
     assert code == 0, err
     assert (await all_of(db, RaisedProblem))[0].answer == "(removed)"
+
+
+async def test_a_leaders_answer_to_an_objection_is_theirs_in_mydata_and_removed_on_erasure(harness, db, team, cli):
+    leader, safety, _ = team
+    await submitted_plan_with_an_objection(leader, safety)
+    await leader.send("/plan")
+    await leader.press("Answer Ola's objection")
+    await leader.send("Vi tar et nytt møte med dere.")
+    await leader.send("/mydata")
+    data = json.loads(harness.telegram.files[-1][2])
+    assert [(a["subject"], a["leader_reply"]) for a in data["your_answers_to_objections"]] == [
+        ("plan", "Vi tar et nytt møte med dere.")]
+    kari = await person(db, 601)
+    code, _, err = await asyncio.to_thread(cli, "person", "erase", str(kari.id), "--yes")
+    assert code == 0, err
+    confirmation = (await all_of(db, Confirmation))[0]
+    assert confirmation.leader_reply == "(removed)" and confirmation.comment == "Tiltaka vart ikkje drøfta med oss."

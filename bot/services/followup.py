@@ -300,7 +300,7 @@ async def reply_to_objection(db: Database, memberships, person_id: int, confirma
         if followup is None or not is_leader_of(memberships, followup.unit_id) or \
                 not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
             raise NotAllowed(f"answer objection {confirmation_id}")
-        confirmation.leader_reply, confirmation.leader_reply_at = text, now
+        confirmation.leader_reply, confirmation.leader_reply_at, confirmation.leader_reply_by = text, now, person_id
         # The answer's words stay on the objection only (no copy in the audit log outlives an erasure).
         audit.record(session, f"person:{person_id}", "objection.reply", f"confirmation:{confirmation_id}")
         return confirmation, await store.unit_info(session, followup.unit_id), await session.get(Person, confirmation.person_id)

@@ -27,10 +27,15 @@ def upgrade() -> None:
         # The leader's answer to a rep's objection, shown to the rep and on the plan.
         batch_op.add_column(sa.Column('leader_reply', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True))
         batch_op.add_column(sa.Column('leader_reply_at', sa.DateTime(timezone=True), nullable=True))
+        # Who wrote it: their words are theirs (/mydata) and go when they are erased.
+        batch_op.add_column(sa.Column('leader_reply_by', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_confirmation_leader_reply_by_person', 'person', ['leader_reply_by'], ['id'])
 
 
 def downgrade() -> None:
     with op.batch_alter_table('confirmation', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_confirmation_leader_reply_by_person', type_='foreignkey')
+        batch_op.drop_column('leader_reply_by')
         batch_op.drop_column('leader_reply_at')
         batch_op.drop_column('leader_reply')
     with op.batch_alter_table('measure', schema=None) as batch_op:
