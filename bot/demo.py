@@ -38,18 +38,22 @@ DEMO_HELP = """Demo commands:
   !quit                leave (end of input does the same)
 Anything else is sent to the bot as the current person."""
 
+# (code, name, clinic, leader-group level): MEDLED is the clinic-level leader group above MED1
+# (bot/rules/leader_groups.py), so /raised, the Monday digest and a group's own plan can be tried.
 DEMO_UNITS = [
-    ("MED1", "Medisinsk sengepost 1", "Medisinsk klinikk"),
-    ("KIRPOL", "Kirurgisk poliklinikk", "Kirurgisk klinikk"),
-    ("BARN", "Barneavdelinga", "Barne- og ungdomsklinikken"),
+    ("MED1", "Medisinsk sengepost 1", "Medisinsk klinikk", None),
+    ("KIRPOL", "Kirurgisk poliklinikk", "Kirurgisk klinikk", None),
+    ("BARN", "Barneavdelinga", "Barne- og ungdomsklinikken", None),
+    ("MEDLED", "Ledergruppen Medisinsk klinikk", "Medisinsk klinikk", "clinic"),
 ]
 
 
 class DemoPerson:
     def __init__(self, key: str, user_id: int, first: str, last: str, telegram_language: str,
-                 role: Role | None, scope: Scope | None, language: str):
+                 role: Role | None, scope: Scope | None, language: str, unit: str = "MED1"):
         self.key, self.user_id, self.first, self.last = key, user_id, first, last
         self.telegram_language, self.role, self.scope, self.language = telegram_language, role, scope, language
+        self.unit = unit  # the unit code of a unit-scope membership
 
     @property
     def name(self) -> str:
@@ -66,15 +70,18 @@ DEMO_PEOPLE = [
     # Der skoen trykker: MED1 is enrolled (seed below); its local resource and the region's intervention team.
     DemoPerson("local_resource", 1007, "Hanne", "Lie", "nb", Role.LOCAL_RESOURCE, Scope.UNIT, "nb"),
     DemoPerson("intervention_team", 1008, "Ingrid", "Dahl", "nn", Role.INTERVENTION_TEAM, Scope.REGION, "nn"),
+    # The leader of the clinic's leader group (MEDLED), the level above MED1: a problem raised there reaches her.
+    DemoPerson("group_leader", 1009, "Gro", "Lund", "nb", Role.LEADER, Scope.UNIT, "nb", unit="MEDLED"),
 ]
 
 
 async def seed(db: Database) -> None:
-    rows = [OrgRow(i + 2, "Helse Vest", "HB", "Helse Bergen", code, name, clinic, None)
-            for i, (code, name, clinic) in enumerate(DEMO_UNITS)]
+    rows = [OrgRow(i + 2, "Helse Vest", "HB", "Helse Bergen", code, name, clinic, None, level)
+            for i, (code, name, clinic, level) in enumerate(DEMO_UNITS)]
     async with db.session() as session:
         await organisation.import_rows(session, rows, region_code)
-        med1 = (await organisation.find_unit(session, "MED1", "HB"))[0]
+        units = {code: (await organisation.find_unit(session, code, "HB"))[0] for code, *_ in DEMO_UNITS}
+        med1 = units["MED1"]
         for p in DEMO_PEOPLE:
             if p.role is None:
                 continue
@@ -82,7 +89,7 @@ async def seed(db: Database) -> None:
             person.language_chosen = True
             people.add_membership(session, Membership(
                 person_id=person.id, role=p.role, scope=p.scope,
-                unit_id=med1.id if p.scope is Scope.UNIT else None,
+                unit_id=units[p.unit].id if p.scope is Scope.UNIT else None,
                 region_id=(await organisation.find_region(session, "Helse Vest")).id if p.scope is Scope.REGION else None,
             ))
         # MED1 follows Der skoen trykker too (from 1 February of the current year), beside ForBedring.

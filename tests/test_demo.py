@@ -201,3 +201,59 @@ def test_demo_a_new_year_carries_over_and_compares_with_last_year(tmp_path):
         "virket: delvis · Samarbeidsklima +9 siden resultatene for 2026",
         "[1] Plan 2027",
     ])
+
+
+LEADER_GROUP_SCRIPT = """!date 2026-06-01
+/nyttiltak
+!2
+!2
+Tavlemøte hver mandag
+Ti minutter hver mandag.
+Leder
+1.12.2026
+!1
+/tiltak
+!1
+!2
+Mangler vikarbudsjett til tavlemøtene.
+!1
+!as group_leader
+/raised
+!1
+Vi tar det opp i budsjettmøtet i august.
+/handlingsplan
+!as 1
+!date 2026-06-28
+!forward 1
+!as gro
+!quit
+"""
+
+
+def test_demo_a_stuck_measure_is_raised_to_the_clinics_leader_group(tmp_path):
+    """The demo has a clinic-level leader group above MED1 (issue 13): a stuck measure raised by the unit
+    reaches the group's leader in /raised, her answer reaches the unit, the group has its own plan, and on
+    Monday she gets the digest about the units below her."""
+    out = run_demo(tmp_path, LEADER_GROUP_SCRIPT)
+    assert_in_order(out, [
+        "Status lagret: står fast. Hva står fast?",
+        "Kari> [Løft til ledergruppen over]",
+        "Løftet til Ledergruppen Medisinsk klinikk.",
+        "── you are now Gro Lund (group_leader) ──",
+        "(while you were away)",
+        "Medisinsk sengepost 1 har løftet et tiltak som står fast, til deg: «Tavlemøte hver mandag».",
+        "Gro> /raised",
+        "1. Tavlemøte hver mandag – Medisinsk sengepost 1, 1. juni 2026",
+        "«Mangler vikarbudsjett til tavlemøtene.»",
+        "[1] 1. Svar  [2] 1. Ta det på oss",
+        "Gro> Vi tar det opp i budsjettmøtet i august.",
+        "Handlingsplan 2026 · Ledergruppen Medisinsk klinikk (Helse Bergen)",
+        "── you are now Kari Nordmann (leader) ──",
+        "Ledergruppen over har svart om «Tavlemøte hver mandag»: Vi tar det opp i budsjettmøtet i august.",
+        "demo: the bot's date is now 2026-06-29",
+        "demo: 1 new message(s) for Gro Lund (!as group_leader)",
+        "── you are now Gro Lund (group_leader) ──",
+        "Enhetene under deg denne uka",
+        "Medisinsk sengepost 1: handlingsplanen er ikke levert (frist 15. juni 2026)",
+        "[1] Send påminnelse til lederen i Medisinsk sengepost 1",
+    ])
