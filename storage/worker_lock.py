@@ -8,11 +8,14 @@ SQLite: one process per database file, by an exclusive lock on a file beside it.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
 
 # Below 2**31, so pg_locks shows it whole in objid (classid 0).
 LOCK_KEY = 46_112_026
@@ -28,22 +31,43 @@ class PostgresLock:
         self.url = make_url(database_url)
         self.worker = worker
         self._connection = None
+        self._failing = False
+
+    def connect_arguments(self) -> dict:
+        """What the bot's engine would connect with, the URL's options (`?ssl=require` …) included,
+        as far as asyncpg.connect takes them."""
+        import inspect
+
+        import asyncpg
+        from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+        _, arguments = dialect().create_connect_args(self.url)
+        accepted = inspect.signature(asyncpg.connect).parameters
+        arguments = {key: value for key, value in arguments.items() if key in accepted}
+        arguments.setdefault("host", "127.0.0.1")
+        arguments.update(timeout=CONNECT_TIMEOUT,
+                         server_settings={"application_name": f"forbedring-bot {self.worker}"[:63]})
+        return arguments
 
     async def _connect(self):
         import asyncpg
 
-        u = self.url
-        return await asyncpg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username,
-                                     password=u.password, database=u.database, timeout=CONNECT_TIMEOUT,
-                                     server_settings={"application_name": f"forbedring-bot {self.worker}"[:63]})
+        return await asyncpg.connect(**self.connect_arguments())
 
     async def try_take(self) -> bool:
         try:
             if self._connection is None or self._connection.is_closed():
                 self._connection = await self._connect()
-            return bool(await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY,
-                                                        timeout=CHECK_TIMEOUT))
-        except Exception:  # noqa: BLE001 - no database (or a lost connection): a standby tries later
+            taken = bool(await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY,
+                                                         timeout=CHECK_TIMEOUT))
+            self._failing = False
+            return taken
+        except Exception as error:  # noqa: BLE001 - no database (or a lost connection): a standby tries later
+            # Said once until it works again: a wrong setting must not look like "another process is active".
+            if not self._failing:
+                log.warning("could not reach the database for the worker lock: %s: %s; trying again",
+                            type(error).__name__, error)
+            self._failing = True
             await self._drop()
             return False
 

@@ -283,3 +283,22 @@ def test_status_prints_the_backlog_the_last_sweep_and_the_active_worker(cli, db_
     assert "outbox: pending 2, sending 0, sent 1, failed 1, blocked 0" in out
     assert "last sweep: 2026-03-02 09:00 CET (3 reminder(s) recorded)" in out
     assert "active worker: none" in out
+
+
+def test_the_worker_lock_connects_with_the_urls_options():
+    """`?ssl=require` and the like reach the lock's own connection, as they reach the engine's:
+    without them every process would fail to take the lock and nothing would be sent."""
+    lock = PostgresLock("postgresql+asyncpg://u:secret@db.example.no:5433/forbedring?ssl=require", "host:1:ab")
+    arguments = lock.connect_arguments()
+    assert {k: arguments[k] for k in ("host", "port", "user", "password", "database", "ssl")} == {
+        "host": "db.example.no", "port": 5433, "user": "u", "password": "secret", "database": "forbedring",
+        "ssl": "require"}
+    assert arguments["server_settings"]["application_name"] == "forbedring-bot host:1:ab"
+
+
+async def test_a_lock_that_cannot_reach_the_database_says_so_once(caplog):
+    lock = PostgresLock("postgresql+asyncpg://nobody@127.0.0.1:1/none", "host:1:ab")
+    assert await lock.try_take() is False
+    assert await lock.try_take() is False
+    said = [r for r in caplog.records if "could not reach the database for the worker lock" in r.getMessage()]
+    assert len(said) == 1
