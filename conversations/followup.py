@@ -92,13 +92,15 @@ def answer_lines(t: Translator, answers) -> list[str]:
         line = f"   {mark} {who}: {answer_label(t, confirmation.answer)}"
         if confirmation.comment:
             line += f" – «{escape(confirmation.comment)}»"
-        if confirmation.leader_reply:
-            line += "\n      ↳ " + t._(L_LEADERS_ANSWER, answer=escape(confirmation.leader_reply))
+        leaders_answer = "\n      ↳ " + t._(L_LEADERS_ANSWER, answer=escape(confirmation.leader_reply)) \
+            if confirmation.leader_reply else ""
         if confirmation.earlier_answer:
             earlier = answer_label(t, confirmation.earlier_answer)
             if confirmation.earlier_comment:
                 earlier += f" – «{escape(confirmation.earlier_comment)}»"
-            line += "\n      ⚠ " + t._(L_EARLIER_ANSWER, answer=earlier)
+            line += "\n      ⚠ " + t._(L_EARLIER_ANSWER, answer=earlier) + leaders_answer  # it answers that one
+        else:
+            line += leaders_answer
         lines.append(line)
     return lines
 

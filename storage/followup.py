@@ -98,7 +98,9 @@ async def unit_people(session: AsyncSession, unit_id: int, roles: tuple[str, ...
 async def request_confirmation(session: AsyncSession, followup_id: int, subject: str, person_id: int,
                                role: str, now: datetime, keep: tuple[str, ...] = ()) -> Confirmation:
     """Ask (again). A new round clears the answer; an objection from an earlier round is kept
-    beside it (answers in `keep`) until the rep answers again, so asking again never hides it."""
+    beside it (answers in `keep`) until the rep answers again, so asking again never hides it.
+    The leader's answer to an objection goes with that objection: kept while it is on show as
+    the earlier one, cleared with it (`answered`)."""
     query = select(Confirmation).where(Confirmation.followup_id == followup_id, Confirmation.subject == subject,
                                        Confirmation.person_id == person_id)
     confirmation = (await session.exec(query)).first()
@@ -110,10 +112,24 @@ async def request_confirmation(session: AsyncSession, followup_id: int, subject:
         if confirmation.answer in keep:
             confirmation.earlier_answer, confirmation.earlier_comment = confirmation.answer, confirmation.comment
             confirmation.earlier_answered_at = confirmation.answered_at
+        if confirmation.earlier_answer not in keep:  # no objection on show: no answer to one either
+            clear_leader_reply(confirmation)
         confirmation.requested_at, confirmation.answer = now, None
         confirmation.comment = confirmation.answered_at = None
     await session.flush()
     return confirmation
+
+
+def answered(confirmation: Confirmation, answer: str, now: datetime) -> None:
+    """The rep's answer to the present round: their own word on it. An earlier objection has had
+    its say, and the leader's answer to it goes with it (a new objection is not answered yet)."""
+    confirmation.answer, confirmation.answered_at = answer, now
+    confirmation.earlier_answer = confirmation.earlier_comment = confirmation.earlier_answered_at = None
+    clear_leader_reply(confirmation)
+
+
+def clear_leader_reply(confirmation: Confirmation) -> None:
+    confirmation.leader_reply = confirmation.leader_reply_at = confirmation.leader_reply_by = None
 
 
 async def step_marked(session: AsyncSession, unit_id: int, year: int, step: str) -> bool:

@@ -94,3 +94,43 @@ async def test_submit_anyway_after_the_warning(harness, db, team):
         followup = (await session.exec(select(UnitFollowup))).one()
     await safety.press_data(f"ps:{followup.unit_id}:go")
     assert safety.callback_answers()[-1]["text"] == "You cannot do that for this unit."
+
+
+async def test_a_new_objection_after_an_answered_one_is_open_again(harness, db, team):
+    """The leader's answer belongs to the objection it answered: once the rep objects anew (after the
+    leader changed the step), the new objection is unanswered – warned of, offered to answer, shown
+    without the old answer."""
+    leader, safety, union = team
+    await leader.send("/followup")
+    await mark(leader, "Review with the parties", "28.5")
+    await union.press("I was not involved")
+    await union.send("Jeg ble ikke spurt.")
+    await safety.press("I took part")
+    notice = next(m for m in leader.messages if "Jeg ble ikke spurt" in m.plain)
+    await leader.press("Answer the objection", notice)
+    await leader.send("Beklager – vi tar et nytt møte.")
+    # The leader changes the date: the rep is asked again; the answered objection stays on show
+    # as the earlier one, with its answer, and is not open.
+    await leader.send("/followup")
+    replies = await mark(leader, "Review with the parties", "30.5", button="Change date or parties")
+    overview = replies[1].plain
+    assert "… union representative Siri: not answered yet\n" \
+           "      ⚠ before the leader changed it: was not involved – «Jeg ble ikke spurt.»\n" \
+           "      ↳ the leader's answer: «Beklager – vi tar et nytt møte.»" in overview
+    replies = await leader.send("/plan")
+    assert "Answer Siri's objection" not in [b["text"] for b in replies[-1].buttons]
+
+    # Siri objects to the new round as well: that objection has no answer yet.
+    await union.press("I was not involved")
+    await union.send("Fortsatt ikke spurt.")
+    async with db.session() as session:
+        siri = (await session.exec(select(Confirmation).where(Confirmation.comment == "Fortsatt ikke spurt."))).one()
+    assert (siri.leader_reply, siri.leader_reply_at, siri.leader_reply_by) == (None, None, None)
+    replies = await leader.send("/plan")
+    assert "Beklager – vi tar et nytt møte." not in replies[0].plain
+    assert "⚠ union representative Siri: was not involved – «Fortsatt ikke spurt.»" in replies[0].plain
+    assert "Answer Siri's objection" in [b["text"] for b in replies[-1].buttons]
+    replies = await leader.press("Submit the plan")
+    assert "⚠ A representative has an objection you have not answered." in replies[0].plain
+    async with db.session() as session:
+        assert (await session.exec(select(UnitFollowup.plan_submitted_at))).one() is None

@@ -166,9 +166,7 @@ async def answer(db: Database, person_id: int, confirmation_id: int, answer: str
             raise NotAllowed(f"answer confirmation {confirmation_id}")
         if answer not in answers_for(confirmation.subject):
             raise NotAllowed(f"answer {answer!r} to {confirmation.subject!r}")
-        confirmation.answer, confirmation.answered_at = answer, now
-        # Answering the new round is the rep's own word on it: an earlier objection has had its say.
-        confirmation.earlier_answer = confirmation.earlier_comment = confirmation.earlier_answered_at = None
+        store.answered(confirmation, answer, now)
         audit.record(session, f"person:{person_id}", "confirmation.answer", f"confirmation:{confirmation_id}", answer)
         return confirmation
 
