@@ -18,7 +18,7 @@ from bot.i18n import N_
 from bot.identity import BotContext
 from bot.notify import notify
 from bot.replies import reply
-from bot.rules.errors import InvalidMeasure, NotAllowed
+from bot.rules.errors import AlreadySettled, InvalidMeasure, NotAllowed
 from bot.rules.measures import LIMITS
 from bot.services import raised as service
 from conversations import routes
@@ -101,6 +101,10 @@ async def take_on_button(update: Update, context: BotContext, press) -> None:
                                         press.raised, context.clock.now(), context.clock.today())
     except NotAllowed:
         return await refuse(update, context, f"take on raised problem {press.raised}")
+    except AlreadySettled:
+        return await context.answer_press(update, t._(
+            "It has been taken on already: it is a measure in the leader group's plan. Nothing new was made."),
+            show_alert=True)
     except LookupError:
         return await context.answer_press(update, t._(
             "Only the leaders of a leader group can take it on: it becomes a measure of their group's plan."),

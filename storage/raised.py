@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import or_
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.leader_groups import Place
@@ -66,6 +66,13 @@ async def add(session: AsyncSession, problem: RaisedProblem) -> RaisedProblem:
 
 async def get(session: AsyncSession, raised_id: int) -> RaisedProblem | None:
     return await session.get(RaisedProblem, raised_id)
+
+
+async def mark_taken(session: AsyncSession, raised_id: int, measure_id: int) -> bool:
+    """The problem is taken on as this measure, unless someone took it on first (then nothing changes)."""
+    result = await session.exec(update(RaisedProblem).where(
+        RaisedProblem.id == raised_id, RaisedProblem.taken_measure_id.is_(None)).values(taken_measure_id=measure_id))
+    return result.rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ leader-group unit, or the trust's leaders), answered there or taken on as their 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
 
 import pytest
@@ -210,3 +211,35 @@ async def test_stuck_in_the_quarterly_one_tap_asks_what_and_offers_the_raise(har
     events = [(e.field, e.new, e.comment) for e in await the(db, MeasureEvent)]
     assert events[1:] == [("quarterly", "stuck", None), ("status", "stuck", None),
                           ("comment", None, "Turnusen gir ikke rom for møtet.")]
+
+
+async def raise_it(leader, what: str = "Vi mangler vikarbudsjett.") -> None:
+    await leader.send("/measures")
+    await leader.press("Tavlemøte")
+    await leader.press("stuck")
+    await leader.send(what)
+    await leader.press("Raise to the leader group above")
+
+
+async def test_two_leaders_taking_it_on_at_the_same_moment_make_one_measure(harness, db, line):
+    harness.telegram.network_turns = 5  # the presses interleave (tests/test_concurrency.py)
+    leader, group = line["leader"], line["group"]
+    second = await harness.member(311, "leader", "Geir", place="KIRLED", trust="HB")
+    await raise_it(leader)
+    lists = [(await group.send("/raised"))[0], (await second.send("/raised"))[0]]
+    presses = []
+    for user, shown in zip((group, second), lists):
+        _, button = user.find_button("1. Take it on", shown)
+        presses.append(user.press_data(button["callback_data"], shown))
+    await asyncio.gather(*presses)
+    kirled = (await the(db, Unit, code="KIRLED"))[0]
+    taken = await the(db, Measure, unit_id=kirled.id)
+    assert len(taken) == 1
+    assert (await the(db, RaisedProblem))[0].taken_measure_id == taken[0].id
+    answers = [a.get("text") or "" for user in (group, second) for a in user.callback_answers()]
+    assert sum(a.startswith("It has been taken on already") for a in answers) == 1
+    assert sum("has taken on “Tavlemøte” as a measure of its own" in m.plain for m in leader.messages) == 1
+    # Pressed again later: the same clear answer, nothing made.
+    await group.press_data(routes.RAISED_TAKE_ON.build((await the(db, RaisedProblem))[0].id))
+    assert group.callback_answers()[-1]["text"].startswith("It has been taken on already")
+    assert len(await the(db, Measure, unit_id=kirled.id)) == 1

@@ -27,6 +27,10 @@ class InvalidMeasure(Exception):
         super().__init__(", ".join(problems))
 
 
+class AlreadySettled(Exception):
+    """A raised problem was taken on (or answered) by someone else first."""
+
+
 class DraftGone(Exception):
     """The draft was saved or cancelled already."""
 

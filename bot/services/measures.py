@@ -38,7 +38,11 @@ async def _working_cycle(session, unit_id: int, today: date):
 async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
     """The evaluation deadline of the survey year the unit works on today."""
     async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
-        _, cycle = await _working_cycle(session, unit_id, today)
+        return await evaluation_deadline_in(session, unit_id, today)
+
+
+async def evaluation_deadline_in(session, unit_id: int, today: date) -> date:
+    _, cycle = await _working_cycle(session, unit_id, today)
     return cycle.evaluation_deadline
 
 
@@ -51,24 +55,32 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
     async with db.session() as session:
         if draft_token is not None and not await dialog_store.clear(session, person_id, token=draft_token):
             raise DraftGone()  # saved already (or another dialog began): the row with this token is gone
-        year, cycle = await _working_cycle(session, unit_id, today)
-        problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
-        if problems:
-            raise InvalidMeasure(problems)
-        followup = await followup_store.followup_for(session, unit_id, year)
-        measure = Measure(
-            followup_id=followup.id, unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
-            title=data["title"].strip(), description=data["description"].strip(),
-            responsible=data["responsible"].strip(), deadline=date.fromisoformat(data["deadline"]),
-            proposal=ProposalState.PENDING if proposal else None, proposed_by=person_id if proposal else None,
-            method=await _method_of(session, unit_id, data.get("method")),
-            responsible_person_id=await _member_of(session, unit_id, data.get("responsible_person")),
-            created_by=person_id, created_at=now, updated_at=now,
-        )
-        await store.add_measure(session, measure, person_id)
-        audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
-                     f"measure:{measure.id}")
-        return measure
+        return await create_in(session, memberships, person_id, unit_id, data, proposal, now, today)
+
+
+async def create_in(session, memberships, person_id: int, unit_id: int, data: dict, proposal: bool,
+                    now: datetime, today: date) -> Measure:
+    """`create` in the caller's transaction (a raised problem taken on: bot/services/raised.py)."""
+    if not (rep_role_at(memberships, unit_id) if proposal else is_leader_of(memberships, unit_id)):
+        raise NotAllowed(f"{'propose' if proposal else 'create'} a measure for unit {unit_id}")
+    year, cycle = await _working_cycle(session, unit_id, today)
+    problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
+    if problems:
+        raise InvalidMeasure(problems)
+    followup = await followup_store.followup_for(session, unit_id, year)
+    measure = Measure(
+        followup_id=followup.id, unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
+        title=data["title"].strip(), description=data["description"].strip(),
+        responsible=data["responsible"].strip(), deadline=date.fromisoformat(data["deadline"]),
+        proposal=ProposalState.PENDING if proposal else None, proposed_by=person_id if proposal else None,
+        method=await _method_of(session, unit_id, data.get("method")),
+        responsible_person_id=await _member_of(session, unit_id, data.get("responsible_person")),
+        created_by=person_id, created_at=now, updated_at=now,
+    )
+    await store.add_measure(session, measure, person_id)
+    audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
+                 f"measure:{measure.id}")
+    return measure
 
 
 async def _member_of(session, unit_id: int, person_id) -> int | None:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from bot.rules import measures as rules
 from bot.rules.access import is_leader_of, units_with_role
-from bot.rules.errors import InvalidMeasure, NotAllowed
+from bot.rules.errors import AlreadySettled, InvalidMeasure, NotAllowed
 from bot.rules.leader_groups import groups_above, nearest_above
 from bot.rules.vocabulary import LeaderGroupLevel, MeasureStatus, ProposalState, Role, Scope
 from bot.services import measures as measure_service
@@ -149,28 +149,30 @@ async def take_on(db: Database, memberships, person_id: int, person_name: str, r
                   today: date) -> Settled:
     """A measure of the leader group's own, made from the raised problem (its theme, kind and
     title; what is stuck as its description), due by the stuck measure's deadline or, if that is
-    past or after the year's evaluation deadline, by the evaluation deadline."""
+    past or after the year's evaluation deadline, by the evaluation deadline.
+    One transaction: a second press, or another leader pressing at the same moment, finds it
+    taken (AlreadySettled) and makes nothing."""
     async with db.session() as session:
         problem = await _handled(session, memberships, raised_id)
         if problem.taken_measure_id is not None:
-            raise NotAllowed(f"take on raised problem {raised_id} again")
+            raise AlreadySettled()
         group_id = await group_to_take_on(session, memberships, problem)
         if group_id is None:
             raise LookupError("no leader group to take it on in")
         original = await measure_store.get_measure(session, problem.measure_id)
         unit_name = await store.unit_name(session, problem.unit_id) or ""
-    deadline_by = await measure_service.evaluation_deadline(db, group_id, today)
-    deadline = original.deadline if today <= original.deadline <= deadline_by else deadline_by
-    description = f"{unit_name}: {problem.what or original.description}"[:rules.LIMITS["description"]]
-    data = {"theme": original.theme, "kind": original.kind, "title": original.title,
-            "description": description, "responsible": (person_name or "–")[:rules.LIMITS["responsible"]],
-            "deadline": deadline.isoformat()}
-    taken = await measure_service.create(db, memberships, person_id, group_id, data, False, now, today)
-    async with db.session() as session:
-        problem = await store.get(session, raised_id)
-        problem.taken_measure_id = taken.id
-        session.add(problem)
+        deadline_by = await measure_service.evaluation_deadline_in(session, group_id, today)
+        deadline = original.deadline if today <= original.deadline <= deadline_by else deadline_by
+        description = f"{unit_name}: {problem.what or original.description}"[:rules.LIMITS["description"]]
+        data = {"theme": original.theme, "kind": original.kind, "title": original.title,
+                "description": description, "responsible": (person_name or "–")[:rules.LIMITS["responsible"]],
+                "responsible_person": person_id,  # the leader who takes it on: erased with them, too
+                "deadline": deadline.isoformat()}
+        taken = await measure_service.create_in(session, memberships, person_id, group_id, data, False, now, today)
+        if not await store.mark_taken(session, raised_id, taken.id):
+            raise AlreadySettled()  # someone took it on meanwhile: the measure just made is rolled back
         audit.record(session, f"person:{person_id}", "raised.take_on", f"raised:{problem.id}", f"measure:{taken.id}")
+        problem = await store.get(session, raised_id)
         return Settled(problem, *await _told(session, problem), taken=taken)
 
 
