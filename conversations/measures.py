@@ -34,7 +34,7 @@ from bot.services.followup import people_of_unit
 from conversations import measure_new, routes, stuck, units, years
 from conversations.common import refuse
 from conversations.measure_new import FIELD_LABELS, text_refusal
-from conversations.privacy import shown_name
+from conversations.privacy import shown_name, shown_responsible
 from storage.models import Measure
 
 # Texts used inside f-strings, where Babel's extractor cannot see them.
@@ -137,7 +137,7 @@ def detail_text(t: Translator, view: service.MeasureView, tz) -> str:
              f"{t._(FIELD_LABELS['theme'])}: {t._(THEMES[m.theme])} ({t._(KINDS[m.kind])})"
              + (f" · {t._(L_DST_MEASURE)}" if m.method == "dst" else ""),
              f"{t._(FIELD_LABELS['description'])}: {escape(m.description)}",
-             f"{t._(FIELD_LABELS['responsible'])}: {escape(m.responsible)}",
+             f"{t._(FIELD_LABELS['responsible'])}: {shown_responsible(t, m.responsible)}",
              f"{t._(FIELD_LABELS['deadline'])}: {t.date(m.deadline)}",
              f"{t._(L_STATUS)}: {STATUS_ICONS[m.status]} {t._(STATUSES[m.status])}"]
     if m.evaluation:

@@ -19,7 +19,7 @@ from bot.i18n import N_, Translator
 from bot.identity import BotContext
 from bot.replies import reply
 from bot.rules.access import ROLE_NAMES
-from bot.rules.privacy import former_name
+from bot.rules.privacy import FORMER_NAME_MSGIDS, former_name
 from bot.services import privacy as service
 from conversations.help import access_text
 
@@ -210,3 +210,8 @@ def shown_name(t: Translator, name: str, former_role: str | None) -> str:
     """A person's name in history, or "former leader" once they are erased (escaped for HTML)."""
     return escape(name) if name else t._(former_name(former_role))
 
+
+def shown_responsible(t: Translator, responsible: str) -> str:
+    """Who is responsible for a measure, or "former leader" (in the reader's language) once the member
+    named there is erased (storage/privacy.py erase); escaped for HTML."""
+    return escape(t._(responsible) if responsible in FORMER_NAME_MSGIDS else responsible)

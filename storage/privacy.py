@@ -6,8 +6,9 @@ people or rows: erasing one person or ten thousand costs the same statements.
 Erasure keeps the `person` row as an anonymous tombstone (no name, a negative
 telegram_user_id, `erased_at` and `former_role` set), so that the unit's measures, plan
 and history keep their keys; what the person wrote in their own words (comments, the
-reason for declining a proposal) becomes "(removed)"; their memberships, open dialog,
-reminders and queued messages go.
+reason for declining a proposal) becomes "(removed)"; where they were named responsible for a
+measure, the measure says "former leader" and its history "(removed)"; their memberships, open
+dialog, reminders and queued messages go.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import String, and_, case, cast, delete, exists, func, insert, l
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.rules.privacy import FORMER_ROLE_ORDER, REMOVED, Cutoffs
+from bot.rules.privacy import FORMER_NAMES, FORMER_ROLE_ORDER, REMOVED, Cutoffs
 from bot.rules.vocabulary import OutboxState, ProposalState
 from storage import audit, people
 from storage.models import (
@@ -72,6 +73,17 @@ def _former_role():
     return func.coalesce(Person.former_role, membership, ended, answered, led)
 
 
+# The wording history shows an erased person in (its msgid, translated where it is shown).
+_FORMER_NAME = case({role.value: msgid for role, msgid in FORMER_NAMES.items() if role is not None},
+                    value=Person.former_role, else_=literal(FORMER_NAMES[None], String))
+
+
+def _named(column, now: datetime):
+    """`column` holds the name of someone erased by this call."""
+    return exists().where(Person.erased_at == now, Person.telegram_user_id > 0, Person.name != "",
+                          column == Person.name)
+
+
 @dataclass
 class Erased:
     people: int  # people erased by this call
@@ -121,6 +133,19 @@ async def erase(session: AsyncSession, which, now: datetime, actor: str | None =
             MeasureEvent.person_id.in_(these), MeasureEvent.field == "proposal",
             MeasureEvent.new == ProposalState.DECLINED)))
         .values(decline_reason=REMOVED).execution_options(synchronize_session=False))
+    # Where they were named responsible for a measure (picked from the unit's members): the measure
+    # is the unit's and stays, with "former leader" (the msgid, translated on the card) for the name;
+    # and their name in the history of who was responsible becomes "(removed)".
+    await session.exec(update(Measure).where(Measure.responsible_person_id.in_(these))
+                       .values(responsible=select(_FORMER_NAME).where(Person.id == Measure.responsible_person_id)
+                               .correlate(Measure).scalar_subquery())
+                       .execution_options(synchronize_session=False))
+    await session.exec(update(MeasureEvent).where(
+        MeasureEvent.field == "responsible",
+        or_(_named(MeasureEvent.old, now), _named(MeasureEvent.new, now)))
+        .values(old=case((_named(MeasureEvent.old, now), literal(REMOVED, String)), else_=MeasureEvent.old),
+                new=case((_named(MeasureEvent.new, now), literal(REMOVED, String)), else_=MeasureEvent.new))
+        .execution_options(synchronize_session=False))
     # A leader's answers to reps' objections.
     await session.exec(update(Confirmation).where(Confirmation.leader_reply_by.in_(these),
                                                   Confirmation.leader_reply.is_not(None))

@@ -43,7 +43,7 @@ async def person(db, telegram_user_id: int) -> Person | None:
 
 async def all_of(db, model, *where):
     async with db.session() as session:
-        return list((await session.exec(select(model).where(*where))).all())
+        return list((await session.exec(select(model).where(*where).order_by(model.id))).all())
 
 
 @pytest.fixture
@@ -95,7 +95,8 @@ async def test_the_notice_is_there_for_anyone_at_any_time_and_on_joining(harness
     nils = harness.user(692, "Nils", language_code="nn")
     replies = await nils.send(f"/start {await harness.invite('leader')}")
     assert replies[1].plain.startswith("Personvern") and "Kor lenge" in replies[1].plain
-    assert "Helse Bergen HF er ansvarleg" in replies[1].plain and "Ikkje skriv namn" in replies[1].plain
+    assert "Behandlingsansvarleg for opplysningane denne boten lagrar: Helse Bergen HF." in replies[1].plain
+    assert "Ikkje skriv namn" in replies[1].plain
 
 
 # --- /mydata ---
@@ -365,3 +366,70 @@ async def test_a_leaders_answer_to_an_objection_is_theirs_in_mydata_and_removed_
     assert code == 0, err
     confirmation = (await all_of(db, Confirmation))[0]
     assert confirmation.leader_reply == "(removed)" and confirmation.comment == "Tiltaka vart ikkje drøfta med oss."
+
+
+# --- a member named responsible for a measure ---
+
+async def test_an_erased_member_named_responsible_becomes_a_former_role_on_the_card_and_removed_in_history(
+        harness, db, team, cli):
+    """Picked from the unit's members, a name stands in `measure.responsible` and in the history of
+    who was responsible: erasure leaves "former safety representative" (in the reader's language)
+    on the card and "(removed)" in the history; a typed name of someone else stays."""
+    from tests.test_responsible import register_for
+
+    leader, safety, union = team
+    await register_for(leader, "Tavlemøte", "Ola (safety representative)", "1.12.2026")
+    await register_for(leader, "Fagdag", "Avdelingssjefen", "1.12.2026", typed=True)
+    await leader.send("/measures")
+    await leader.press("Fagdag")
+    await leader.press("Responsible")
+    await leader.press("Ola (safety representative)")
+    await leader.send("/measures")
+    await leader.press("Fagdag")
+    await leader.press("Responsible")
+    await leader.press("Siri (union representative)")
+    ola = await person(db, 602)
+    measures = {m.title: m for m in await all_of(db, Measure)}
+    assert (measures["Tavlemøte"].responsible, measures["Tavlemøte"].responsible_person_id) == ("Ola", ola.id)
+
+    code, _, err = await asyncio.to_thread(cli, "person", "erase", str(ola.id), "--yes")
+    assert code == 0, err
+    measures = {m.title: m for m in await all_of(db, Measure)}
+    assert measures["Tavlemøte"].responsible == "former safety representative"
+    assert measures["Fagdag"].responsible == "Siri"  # someone else's name stays
+    changes = [(e.old, e.new) for e in await all_of(db, MeasureEvent, MeasureEvent.field == "responsible")]
+    assert changes == [("Avdelingssjefen", "(removed)"), ("(removed)", "Siri")]
+
+    # The card, in the reader's language: a former safety rep, and no name anywhere.
+    await leader.send("/measures")
+    text = (await leader.press("Tavlemøte"))[0].plain
+    assert "Responsible: former safety representative" in text and "Ola" not in text
+    await leader.send("/measures")
+    await leader.press("Fagdag")
+    text = (await leader.press("History"))[0].plain
+    assert "Responsible: (removed)" in text and "Responsible: Siri" in text and "Ola" not in text
+    new_rep = await harness.member(605, "safety_rep", "Åse", language="Bokmål")
+    await new_rep.send("/tiltak")
+    text = (await new_rep.press("Tavlemøte"))[0].plain
+    assert "Ansvarlig: tidligere verneombud" in text
+
+
+async def test_a_leader_above_who_took_on_a_raised_problem_is_named_responsible_and_erased_from_it(
+        harness, db, tmp_path, cli):
+    from tests.test_stuck_and_raised import GROUPS_CSV, raise_it
+
+    await harness.import_org(tmp_path, GROUPS_CSV)
+    harness.set_today(date(2026, 6, 1))
+    leader = await harness.member(301, "leader", "Kari")
+    group = await harness.member(310, "leader", "Gro", place="KIRLED", trust="HB")
+    await register(leader)
+    await raise_it(leader)
+    await group.send("/raised")
+    await group.press("1. Take it on")
+    gro = await person(db, 310)
+    [taken] = [m for m in await all_of(db, Measure) if m.created_by == gro.id]
+    assert (taken.responsible, taken.responsible_person_id) == ("Gro", gro.id)
+    code, _, err = await asyncio.to_thread(cli, "person", "erase", str(gro.id), "--yes")
+    assert code == 0, err
+    [taken] = await all_of(db, Measure, Measure.id == taken.id)
+    assert taken.responsible == "former leader"

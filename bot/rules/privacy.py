@@ -29,6 +29,9 @@ FORMER_NAMES = {
     Role.INTERVENTION_TEAM: N_("former intervention team member"),
     None: N_("former member"),
 }
+# What `measure.responsible` holds once the member named there is erased: one of the msgids above,
+# translated where the card shows it (conversations/privacy.py shown_responsible).
+FORMER_NAME_MSGIDS = frozenset(FORMER_NAMES.values())
 
 # The settings' defaults, in days (README "Privacy and data").
 DEFAULT_RETENTION_DAYS = {
