@@ -97,16 +97,28 @@ def summary_text(t: Translator, data: dict) -> str:
         (n["measures_created_or_proposed"], t.ngettext(
             "{n} measure you registered or proposed", "{n} measures you registered or proposed",
             n["measures_created_or_proposed"])),
+        (n["measures_you_are_responsible_for"], t.ngettext(
+            "{n} measure you are named responsible for", "{n} measures you are named responsible for",
+            n["measures_you_are_responsible_for"])),
         (n["measure_changes"], t.ngettext(
             "{n} change to a measure", "{n} changes to measures", n["measure_changes"])),
         (n["answers"], t.ngettext(
             "{n} request to you as a representative, with your answer",
             "{n} requests to you as a representative, with your answers", n["answers"])),
+        (n["your_answers_to_objections"], t.ngettext(
+            "{n} answer of yours to a representative's objection",
+            "{n} answers of yours to representatives' objections", n["your_answers_to_objections"])),
+        (n["problems_raised_or_answered"], t.ngettext(
+            "{n} problem you raised to the leaders above or answered",
+            "{n} problems you raised to the leaders above or answered", n["problems_raised_or_answered"])),
         (n["areas_added"], t.ngettext("{n} area you added", "{n} areas you added", n["areas_added"])),
         (n["steps_marked"], t.ngettext(
             "{n} step you marked done", "{n} steps you marked done", n["steps_marked"])),
         (n["plans_submitted"], t.ngettext(
             "{n} plan you submitted", "{n} plans you submitted", n["plans_submitted"])),
+        (n["dst_enrolments_you_made"], t.ngettext(
+            "{n} unit you enrolled in Der skoen trykker", "{n} units you enrolled in Der skoen trykker",
+            n["dst_enrolments_you_made"])),
         (n["announcements"], t.ngettext(
             "{n} announcement you wrote", "{n} announcements you wrote", n["announcements"])),
         (n["audit_log"], t.ngettext(

@@ -28,6 +28,7 @@ from storage.models import (
     Broadcast,
     Confirmation,
     DialogState,
+    DstEnrolment,
     FocusArea,
     Invite,
     JoinAttempt,
@@ -180,6 +181,10 @@ def _row(obj, *fields) -> dict:
     return {name: _plain(getattr(obj, name)) for name in fields}
 
 
+_MEASURE_FIELDS = ("id", "year", "theme", "kind", "title", "description", "responsible", "deadline", "status",
+                   "evaluation", "evaluation_why", "proposal", "decline_reason", "created_at")
+
+
 def _plain(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
@@ -196,7 +201,8 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
         return list((await session.exec(query)).all())
 
     measures = await all_of(select(Measure, Unit.name).join(Unit, Unit.id == Measure.unit_id)
-                            .where(or_(Measure.created_by == person_id, Measure.proposed_by == person_id))
+                            .where(or_(Measure.created_by == person_id, Measure.proposed_by == person_id,
+                                       Measure.responsible_person_id == person_id))
                             .order_by(Measure.id))
     events = await all_of(select(MeasureEvent, Measure.title).join(Measure, Measure.id == MeasureEvent.measure_id)
                           .where(MeasureEvent.person_id == person_id).order_by(MeasureEvent.at, MeasureEvent.id))
@@ -227,6 +233,8 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
     raised = await all_of(select(RaisedProblem, Unit.name).join(Unit, Unit.id == RaisedProblem.unit_id)
                           .where(or_(RaisedProblem.raised_by == person_id, RaisedProblem.answered_by == person_id))
                           .order_by(RaisedProblem.id))
+    enrolments = await all_of(select(DstEnrolment, Unit.name).join(Unit, Unit.id == DstEnrolment.unit_id)
+                              .where(DstEnrolment.enrolled_by == tag).order_by(DstEnrolment.id))
     drafts = await all_of(select(DialogState).where(DialogState.person_id == person_id))
     joins = await all_of(select(JoinAttempt.at).where(JoinAttempt.telegram_user_id == person.telegram_user_id)
                          .order_by(JoinAttempt.at))
@@ -235,9 +243,11 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
                         "snoozed_until", "muted_reminders", "created_at", "memberless_since"),
         "memberships": [{"role": m.role, "scope": m.scope, "place": m.place} for m in memberships],
         "measures_created_or_proposed": [
-            {**_row(m, "id", "year", "theme", "kind", "title", "description", "responsible", "deadline", "status",
-                    "evaluation", "evaluation_why", "proposal", "decline_reason", "created_at"), "unit": unit}
-            for m, unit in measures],
+            {**_row(m, *_MEASURE_FIELDS), "unit": unit} for m, unit in measures
+            if person_id in (m.created_by, m.proposed_by)],
+        "measures_you_are_responsible_for": [
+            {**_row(m, *_MEASURE_FIELDS), "unit": unit} for m, unit in measures
+            if m.responsible_person_id == person_id],
         "measure_changes": [{**_row(e, "measure_id", "at", "field", "old", "new", "comment"), "measure": title}
                             for e, title in events],
         "answers": [{**_row(c, "subject", "role", "answer", "comment", "requested_at", "answered_at",
@@ -262,6 +272,9 @@ async def person_data(session: AsyncSession, person_id: int) -> dict | None:
             {**_row(r, "measure_id", "what", "raised_at", "answer", "answered_at"), "unit": unit,
              "raised_by_you": r.raised_by == person_id, "answered_by_you": r.answered_by == person_id}
             for r, unit in raised],
+        "dst_enrolments_you_made": [
+            {**_row(e, "started_on", "potential", "potential_note", "challenges", "challenges_note", "motivation",
+                    "motivation_note", "enrolled_at"), "unit": unit} for e, unit in enrolments],
         "open_dialog": [_row(d, "dialog", "step", "data", "updated_at") for d in drafts],
         "failed_invite_codes": [_plain(at) for at in joins],
     }

@@ -43,7 +43,9 @@ async def person(db, telegram_user_id: int) -> Person | None:
 
 async def all_of(db, model, *where):
     async with db.session() as session:
-        return list((await session.exec(select(model).where(*where).order_by(model.id))).all())
+        # In key order: PostgreSQL returns rows in no fixed order (an updated row moves to the end).
+        query = select(model).where(*where).order_by(*model.__table__.primary_key.columns)
+        return list((await session.exec(query)).all())
 
 
 @pytest.fixture
@@ -337,6 +339,7 @@ async def test_problems_one_raised_or_answered_are_in_mydata_and_removed_on_eras
     data = json.loads(harness.telegram.files[-1][2])
     assert [(p["what"], p["raised_by_you"], p["answered_by_you"]) for p in data["problems_raised_or_answered"]] \
         == [("Vi mangler vikarer", True, False)]
+    assert "• 1 problem you raised to the leaders above or answered" in leader.last.plain
     await boss.send("/mydata")
     data = json.loads(harness.telegram.files[-1][2])
     assert [(p["answer"], p["answered_by_you"]) for p in data["problems_raised_or_answered"]] \
@@ -361,6 +364,7 @@ async def test_a_leaders_answer_to_an_objection_is_theirs_in_mydata_and_removed_
     data = json.loads(harness.telegram.files[-1][2])
     assert [(a["subject"], a["leader_reply"]) for a in data["your_answers_to_objections"]] == [
         ("plan", "Vi tar et nytt møte med dere.")]
+    assert "• 1 answer of yours to a representative's objection" in leader.last.plain
     kari = await person(db, 601)
     code, _, err = await asyncio.to_thread(cli, "person", "erase", str(kari.id), "--yes")
     assert code == 0, err
@@ -433,3 +437,38 @@ async def test_a_leader_above_who_took_on_a_raised_problem_is_named_responsible_
     assert code == 0, err
     [taken] = await all_of(db, Measure, Measure.id == taken.id)
     assert taken.responsible == "former leader"
+
+
+# --- /mydata: what one is named responsible for, and units one enrolled in Der skoen trykker ---
+
+async def test_mydata_has_the_measures_one_is_responsible_for_and_the_dst_enrolments_one_made(harness, db, team):
+    from tests.test_responsible import register_for
+
+    leader, safety, _ = team
+    await register_for(leader, "Tavlemøte", "Ola (safety representative)", "1.12.2026")
+    replies = await safety.send("/minedata")
+    data = json.loads(harness.telegram.files[-1][2])
+    assert [(m["title"], m["responsible"]) for m in data["measures_you_are_responsible_for"]] == [("Tavlemøte", "Ola")]
+    assert data["measures_created_or_proposed"] == []
+    assert "• 1 tiltak du er ført opp som ansvarleg for" in replies[1].plain
+    await leader.send("/mydata")
+    data = json.loads(harness.telegram.files[-1][2])
+    assert [m["title"] for m in data["measures_created_or_proposed"]] == ["Tavlemøte"]
+    assert data["measures_you_are_responsible_for"] == []
+
+    staff = await harness.member(620, "programme_staff", "Priya", scope="national", place=None)
+    await staff.send("/dst")
+    await staff.press("Enrol a unit")
+    await staff.send("HB/KIRPOL")
+    await staff.press("Today")
+    for _ in range(3):
+        await staff.press("Yes")
+        await staff.press("Skip")
+    await staff.press("Enrol")
+    with StatementCounter(db.engine) as counted:
+        replies = await staff.send("/mydata")
+    data = json.loads(harness.telegram.files[-1][2])
+    assert [(e["unit"], e["started_on"], e["potential"]) for e in data["dst_enrolments_you_made"]] == [
+        ("Kirurgisk poliklinikk", "2026-06-01", True)]
+    assert "• 1 unit you enrolled in Der skoen trykker" in replies[1].plain
+    assert counted.n <= 20
