@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -294,6 +294,9 @@ class Measure(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
 
 
+RAISED_OPEN = "answer IS NULL AND taken_measure_id IS NULL"
+
+
 class RaisedProblem(SQLModel, table=True):
     """What is stuck in a unit's measure, raised to the leaders at the level above: the
     leader-group unit above it (`group_unit_id`), or the trust's leaders when there is none.
@@ -301,6 +304,10 @@ class RaisedProblem(SQLModel, table=True):
     their own (`taken_measure_id`)."""
 
     __tablename__ = "raised_problem"
+    # At most one open (unanswered, not taken on) problem per measure: two presses of Raise at
+    # once raise it once (storage/raised.py add_open).
+    __table_args__ = (Index("uq_raised_problem_open", "measure_id", unique=True,
+                            sqlite_where=text(RAISED_OPEN), postgresql_where=text(RAISED_OPEN)),)
 
     id: int | None = Field(default=None, primary_key=True)
     measure_id: int = Field(foreign_key="measure.id", index=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.leader_groups import Place
 from bot.rules.vocabulary import Role, Scope
-from storage.models import Measure, Membership, Person, RaisedProblem, Unit
+from storage.models import RAISED_OPEN, Measure, Membership, Person, RaisedProblem, Unit
 
 
 async def place_of(session: AsyncSession, unit_id: int) -> Place | None:
@@ -58,10 +59,16 @@ async def latest_of_measure(session: AsyncSession, measure_id: int) -> tuple[Rai
         .order_by(RaisedProblem.raised_at.desc(), RaisedProblem.id.desc()))).first()
 
 
-async def add(session: AsyncSession, problem: RaisedProblem) -> RaisedProblem:
-    session.add(problem)
-    await session.flush()
-    return problem
+async def add_open(session: AsyncSession, **values) -> tuple[RaisedProblem, bool]:
+    """The measure's open problem: inserted with these values unless it has one already (two
+    presses at once: the unique partial index uq_raised_problem_open, ON CONFLICT DO NOTHING, so
+    the second waits for the first and finds its row). True when this call inserted it."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(RaisedProblem).values(**values).on_conflict_do_nothing(
+        index_elements=["measure_id"], index_where=text(RAISED_OPEN))
+    inserted = (await (await session.connection()).execute(statement)).rowcount == 1
+    return await open_raise(session, values["measure_id"]), inserted
 
 
 async def get(session: AsyncSession, raised_id: int) -> RaisedProblem | None:

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.jobs import sweep_if_due
 from conversations import routes
+from storage import raised as raised_store
 from storage.models import Measure, MeasureEvent, RaisedProblem, Unit
 from tests.test_measures import register
 
@@ -243,3 +244,34 @@ async def test_two_leaders_taking_it_on_at_the_same_moment_make_one_measure(harn
     await group.press_data(routes.RAISED_TAKE_ON.build((await the(db, RaisedProblem))[0].id))
     assert group.callback_answers()[-1]["text"].startswith("It has been taken on already")
     assert len(await the(db, Measure, unit_id=kirled.id)) == 1
+
+
+async def test_two_leaders_raising_it_at_the_same_moment_raise_it_once(harness, db, line, monkeypatch):
+    harness.telegram.network_turns = 5
+    leader, group = line["leader"], line["group"]
+    place_of = raised_store.place_of
+
+    async def slow_place_of(session, unit_id):  # both presses have read before either writes
+        found = await place_of(session, unit_id)
+        await asyncio.sleep(0.2)
+        return found
+
+    monkeypatch.setattr(raised_store, "place_of", slow_place_of)
+    second = await harness.member(303, "leader", "Kjell")
+    cards = []
+    for user in (leader, second):
+        await user.send("/measures")
+        cards.append((await user.press("Tavlemøte"))[0])
+    screens = []
+    for user, card in zip((leader, second), cards):
+        await user.press("stuck", card)
+        screens.append((await user.press("Skip"))[-1])
+    before = len(group.messages)
+    presses = []
+    for user, screen in zip((leader, second), screens):
+        _, button = user.find_button("Raise to the leader group above", screen)
+        presses.append(user.press_data(button["callback_data"], screen))
+    await asyncio.gather(*presses)
+    assert len(await the(db, RaisedProblem)) == 1
+    told = [m for m in group.messages[before:] if "has raised a stuck measure to you" in m.plain]
+    assert len(told) == 1

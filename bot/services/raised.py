@@ -54,14 +54,11 @@ async def raise_problem(db: Database, memberships, person_id: int, measure_id: i
             raise NotAllowed(f"raise measure {measure_id}")
         place = await store.place_of(session, measure.unit_id)
         group = nearest_above(place, await store.groups(session, [place.trust_id]))
-        existing = await store.open_raise(session, measure_id)
-        if existing is not None:
-            problem = existing  # raised already: the same leaders are not told twice
-            recipients = []
-        else:
-            problem = await store.add(session, RaisedProblem(
-                measure_id=measure.id, unit_id=measure.unit_id, trust_id=place.trust_id,
-                group_unit_id=group.unit_id if group else None, what=what, raised_by=person_id, raised_at=now))
+        problem, fresh = await store.add_open(
+            session, measure_id=measure.id, unit_id=measure.unit_id, trust_id=place.trust_id,
+            group_unit_id=group.unit_id if group else None, what=what, raised_by=person_id, raised_at=now)
+        recipients = []  # raised already (a second press): the same leaders are not told twice
+        if fresh:
             if group is not None:
                 recipients = [p for p, _ in await followup_store.unit_people(session, group.unit_id, (Role.LEADER,))]
             else:

@@ -49,9 +49,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_raised_problem_unit_id'), ['unit_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_raised_problem_trust_id'), ['trust_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_raised_problem_group_unit_id'), ['group_unit_id'], unique=False)
+    # At most one open (unanswered, not taken on) problem per measure.
+    open_problem = sa.text('answer IS NULL AND taken_measure_id IS NULL')
+    op.create_index('uq_raised_problem_open', 'raised_problem', ['measure_id'], unique=True,
+                    sqlite_where=open_problem, postgresql_where=open_problem)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_raised_problem_open', table_name='raised_problem')
     with op.batch_alter_table('raised_problem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_raised_problem_group_unit_id'))
         batch_op.drop_index(batch_op.f('ix_raised_problem_trust_id'))
