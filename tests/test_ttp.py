@@ -57,7 +57,7 @@ async def test_unit_leaders_are_reminded_quarterly_with_a_link_and_only_once(har
     assert "never write anything about a person's health or absence here" in leader.last.plain
     link = next(b for b in leader.last.buttons if "url" in b)
     assert (link["text"], link["url"]) == ("The method's material", dst.MATERIAL["ttp"])
-    assert "Tidleg og tett på: tid for å gå gjennom oversikta" in oslo.last.plain
+    assert "Tidlig og tett på: tid for å gå gjennom oversikta" in oslo.last.plain
     assert not any(TTP_TITLE in m.plain for m in rep.messages + above.messages)  # unit leaders only
     again = await sweep(harness, db, date(2027, 3, 16))
     assert again.recorded == 0 and len(await ttp_reminders(db)) == 2
@@ -75,10 +75,10 @@ async def test_a_trust_sets_its_own_days_or_turns_the_reminder_off(harness, db, 
     assert await ttp_reminders(db) == []
     await sweep(harness, db, date(2027, 4, 1))
     assert TTP_TITLE in leader.last.plain
-    assert not any("Tidleg og tett på" in m.plain for m in oslo.messages)
+    assert not any("Tidlig og tett på" in m.plain for m in oslo.messages)
     await programme.set_ttp(db, "OUS", enabled=True, dates=None, actor="test", now=now)
     await sweep(harness, db, date(2027, 6, 15))
-    assert "Tidleg og tett på: tid for å gå gjennom oversikta" in oslo.last.plain
+    assert "Tidlig og tett på: tid for å gå gjennom oversikta" in oslo.last.plain
     assert [period for _, period in await ttp_reminders(db)] == ["2027-04-01", "2027-06-15"]
 
 
