@@ -28,6 +28,7 @@ from conversations.measure_new import text_refusal
 L_RAISED = N_("Raised to you")
 L_ANSWER = N_("Answer")
 L_TAKE_ON = N_("Take it on")
+L_ANSWERED_ALREADY = N_("It has been answered already, and an answer is never replaced. See it in /raised.")
 SHOWN = 20  # problems in the list; the oldest answered ones fall off
 
 
@@ -53,10 +54,13 @@ def raised_keyboard(t, rows) -> Keyboard | None:
     buttons = []
     for number, row in enumerate(rows, 1):
         problem = row.problem
-        line = [Button(f"{number}. {t._(L_ANSWER)}", callback_data=routes.RAISED_ANSWER.build(problem.id))]
+        line = []
+        if not problem.answer:  # answered once: never overwritten
+            line.append(Button(f"{number}. {t._(L_ANSWER)}", callback_data=routes.RAISED_ANSWER.build(problem.id)))
         if not problem.taken_measure_id:
             line.append(Button(f"{number}. {t._(L_TAKE_ON)}", callback_data=routes.RAISED_TAKE_ON.build(problem.id)))
-        buttons.append(line)
+        if line:
+            buttons.append(line)
     return Keyboard(buttons) if buttons else None
 
 
@@ -86,6 +90,8 @@ async def answer_button(update: Update, context: BotContext, press) -> None:
         problem = await service.check_may_handle(context.db, context.memberships, press.raised)
     except NotAllowed:
         return await refuse(update, context, f"answer raised problem {press.raised}")
+    if problem.answer is not None:
+        return await context.answer_press(update, context.t._(L_ANSWERED_ALREADY), show_alert=True)
     await context.answer_press(update)
     await engine.begin(update, context, SPEC, "answer", {"raised": problem.id})
 
@@ -139,6 +145,11 @@ async def take_answer(turn, message):
     except NotAllowed:
         await dialogs.end(context)
         await refuse(turn.update, context, f"answer raised problem {raised_id}")
+        return Done(closed=True)
+    except AlreadySettled:
+        await dialogs.end(context)
+        await turn.say(t._("Someone above answered it meanwhile, so your answer was not saved (an answer is "
+                           "never replaced). See theirs in /raised."))
         return Done(closed=True)
     await dialogs.end(context)
     title, answer = escape(settled.measure_title), escape(settled.problem.answer)

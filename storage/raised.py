@@ -82,6 +82,15 @@ async def mark_taken(session: AsyncSession, raised_id: int, measure_id: int) -> 
     return result.rowcount == 1
 
 
+async def record_answer(session: AsyncSession, raised_id: int, answer: str, person_id: int, now: datetime) -> bool:
+    """The answer, unless the problem has been answered already (then nothing changes: an answer
+    is never overwritten)."""
+    result = await session.exec(update(RaisedProblem).where(
+        RaisedProblem.id == raised_id, RaisedProblem.answer.is_(None)).values(
+        answer=answer, answered_by=person_id, answered_at=now))
+    return result.rowcount == 1
+
+
 @dataclass(frozen=True)
 class RaisedRow:
     problem: RaisedProblem

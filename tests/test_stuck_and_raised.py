@@ -275,3 +275,32 @@ async def test_two_leaders_raising_it_at_the_same_moment_raise_it_once(harness, 
     assert len(await the(db, RaisedProblem)) == 1
     told = [m for m in group.messages[before:] if "has raised a stuck measure to you" in m.plain]
     assert len(told) == 1
+
+
+async def test_a_raised_problem_is_answered_once_and_the_answer_never_replaced(harness, db, line):
+    leader, group, trust = line["leader"], line["group"], line["trust"]
+    await raise_it(leader)
+    # Both leaders above begin an answer; the first saved stands.
+    for above in (group, trust):
+        await above.send("/raised")
+        await above.press("1. Answer")
+    await group.send("Vi tar det opp i budsjettmøtet.")
+    replies = await trust.send("Dette må klinikken løse selv.")
+    assert replies[-1].plain == ("Someone above answered it meanwhile, so your answer was not saved (an answer is "
+                                 "never replaced). See theirs in /raised.")
+    (problem,) = await the(db, RaisedProblem)
+    assert problem.answer == "Vi tar det opp i budsjettmøtet."
+    told = [m.plain for m in leader.messages if "has answered about" in m.plain]
+    assert len(told) == 1 and "Vi tar det opp i budsjettmøtet." in told[0]
+    # The list offers no Answer any more; a stale or forged press is refused and changes nothing.
+    replies = await trust.send("/raised")
+    assert "Answered: Vi tar det opp i budsjettmøtet." in replies[0].plain
+    assert "1. Answer" not in [b["text"] for b in replies[0].buttons]
+    await trust.press_data(routes.RAISED_ANSWER.build(problem.id))
+    assert trust.callback_answers()[-1]["text"] == \
+        "It has been answered already, and an answer is never replaced. See it in /raised."
+    assert (await the(db, RaisedProblem))[0].answer == "Vi tar det opp i budsjettmøtet."
+    # It can still be taken on.
+    await group.send("/raised")
+    replies = await group.press("1. Take it on")
+    assert "is now a measure in your leader group's plan" in replies[0].plain

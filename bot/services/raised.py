@@ -118,11 +118,15 @@ async def _told(session, problem: RaisedProblem) -> tuple[str, str, list[Person]
 async def answer(db: Database, memberships, person_id: int, raised_id: int, text: str, now: datetime) -> Settled:
     if rules.text_problem("comment", text):
         raise InvalidMeasure(["comment"])
+    """One answer a problem: a second (another leader above, or a dialog begun before the first
+    answer was saved) is refused with AlreadySettled and changes nothing."""
     async with db.session() as session:
         problem = await _handled(session, memberships, raised_id)
-        problem.answer, problem.answered_by, problem.answered_at = rules.visible(text), person_id, now
-        session.add(problem)
+        if problem.answer is not None or not await store.record_answer(
+                session, raised_id, rules.visible(text), person_id, now):
+            raise AlreadySettled()
         audit.record(session, f"person:{person_id}", "raised.answer", f"raised:{problem.id}")
+        problem = await store.get(session, raised_id)
         return Settled(problem, *await _told(session, problem))
 
 
