@@ -36,6 +36,7 @@ from bot.rules.errors import DateParseError, NotAllowed
 from bot.rules.labels import short_label
 from bot.rules.methods import DST, DST_MEASURE_PHASE, REPS
 from bot.rules.vocabulary import Role
+from bot.services import privacy as privacy_service
 from bot.services import programme as service
 from bot.services.programme import DstOverview
 from conversations import followup, measure_new, routes
@@ -48,6 +49,8 @@ L_MATERIAL = N_("The method's material")
 L_GROUP = N_("Working group")
 L_ABOVE = N_("{role} (the trust)")
 L_YES, L_NO = N_("yes"), N_("no")
+L_FIGURES_ONLY = N_("Programme staff see figures only: the working group's names and the representatives' answers "
+                    "are not shown.")
 
 
 ALL = "all"  # the resources file's key for links under every phase
@@ -102,6 +105,10 @@ async def load(update: Update, context: BotContext, unit_id: int) -> DstOverview
     if ov is None:
         await answer_query(update, context)
         await reply(update, context.t._("This unit does not take part in Der skoen trykker."))
+        return None
+    # Someone outside the unit's working group seeing names (a leader above, the intervention team,
+    # a local resource of the trust, an admin) is audited, as opening a plan is.
+    await privacy_service.note_dst_view(context.db, context.memberships, context.person.id, unit_id, ov.names)
     return ov
 
 
@@ -121,14 +128,17 @@ def criteria_lines(t: Translator, enrolment) -> list[str]:
 
 
 def group_lines(t: Translator, ov: DstOverview) -> list[str]:
+    """The working group by name; for programme staff (no names) only the roles it has."""
+    def role_name(role: str, above: bool) -> str:
+        return t._(L_ABOVE, role=t._(ROLE_NAMES[role])) if above else t._(ROLE_NAMES[role])
+
     lines = [f"<b>{t._(L_GROUP)}</b>"]
-    for member in ov.group:
-        role = t._(ROLE_NAMES[member.role])
-        if member.above:
-            role = t._(L_ABOVE, role=role)
-        lines.append(f"• {role}: {escape(member.person.name)}")
+    if ov.names:
+        lines += [f"• {role_name(m.role, m.above)}: {escape(m.person.name)}" for m in ov.group]
+    else:
+        lines += [f"• {role_name(role, above)}" for role, above in ov.roles]
     missing = [r for r in (Role.LEADER, Role.SAFETY_REP, Role.UNION_REP, Role.LOCAL_RESOURCE)
-               if not any(m.role == r for m in ov.group)]
+               if not any(role == r for role, _ in ov.roles)]
     if missing:
         lines.append(t._("Missing: {roles}", roles=", ".join(t._(ROLE_NAMES[r]) for r in missing)))
     return lines
@@ -148,6 +158,8 @@ def overview_text(t: Translator, ov: DstOverview) -> str:
         lines += followup.answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
     lines.append("")
     lines += group_lines(t, ov)
+    if not ov.names:
+        lines.append(t._(L_FIGURES_ONLY))
     lines.append("")
     following = ov.next
     if following is None:
@@ -192,6 +204,8 @@ def phase_text(t: Translator, ov: DstOverview, state) -> str:
     else:
         lines.append(t._("Not done yet – by {date}", date=t.date(state.due)))
     lines += followup.answer_lines(t, ov.answers_for(f"step:{step.key}"))
+    if not ov.names:
+        lines.append(t._(L_FIGURES_ONLY))
     return "\n".join(lines)
 
 

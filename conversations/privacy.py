@@ -58,6 +58,12 @@ def notice_text(t: Translator, settings) -> str:
             "comments on it included; each time someone outside the unit opens it, that is written in the "
             "audit log. Programme staff see figures only, never names. Administrators of the bot can read the "
             "audit log."),
+        t._("<b>Der skoen trykker</b>\nWhen your unit takes part in Der skoen trykker, those who work with it "
+            "also see its overview of the method's phases, with the names in the working group and the "
+            "representatives' answers and comments: the health trust's leaders and local resources (for example "
+            "HR, the occupational health service or NAV's adviser), the region's leaders and intervention team, "
+            "and administrators. Each time someone outside the unit opens it, that is written in the audit log. "
+            "Programme staff see figures only there too, never names."),
         t._("<b>How long</b>\nFailed invite codes: {join}. The text of messages the bot sent you: {outbox} "
             "(that they were sent is kept, for the counts). Unfinished drafts: {drafts}. Everything about you: "
             "until you delete it, or {memberless} after your last role has ended. The unit's measures and plan "

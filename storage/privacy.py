@@ -366,6 +366,10 @@ def record_plan_view(session: AsyncSession, person_id: int, unit_id: int) -> Non
     audit.record(session, f"person:{person_id}", "plan_viewed", f"unit:{unit_id}")
 
 
+def record_dst_view(session: AsyncSession, person_id: int, unit_id: int) -> None:
+    audit.record(session, f"person:{person_id}", "dst_viewed", f"unit:{unit_id}")
+
+
 async def person_by_id_or_telegram(session: AsyncSession, person_id: int | None,
                                    telegram_user_id: int | None) -> Person | None:
     if person_id is not None:

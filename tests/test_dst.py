@@ -511,3 +511,63 @@ async def test_an_admin_gets_forbedring_and_dst_side_by_side(harness, db, group)
     assert [m.kind for m in replies] == ["document", "document"]
     replies = await other.send("/progress")
     assert not any(m.plain.startswith("Der skoen trykker") for m in replies)
+
+
+# --- who sees names in a unit's DST (issue 12's privacy notice) ---
+
+async def test_programme_staff_see_figures_only_and_opening_from_outside_the_unit_is_audited(harness, db, group, cli):
+    import asyncio
+
+    from storage.models import Membership, Person
+
+    leader, safety, union, resource, superior, team = group
+    unit_id = await programme.find_unit(db, "KIRPOL", "HB")
+    await leader.press_data(routes.DST_PHASE.build(unit_id, "anchor"))
+    await leader.press("Mark as done")
+    await leader.send("18.1.2027")
+    await leader.press("Save")
+    await union.press("I was not involved")
+    await union.send("Jeg ble ikke spurt.")
+    names = ("Kari", "Ola", "Siri", "Hanne", "Per", "Ingrid")
+
+    # Programme staff: the phases and the working group's roles; no name, no answer, no comment.
+    staff = await harness.member(730, "programme_staff", "Priya", scope="national", place=None)
+    text = (await staff.press_data(routes.DST.build(unit_id)))[-1].plain
+    assert "✅ 1. Preparation and anchoring – 18 January 2027" in text
+    assert "• leader\n" in text and "• local resource\n" in text and "• leader (the trust)\n" in text
+    assert "Programme staff see figures only: the working group's names and the representatives' answers " \
+           "are not shown." in text
+    assert not any(name in text for name in names) and "was not involved" not in text and "spurt" not in text
+    text = (await staff.press("✅ 1. Preparation and anchoring"))[-1].plain
+    assert "Done: 18 January 2027" in text and "Programme staff see figures only" in text
+    assert not any(name in text for name in names) and "spurt" not in text
+    # Programme staff and an admin at once: names, as an admin.
+    both = await harness.member(731, "admin", "Anne", scope="national", place=None)
+    async with db.session() as session:
+        anne = (await session.exec(select(Person).where(Person.telegram_user_id == 731))).one()
+        session.add(Membership(person_id=anne.id, role="programme_staff", scope="national"))
+
+    # Those who work with the unit see the names and the answers; from outside the unit it is audited.
+    for person in (team, superior, both):
+        text = (await person.press_data(routes.DST.build(unit_id)))[-1].plain
+        assert "• leader: Kari" in text and "⚠ union representative Siri: was not involved – «Jeg ble ikke spurt.»" \
+            in text, text
+    await team.press("✅ 1. Preparation and anchoring")
+    # The unit's own working group is not audited; programme staff saw no names.
+    await leader.press_data(routes.DST.build(unit_id))
+    await resource.press_data(routes.DST.build(unit_id))
+    async with db.session() as session:
+        views = (await session.exec(select(AuditEntry).where(AuditEntry.action == "dst_viewed")
+                                    .order_by(AuditEntry.id))).all()
+        viewers = {p.id: p.name for p in (await session.exec(select(Person))).all()}
+    assert [(viewers[int(v.actor.split(":")[1])], v.subject) for v in views] == [
+        ("Ingrid", f"unit:{unit_id}"), ("Per", f"unit:{unit_id}"), ("Anne", f"unit:{unit_id}"),
+        ("Ingrid", f"unit:{unit_id}")]
+    code, out, _ = await asyncio.to_thread(cli, "audit", "--unit", "KIRPOL", "--in-trust", "HB")
+    assert code == 0 and out.count("dst_viewed") == 4
+
+    # The notice says so.
+    text = (await staff.send("/privacy"))[0].plain
+    assert "the region's leaders and intervention team, and administrators. Each time someone outside the unit " \
+           "opens it, that is written in the audit log. Programme staff see figures only there too, never names." \
+           in text

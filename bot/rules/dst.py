@@ -119,6 +119,14 @@ def may_view_dst(memberships, unit_id: int, trust_id: int, region_id: int) -> bo
         for m in memberships) or may_enrol(memberships, trust_id, region_id)
 
 
+def sees_dst_names(memberships, unit_id: int, trust_id: int, region_id: int) -> bool:
+    """Who sees the working group's names and the reps' answers and comments in a unit's DST: all
+    who may view it but programme staff, who see figures only, never names (the privacy notice
+    promises it). The unit's group, the trust's leaders and local resources, the region's leaders
+    and intervention team, and admins work with the unit, so they see names."""
+    return may_view_dst([m for m in memberships if m.role != Role.PROGRAMME_STAFF], unit_id, trust_id, region_id)
+
+
 def dst_scopes(memberships) -> list[tuple[str, int | None]]:
     """The places whose DST units a person follows beyond their own units: ("national", None),
     ("region", id) or ("trust", id). Intervention teams, programme staff, admins and leaders above."""

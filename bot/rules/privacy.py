@@ -1,5 +1,5 @@
 """Privacy rules: what an erased person is called, how long things are kept, whose
-opening of a plan is audited. Plain functions; storage/privacy.py does the work."""
+opening of a plan or a DST overview is audited. Plain functions; storage/privacy.py does the work."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Iterable
 
 from bot.i18n import N_
 from bot.rules.access import UNIT_PARTIES, MembershipLike, units_with_role
+from bot.rules.dst import WORKING_GROUP
 from bot.rules.vocabulary import Role
 
 # What replaces the words an erased person wrote (comments, reasons): the same in every
@@ -82,6 +83,13 @@ def is_plan_view_audited(memberships: Iterable[MembershipLike], unit_id: int) ->
     """Someone outside the unit (a leader above it, an admin) opening its plan is written in the
     audit log; the unit's own leader and reps are not."""
     return unit_id not in units_with_role(memberships, UNIT_PARTIES)
+
+
+def is_dst_view_audited(memberships: Iterable[MembershipLike], unit_id: int, names: bool) -> bool:
+    """Someone outside a unit's DST working group at the unit (a leader of the trust or region, a local
+    resource of the trust, the intervention team, an admin) opening its DST overview with names in it
+    is written in the audit log; the unit's own group is not, nor programme staff, who see figures."""
+    return names and unit_id not in units_with_role(memberships, WORKING_GROUP)
 
 
 def actor_person_id(actor: str) -> int | None:

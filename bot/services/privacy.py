@@ -1,5 +1,5 @@
 """Privacy use cases: a person's data (/mydata), erasure (/deleteme and the command line),
-the daily retention sweep, the audit of plan views and the audit log."""
+the daily retention sweep, the audit of plan and DST views and the audit log."""
 
 from __future__ import annotations
 
@@ -69,6 +69,16 @@ async def note_plan_view(db: Database, memberships, person_id: int, unit_id: int
         return False
     async with db.session() as session:
         store.record_plan_view(session, person_id, unit_id)
+    return True
+
+
+async def note_dst_view(db: Database, memberships, person_id: int, unit_id: int, names: bool) -> bool:
+    """Write an audit entry when someone outside the unit's working group opened its DST overview
+    (or one of its phases) with the group's names and the reps' answers in it."""
+    if not rules.is_dst_view_audited(memberships, unit_id, names):
+        return False
+    async with db.session() as session:
+        store.record_dst_view(session, person_id, unit_id)
     return True
 
 

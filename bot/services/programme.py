@@ -87,8 +87,10 @@ class DstOverview:
     dates: rules.PhaseDates
     states: list[progress.StepState]
     records: dict[str, StepRecord]
-    confirmations: list[tuple[Confirmation, str]]
-    group: list[store.GroupMember]
+    confirmations: list[tuple[Confirmation, str]]  # empty without `names`
+    group: list[store.GroupMember]  # empty without `names`
+    roles: list[tuple[str, bool]]  # the working group's (role, held at the trust), names or not
+    names: bool = True  # False for programme staff: figures only, never names (bot/rules/dst.py)
     method = DST
 
     @property
@@ -100,7 +102,8 @@ class DstOverview:
 
 
 async def overview(db: Database, memberships, unit_id: int, today: date, days: tuple[int, ...]) -> DstOverview | None:
-    """The unit's DST, or None when it is not enrolled. Raises NotAllowed for someone outside it."""
+    """The unit's DST, or None when it is not enrolled. Raises NotAllowed for someone outside it.
+    Programme staff get it without names: no reps' answers, the working group as roles only."""
     async with db.session() as session:
         unit = await followup_store.unit_info(session, unit_id)
         if unit is None or not rules.may_view_dst(memberships, unit.id, unit.trust_id, unit.region_id):
@@ -108,12 +111,15 @@ async def overview(db: Database, memberships, unit_id: int, today: date, days: t
         found = await store.enrolment_of(session, unit_id)
         if found is None:
             return None
+        names = rules.sees_dst_names(memberships, unit.id, unit.trust_id, unit.region_id)
         records = await store.phase_records(session, found.followup_id)
         dates = phase_dates(found, days)
         facts = progress.Facts(marked={key: r.done_on for key, r in records.items()})
+        group = await store.working_group(session, unit.id, unit.trust_id)
+        roles = list(dict.fromkeys((m.role, m.above) for m in group))
         return DstOverview(unit, found, dates, progress.step_states(DST, dates, facts, today), records,
-                           await followup_store.confirmations(session, found.followup_id),
-                           await store.working_group(session, unit.id, unit.trust_id))
+                           await followup_store.confirmations(session, found.followup_id) if names else [],
+                           group if names else [], roles, names)
 
 
 async def mark_phase(db: Database, memberships, person_id: int, unit_id: int, phase: str, done_on: date,
