@@ -81,6 +81,10 @@ async def raise_it(turn, _):
             "{unit} has raised a stuck measure to you: “{title}”.", unit=unit, title=title)
             + (f"\n«{what}»" if what else "") + "\n" + rt._("Answer it or take it on in /raised."))
     where = escape(raised.group_name) if raised.group_name else t._("the leaders of the health trust")
+    if raised.fresh and not raised.recipients:  # a trust (or leader group) with no leader in the bot yet
+        return await finish(turn, t._(
+            "Raised to {where}, but nobody could be told: no leader there uses the bot yet. The problem is kept, "
+            "and the leaders see it in /raised when they join. Its card here shows it.", where=where))
     return await finish(turn, t._("Raised to {where}. You and the reps will see their answer.", where=where))
 
 

@@ -304,3 +304,22 @@ async def test_a_raised_problem_is_answered_once_and_the_answer_never_replaced(h
     await group.send("/raised")
     replies = await group.press("1. Take it on")
     assert "is now a measure in your leader group's plan" in replies[0].plain
+
+
+async def test_with_nobody_above_in_the_bot_the_leader_is_told_so_and_the_problem_waits(harness, db):
+    harness.set_today(date(2026, 6, 1))
+    leader = await harness.member(401, "leader", "Aud", place="AKUTT")  # no leader group, no trust leader
+    await register(leader, title="Skjermede pauser")
+    await leader.send("/measures")
+    await leader.press("Skjermede pauser")
+    await leader.press("stuck")
+    await leader.send("Ingen ledige rom.")
+    replies = await leader.press("Raise to the leader group above")
+    assert ("Raised to the leaders of the health trust, but nobody could be told: no leader there uses the bot "
+            "yet. The problem is kept, and the leaders see it in /raised when they join.") in replies[0].plain
+    assert "You and the reps will see their answer." not in replies[0].plain
+    assert len(await the(db, RaisedProblem)) == 1
+    # A leader of the trust who joins later finds it waiting.
+    trust = await harness.member(402, "leader", "Tor", scope="trust", place="OUS")
+    replies = await trust.send("/raised")
+    assert "1. Skjermede pauser – Akuttmottaket" in replies[0].plain and "Not answered yet." in replies[0].plain

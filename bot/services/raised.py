@@ -38,6 +38,7 @@ class Raised:
     unit_name: str
     group_name: str | None  # None: the trust's leaders
     recipients: list[Person]
+    fresh: bool = True  # False: it had been raised already (a second press), nobody is told again
 
 
 async def raise_problem(db: Database, memberships, person_id: int, measure_id: int, what: str,
@@ -67,7 +68,7 @@ async def raise_problem(db: Database, memberships, person_id: int, measure_id: i
                          f"raised:{problem.id}")
         unit_name = await store.unit_name(session, measure.unit_id)
         group_name = await store.unit_name(session, problem.group_unit_id) if problem.group_unit_id else None
-        return Raised(problem, measure, unit_name or "", group_name, recipients)
+        return Raised(problem, measure, unit_name or "", group_name, recipients, fresh)
 
 
 async def visible_to(db: Database, memberships) -> list[RaisedRow]:
