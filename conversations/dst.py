@@ -328,14 +328,14 @@ def show_unit(turn):
 async def take_unit(turn, message):
     context, t = turn.context, turn.t
     trust, _, code = message.text.strip().rpartition("/")
-    try:
-        unit_id = await service.find_unit(context.db, code.strip(), trust.strip() or None)
-    except service.ProgrammeError:
-        return Stay(t._("I found no single unit with that code. Write it as in the organisation file, "
-                        "for example HB/KIRPOL."))
+    # One answer for an unknown code, a unit outside the person's places and a code used in several
+    # of them: the answer never tells that a unit exists where they may not enrol.
+    unit_id = await service.unit_to_enrol(context.db, context.memberships, code.strip(), trust.strip() or None)
+    if unit_id is None:
+        return Stay(t._("I found no single unit with that code among the places where you may enrol units. "
+                        "Write the code as in the organisation file, with the trust's code first if the same code "
+                        "is used in several trusts, for example HB/KIRPOL."))
     ov_unit = await service.unit_info(context.db, unit_id)
-    if not rules.may_enrol(context.memberships, ov_unit.trust_id, ov_unit.region_id):
-        return Stay(t._("That unit is outside the places you may enrol units in."))
     if await service.enrolment(context.db, unit_id) is not None:
         return Stay(t._("{unit} takes part in Der skoen trykker already.", unit=escape(ov_unit.name)))
     turn.data.update(unit=unit_id, name=ov_unit.name, criteria={}, index=0)

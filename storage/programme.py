@@ -38,6 +38,16 @@ async def _rows(session: AsyncSession, query) -> list:
 
 # --- enrolment ---
 
+async def units_with_code(session: AsyncSession, unit_code: str,
+                          trust_code: str | None = None) -> list[tuple[int, int, int]]:
+    """(unit, its trust, its region) of the units with this code (unique only within a trust): one query."""
+    query = (select(Unit.id, Unit.trust_id, HealthTrust.region_id).join(HealthTrust, HealthTrust.id == Unit.trust_id)
+             .where(Unit.code == unit_code))
+    if trust_code:
+        query = query.where(HealthTrust.code == trust_code)
+    return [tuple(row) for row in await _rows(session, query.order_by(Unit.id))]
+
+
 async def enrolment_of(session: AsyncSession, unit_id: int) -> DstEnrolment | None:
     return (await session.exec(select(DstEnrolment).where(DstEnrolment.unit_id == unit_id))).first()
 

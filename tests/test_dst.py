@@ -50,9 +50,9 @@ async def test_programme_staff_enrol_a_unit_in_the_chat_with_the_three_criteria(
     assert "No unit takes part yet." in replies[0].plain
     await staff.press("Enrol a unit")
     replies = await staff.send("NOPE")
-    assert replies[0].plain.startswith("I found no single unit with that code.")
+    assert replies[0].plain.startswith("I found no single unit with that code among the places where you may enrol")
     replies = await staff.send("MED1")  # in two trusts
-    assert replies[0].plain.startswith("I found no single unit with that code.")
+    assert replies[0].plain.startswith("I found no single unit with that code among the places where you may enrol")
     await staff.send("HB/KIRPOL")
     assert "Kirurgisk poliklinikk: when does the work start?" in staff.last.plain
     await staff.send("1.2.2027")
@@ -96,10 +96,18 @@ async def test_only_programme_staff_and_admins_over_the_unit_may_enrol(harness, 
     admin = await harness.member(712, "admin", "Anne", scope="trust", place="OUS")
     await admin.send("/dst")
     await admin.press("Enrol a unit")
-    replies = await admin.send("HB/KIRPOL")  # another trust's unit
-    assert replies[0].plain.startswith("That unit is outside the places you may enrol units in.")
+    outside = (await admin.send("HB/KIRPOL"))[0].plain  # another trust's unit
+    # The same answer as for a unit that does not exist: it does not tell that the unit is there.
+    assert outside == (await admin.send("HB/NOPE"))[0].plain == (await admin.send("KIRPOL"))[0].plain
+    assert outside.startswith("I found no single unit with that code among the places where you may enrol units.")
     async with db.session() as session:
         assert (await session.exec(select(DstEnrolment))).all() == []
+    # A code used in two trusts needs no trust's code from an admin of one of them.
+    hb_admin = await harness.member(713, "admin", "Berit", scope="trust", place="HB")
+    await hb_admin.send("/dst")
+    await hb_admin.press("Enrol a unit")
+    replies = await hb_admin.send("MED1")
+    assert replies[0].plain.startswith("Medisinsk sengepost 1: when does the work start?")
 
 
 def test_enrol_from_the_command_line(cli, db_url, tmp_path):

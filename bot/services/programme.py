@@ -50,6 +50,16 @@ async def find_unit(db: Database, unit_code: str, trust_code: str | None = None)
     return units[0].id
 
 
+async def unit_to_enrol(db: Database, memberships, unit_code: str, trust_code: str | None = None) -> int | None:
+    """The one unit with this code among the places the person may enrol units in, else None: an
+    unknown code, a unit outside their places and a code used in several of them get the same
+    answer, so that the answer never tells that a unit exists elsewhere."""
+    async with db.reading() as session:
+        units = await store.units_with_code(session, unit_code, trust_code)
+    mine = [unit for unit, trust, region in units if rules.may_enrol(memberships, trust, region)]
+    return mine[0] if len(mine) == 1 else None
+
+
 async def enrol(db: Database, unit_id: int, started_on: date, criteria: dict[str, tuple[bool, str]], *,
                 actor: str, now: datetime, memberships=None) -> DstEnrolment:
     """Enrol a unit. From the chat `memberships` are checked (programme staff or admins over it);
