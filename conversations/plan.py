@@ -66,7 +66,9 @@ def area_and_measure_lines(t: Translator, ov: Overview, measures, last_updates, 
     """The measures under the areas they serve (same kind and theme), then those outside the areas."""
     def lines_of(m) -> list[str]:
         found = ["   " + measure_line(t, m)]
-        if m.first_year is not None and m.first_year < m.year:
+        if m.year > ov.year:  # an earlier year's plan shows it as it stood when carried on out of it
+            found[0] += f" ({t._(years.L_CARRIED_INTO, year=ov.year + 1)})"
+        elif m.first_year is not None and m.first_year < m.year:
             found[0] += f" ({t._(years.L_CARRIED, year=m.first_year)})"
         if worked := years.theme_change_text(t, m, changes):
             found.append("      " + worked)

@@ -32,6 +32,7 @@ from conversations.common import refuse
 L_BEGUN = N_("ForBedring {year} has begun")
 L_OPEN_FROM = N_("Last year's open measures")
 L_CARRIED = N_("carried on from {year}")
+L_CARRIED_INTO = N_("carried on into {year}")
 L_THEME_CHANGE = N_("{theme} {change} since the {year} results")
 L_WORKED = N_("worked: {evaluation}")
 WORKED = {"yes": N_("yes"), "partly": N_("partly"), "no": N_("no")}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.vocabulary import ProposalState
-from storage.models import Measure, MeasureEvent, Person
+from storage.models import Measure, MeasureCarried, MeasureEvent, Person
 
 
 async def add_measure(session: AsyncSession, measure: Measure, person_id: int) -> Measure:
@@ -36,10 +37,25 @@ async def change(session: AsyncSession, measure: Measure, person_id: int, field:
 
 
 async def unit_measures(session: AsyncSession, unit_id: int, year: int, include_proposals: bool = True) -> list[Measure]:
-    query = select(Measure).where(Measure.unit_id == unit_id, Measure.year == year)
+    """The measures of the unit's plan for `year`: its own, and those carried on out of it into a
+    later year as they stood then (copies not in the session, with that year's status and deadline
+    and no evaluation; their `year` is where they went on to). One query."""
+    carried = MeasureCarried
+    query = (select(Measure, carried)
+             .outerjoin(carried, and_(carried.measure_id == Measure.id, carried.year == year))
+             .where(Measure.unit_id == unit_id, or_(Measure.year == year, carried.id.is_not(None))))
     if not include_proposals:
         query = query.where(func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
-    return list((await session.exec(query.order_by(Measure.kind.desc(), Measure.deadline, Measure.id))).all())
+    query = query.order_by(Measure.kind.desc(), func.coalesce(carried.deadline, Measure.deadline), Measure.id)
+    return [measure if then is None else as_carried(measure, then) for measure, then in (await session.exec(query)).all()]
+
+
+def as_carried(measure: Measure, then: MeasureCarried) -> Measure:
+    """A copy of the measure as it stood when carried on out of `then.year` (never flushed)."""
+    copy = Measure(**measure.model_dump())
+    copy.status, copy.deadline, copy.stuck_since, copy.updated_at = then.status, then.deadline, None, then.at
+    copy.evaluation = copy.evaluation_why = None
+    return copy
 
 
 async def history(session: AsyncSession, measure_id: int) -> list[tuple[MeasureEvent, str, str | None]]:
@@ -54,4 +70,15 @@ async def last_updates(session: AsyncSession, measure_ids: list[int]) -> dict[in
         return {}
     query = (select(MeasureEvent.measure_id, func.max(MeasureEvent.at))
              .where(MeasureEvent.measure_id.in_(measure_ids)).group_by(MeasureEvent.measure_id))
+    return dict((await session.exec(query)).all())
+
+
+async def last_updates_before_carried(session: AsyncSession, measure_ids: list[int], year: int) -> dict[int, datetime]:
+    """For measures carried on out of `year`: their last update before they were carried on."""
+    if not measure_ids:
+        return {}
+    query = (select(MeasureEvent.measure_id, func.max(MeasureEvent.at))
+             .join(MeasureCarried, and_(MeasureCarried.measure_id == MeasureEvent.measure_id, MeasureCarried.year == year))
+             .where(MeasureEvent.measure_id.in_(measure_ids), MeasureEvent.at < MeasureCarried.at)
+             .group_by(MeasureEvent.measure_id))
     return dict((await session.exec(query)).all())

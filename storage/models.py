@@ -294,6 +294,21 @@ class Measure(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
 
 
+class MeasureCarried(SQLModel, table=True):
+    """A measure as it stood when it was carried on out of survey year `year` into the next: that
+    year's plan, its figures and its export keep showing it so (issue 13)."""
+
+    __tablename__ = "measure_carried"
+    __table_args__ = (UniqueConstraint("measure_id", "year", name="uq_measure_carried_year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    year: int
+    status: str = Field(max_length=20)  # a MeasureStatus (open: only open measures are carried on)
+    deadline: date
+    at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
 RAISED_OPEN = "answer IS NULL AND taken_measure_id IS NULL"
 
 

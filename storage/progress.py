@@ -19,6 +19,7 @@ from storage.models import (
     FocusArea,
     HealthTrust,
     Measure,
+    MeasureCarried,
     MeasureEvent,
     Region,
     StepRecord,
@@ -95,26 +96,35 @@ def _aggregates(year: int, today: date, since: datetime | None, units, followups
                .group_by(Confirmation.followup_id).subquery("answers"))
     # Spelled out rather than coalesce(): the planner estimates it right and hashes instead of sorting.
     accepted = or_(Measure.proposal.is_(None), Measure.proposal == ProposalState.ACCEPTED)
-    is_open = Measure.status.in_(OPEN_STATUSES)
+    # The year's measures, and those carried on out of it into a later year as they stood then
+    # (MeasureCarried): a carry-over does not change an earlier year's figures.
+    carried = MeasureCarried
+    status = func.coalesce(carried.status, Measure.status)
+    deadline = func.coalesce(carried.deadline, Measure.deadline)
+    is_open = status.in_(OPEN_STATUSES)
     if since is not None:
         # Measures with a status update since the last quarterly date: only the recent events
         # are read (an index on the time), once, and joined onto the measures in one pass.
         # A measure registered on or after that date needs no status for it: it counts as updated.
-        recent = (select(MeasureEvent.measure_id.label("mid"))
+        # A carried one: only by an update before it was carried on.
+        recent = (select(MeasureEvent.measure_id.label("mid"), func.min(MeasureEvent.at).label("first"))
                   .where(MeasureEvent.at >= since, MeasureEvent.field.in_(("status", "quarterly")))
-                  .distinct().subquery("recent"))
-        fresh = func.sum(case((and_(is_open, or_(recent.c.mid.is_not(None), Measure.created_at >= since)), 1),
-                              else_=0))
+                  .group_by(MeasureEvent.measure_id).subquery("recent"))
+        updated = and_(recent.c.mid.is_not(None), or_(carried.at.is_(None), recent.c.first <= carried.at))
+        fresh = func.sum(case((and_(is_open, or_(updated, Measure.created_at >= since)), 1), else_=0))
     else:
         recent, fresh = None, literal(0)
     measures = (select(Measure.unit_id.label("uid"),
-                       func.sum(case((Measure.status != MeasureStatus.DROPPED, 1), else_=0)).label("measures"),
-                       func.sum(case((and_(is_open, Measure.deadline < today), 1), else_=0)).label("overdue"),
+                       func.sum(case((status != MeasureStatus.DROPPED, 1), else_=0)).label("measures"),
+                       func.sum(case((and_(is_open, deadline < today), 1), else_=0)).label("overdue"),
                        func.sum(case((is_open, 1), else_=0)).label("open"),
                        fresh.label("fresh"),
-                       func.sum(case((Measure.status == MeasureStatus.STUCK, 1), else_=0)).label("stuck"),
-                       func.min(case((and_(is_open, Measure.deadline < today), Measure.deadline))).label("oldest"))
-                .where(Measure.year == year, accepted, narrowed(Measure.unit_id, units)))
+                       func.sum(case((status == MeasureStatus.STUCK, 1), else_=0)).label("stuck"),
+                       func.min(case((and_(is_open, deadline < today), deadline))).label("oldest"))
+                .select_from(Measure)
+                .outerjoin(carried, and_(carried.measure_id == Measure.id, carried.year == year))
+                .where(or_(Measure.year == year, carried.id.is_not(None)), accepted,
+                       narrowed(Measure.unit_id, units)))
     if recent is not None:
         measures = measures.outerjoin(recent, recent.c.mid == Measure.id)
     measures = measures.group_by(Measure.unit_id).subquery("measures")
@@ -236,25 +246,35 @@ async def units_with_stale_measures(session: AsyncSession, where: Where, year: i
 
 async def measure_rows(session: AsyncSession, where: Where, year: int):
     """Every measure in scope with its unit and its last update, streamed."""
-    last = (select(func.max(MeasureEvent.at)).where(MeasureEvent.measure_id == Measure.id)
-            .correlate(Measure).scalar_subquery())
+    carried = MeasureCarried
+    # A measure carried on out of `year`: its last update before it was carried on.
+    last = (select(func.max(MeasureEvent.at))
+            .where(MeasureEvent.measure_id == Measure.id, or_(carried.at.is_(None), MeasureEvent.at < carried.at))
+            .correlate(Measure, carried).scalar_subquery())
     # An evaluated measure's theme: its score in the next year's results minus its year's (issue 13).
     next_f, year_s, next_s = aliased(UnitFollowup), aliased(ThemeScore), aliased(ThemeScore)
     change = case((and_(Measure.evaluation.is_not(None), year_s.score.is_not(None), next_s.score.is_not(None)),
                    next_s.score - year_s.score))
-    query = (select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, Measure.year,
+    # A measure carried on out of `year` into a later one: as it stood then (year, status, deadline;
+    # no evaluation yet), so that a carry-over does not change an earlier year's export.
+    then = carried.id.is_not(None)
+    its_year = case((then, carried.year), else_=Measure.year)
+    query = (select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, its_year,
                     Measure.theme, Measure.kind, Measure.title, Measure.description,
-                    Measure.responsible, Measure.deadline, Measure.status,
-                    Measure.evaluation, change, last)
+                    Measure.responsible, func.coalesce(carried.deadline, Measure.deadline),
+                    func.coalesce(carried.status, Measure.status),
+                    case((then, None), else_=Measure.evaluation), case((then, None), else_=change), last)
              .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
              .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)
+             .outerjoin(carried, and_(carried.measure_id == Measure.id, carried.year == year))
              .outerjoin(year_s, and_(year_s.followup_id == Measure.followup_id, year_s.theme == Measure.theme))
              .outerjoin(next_f, and_(next_f.unit_id == Measure.unit_id, next_f.year == Measure.year + 1))
              .outerjoin(next_s, and_(next_s.followup_id == next_f.id, next_s.theme == Measure.theme))
-             # The year's measures, and last year's evaluated ones (to be read against this year's results).
-             .where(or_(Measure.year == year, and_(Measure.year == year - 1, Measure.evaluation.is_not(None))),
+             # The year's measures (carried-out ones too), and last year's evaluated ones (to be read
+             # against this year's results).
+             .where(or_(Measure.year == year, then, and_(Measure.year == year - 1, Measure.evaluation.is_not(None))),
                     func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
-             .order_by(Region.name, HealthTrust.name, Unit.name, Measure.year, Measure.id))
+             .order_by(Region.name, HealthTrust.name, Unit.name, its_year, Measure.id))
     return await session.stream(_filter(query, where))
 
 

@@ -3,11 +3,13 @@ consecutive years."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.vocabulary import MeasureStatus, ProposalState
-from storage.models import Measure, ThemeScore, UnitFollowup
+from storage.models import Measure, MeasureCarried, ThemeScore, UnitFollowup
 
 _IN_PLAN = func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED
 _CLOSED = (MeasureStatus.DONE, MeasureStatus.DROPPED)
@@ -19,6 +21,15 @@ async def open_measures(session: AsyncSession, unit_id: int, year: int) -> list[
                                    Measure.status.not_in(_CLOSED))
              .order_by(Measure.kind.desc(), Measure.deadline, Measure.id))
     return list((await session.exec(query)).all())
+
+
+def carry_on(session: AsyncSession, measure: Measure, followup_id: int, now: datetime) -> None:
+    """Keep the measure as it stands in the plan of its year (its status and deadline there), and
+    move it on into the follow-up `followup_id` of the next year; the caller records the change."""
+    session.add(MeasureCarried(measure_id=measure.id, year=measure.year, status=measure.status,
+                               deadline=measure.deadline, at=now))
+    measure.first_year = measure.first_year or measure.year
+    measure.followup_id = followup_id
 
 
 async def plan_years(session: AsyncSession, unit_id: int, before: int) -> list[int]:

@@ -187,3 +187,48 @@ async def test_a_unit_that_joins_mid_year_is_not_told_to_do_what_is_long_past(ha
     replies = await leader.press("Save")
     assert replies[0].plain.startswith("Saved: “Review with the parties” done 20 April 2026.")
     assert "✅ 3. Review with the parties – 20 April 2026" in replies[1].plain
+
+
+async def test_an_earlier_years_plan_and_figures_keep_a_carried_measure(harness, db, year_2025):
+    """Carrying a measure on into 2026 leaves the 2025 plan, its figures and its export as they were:
+    the measure stays in them as it stood, marked carried on, while it goes on in 2026."""
+    leader, rep = year_2025
+    trust_leader = await harness.member(1312, "leader", "Trude", scope="trust", place="HB")
+    await leader.send("/measures")
+    await leader.press("Fagdager")
+    await leader.press("in progress")
+    await leader.press("Skip")
+
+    async def figures_2025():
+        harness.set_today(date(2025, 12, 10))
+        progress = (await trust_leader.send("/progress"))[0].plain
+        await trust_leader.send("/export csv")
+        content = harness.telegram.files[-1][2]
+        return progress, list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";"))
+
+    before = await figures_2025()
+    assert {(r["title"], r["year"], r["status"]) for r in before[1]} == {
+        ("Fagdager", "2025", "in_progress"), ("Tavlemøte", "2025", "planned")}
+
+    harness.set_today(date(2026, 2, 10))
+    await leader.send("/followup")
+    await leader.press("Last year's open measures")
+    await leader.press("1 ➡ 2026")  # Fagdager goes on; Tavlemøte waits
+    # In 2026 it is done, with a new deadline.
+    await leader.send("/measures")
+    await leader.press("Fagdager")
+    await leader.press("done")
+    await leader.press("Skip")
+
+    replies = await leader.send("/plan 2025")
+    text = replies[0].plain
+    assert "🔄 Fagdager – preserve, Engagement; by 1 November 2025 (carried on into 2026)" in text
+    assert "🗓 Tavlemøte – improve, Teamwork climate; by 1 December 2025" in text
+    replies = await rep.send("/plan")
+    assert "✅ Fagdager – preserve, Engagement; by 1 November 2025 (carried on from 2025)" in replies[0].plain
+    async with db.session() as session:
+        fagdager = (await session.exec(select(Measure).where(Measure.title == "Fagdager"))).one()
+    assert (fagdager.year, fagdager.status) == (2026, "done")  # the copy in the 2025 plan was never stored
+
+    after = await figures_2025()
+    assert after == before

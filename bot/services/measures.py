@@ -131,7 +131,10 @@ async def unit_measures(db: Database, memberships, unit_id: int, today: date, ye
             raise NotAllowed(f"list measures of unit {unit_id}")
         year = year or await working_year_of_trust(session, unit.trust_id, today)
         measures = await store.unit_measures(session, unit_id, year)
-        return unit, measures, await store.last_updates(session, [m.id for m in measures])
+        # Those carried on out of `year` into a later one, as they stood then (storage/measures.py).
+        carried = [m.id for m in measures if m.year > year]
+        last = await store.last_updates(session, [m.id for m in measures if m.year <= year])
+        return unit, measures, last | await store.last_updates_before_carried(session, carried, year)
 
 
 async def _editable(session, memberships, measure_id: int, today: date) -> Measure:

@@ -65,9 +65,8 @@ async def decide(db: Database, memberships, person_id: int, measure_id: int, cho
             raise NotAllowed(f"carry over measure {measure_id} ({choice})")
         if choice == rules.CARRY_ON:
             followup = await followup_store.followup_for(session, measure.unit_id, year)
-            old = measure.year
-            measure.first_year = measure.first_year or old
-            measure.followup_id = followup.id
+            # Last year's plan, figures and export keep it as it stood (storage/measures.py unit_measures).
+            store.carry_on(session, measure, followup.id, now)
             await measure_store.change(session, measure, person_id, "year", year, now)
         else:
             if choice != rules.CLOSE:

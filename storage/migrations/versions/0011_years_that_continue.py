@@ -30,9 +30,26 @@ def upgrade() -> None:
         # Who wrote it: their words are theirs (/mydata) and go when they are erased.
         batch_op.add_column(sa.Column('leader_reply_by', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_confirmation_leader_reply_by_person', 'person', ['leader_reply_by'], ['id'])
+    # A measure as it stood when carried on out of a year: that year's plan and figures keep it so.
+    op.create_table('measure_carried',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('measure_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['measure_id'], ['measure.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('measure_id', 'year', name='uq_measure_carried_year')
+    )
+    with op.batch_alter_table('measure_carried', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_measure_carried_measure_id'), ['measure_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('measure_carried', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_measure_carried_measure_id'))
+    op.drop_table('measure_carried')
     with op.batch_alter_table('confirmation', schema=None) as batch_op:
         batch_op.drop_constraint('fk_confirmation_leader_reply_by_person', type_='foreignkey')
         batch_op.drop_column('leader_reply_by')
