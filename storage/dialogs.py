@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite
@@ -54,6 +56,25 @@ async def put(session: AsyncSession, person_id: int, dialog: str, step: str, tok
     update = _UPDATE_ALONE if alone else _UPDATE
     if not exists or (await connection.execute(update, {"person": person_id, **values})).rowcount == 0:
         await connection.execute(_INSERT, {"person_id": person_id, **values})
+
+
+def _upsert(insert):
+    statement = insert(_T)
+    return statement.on_conflict_do_update(
+        index_elements=[_T.c.person_id],
+        set_={name: statement.excluded[name] for name in ("dialog", "step", "token", "data", "updated_at")})
+
+
+_UPSERT = {"sqlite": _upsert(sqlite_dialect.insert), "postgresql": _upsert(postgresql.insert)}
+
+
+async def replace(session: AsyncSession, person_id: int, dialog: str, step: str, token: str, data: dict,
+                  now: datetime) -> None:
+    """Write the person's dialog whether or not they had one (one statement, without reading it first)."""
+    connection = await session.connection()
+    await connection.execute(_UPSERT[connection.dialect.name], {
+        "person_id": person_id, "dialog": dialog, "step": step, "token": token, "data": json.dumps(data),
+        "updated_at": now})
 
 
 async def clear(session: AsyncSession, person_id: int, token: str | None = None) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -171,6 +172,19 @@ async def get_followup(session: AsyncSession, followup_id: int) -> UnitFollowup 
 async def add_area(session: AsyncSession, area: FocusArea) -> None:
     session.add(area)
     await session.flush()
+
+
+_AREAS_OF_YEAR = (  # built once: asked at every /newmeasure
+    select(FocusArea.id, FocusArea.kind, FocusArea.theme)
+    .join(UnitFollowup, UnitFollowup.id == FocusArea.followup_id)
+    .where(UnitFollowup.unit_id == bindparam("unit"), UnitFollowup.year == bindparam("year"))
+    .order_by(FocusArea.id)
+)
+
+
+async def areas_of_year(session: AsyncSession, unit_id: int, year: int):
+    """The areas the unit chose for `year` (id, kind, theme), without making the year's record."""
+    return (await (await session.connection()).execute(_AREAS_OF_YEAR, {"unit": unit_id, "year": year})).all()
 
 
 async def areas(session: AsyncSession, followup_id: int) -> list[FocusArea]:

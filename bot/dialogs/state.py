@@ -63,6 +63,9 @@ async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog
     """Start a dialog, replacing the one the person had open (a measure draft is set aside)."""
     dialog = Dialog(name, step, secrets.token_hex(3), data)
     async with context.db.session() as session:
+        if name == KEPT_ASIDE:  # replaces whatever was open (nothing of it is kept): no need to read it
+            await store.replace(session, context.person.id, name, step, dialog.token, data, context.clock.now())
+            return dialog
         previous = await store.get(session, context.person.id)
         if previous is not None and name != KEPT_ASIDE:
             earlier = json.loads(previous.data)

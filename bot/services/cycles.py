@@ -137,6 +137,20 @@ async def working_year_of_trust(session, trust_id: int, today: date) -> int:
     return working_year(today, last.evaluation_deadline, this.survey_opens)
 
 
+async def working_cycle_of_unit(session, unit_id: int, today: date) -> tuple[int, CycleDates]:
+    """The survey year the unit works on today and its dates (the trust's own or the defaults), in
+    one query (the same year as working_year_of_trust); LookupError: no such unit."""
+    own = await cycles.unit_cycles(session, unit_id, (today.year - 1, today.year))
+    if own is None:
+        raise LookupError(f"no unit {unit_id}")
+
+    def cycle(year: int) -> CycleDates:
+        return cycle_from(own[year]) if year in own else default_cycle(year)
+
+    year = working_year(today, cycle(today.year - 1).evaluation_deadline, cycle(today.year).survey_opens)
+    return year, cycle(year)
+
+
 async def cycle_for_trust(session, trust_id: int, year: int) -> CycleDates:
     """The trust's own dates for the year, or the defaults."""
     row = await cycles.get_cycle(session, trust_id, year)

@@ -11,7 +11,7 @@ from bot.rules.cycle import CycleDates, preparing_next_year, year_open
 from bot.rules.errors import NotAllowed, PlanIncomplete, PlanWarnings, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.rules.vocabulary import Completion, MeasureKind
-from bot.services.cycles import cycle_for_trust, working_year_of_trust
+from bot.services.cycles import cycle_for_trust, working_cycle_of_unit, working_year_of_trust
 from storage import audit
 from storage import followup as store
 from storage import years as year_store
@@ -282,10 +282,15 @@ async def set_no_own_report(db: Database, memberships, person_id: int, unit_id: 
                      "yes" if value else "no")
 
 
-async def areas_now(db: Database, unit_id: int, today: date) -> list[FocusArea]:
-    """The areas the unit chose for the survey year it works on today (/newmeasure offers them first)."""
-    async with db.session() as session:
-        return await store.areas(session, (await _followup_now(session, unit_id, today)).id)
+async def areas_now(db: Database, unit_id: int, today: date):
+    """The areas the unit chose for the survey year it works on today (id, kind, theme; /newmeasure
+    offers them first): two queries, and the year's record is not made for it."""
+    async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
+        try:
+            year, _ = await working_cycle_of_unit(session, unit_id, today)
+        except LookupError:
+            raise NotAllowed(f"unknown unit {unit_id}") from None
+        return await store.areas_of_year(session, unit_id, year)
 
 
 async def reply_to_objection(db: Database, memberships, person_id: int, confirmation_id: int, text: str,
