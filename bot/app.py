@@ -91,8 +91,18 @@ TEXT_STEPS = {spec.name: engine.text_step(spec) for spec in DIALOGS}
 MEDIA_STEPS = {spec.name: engine.media_step(spec) for spec in DIALOGS}
 
 
+def register_methods() -> None:
+    """The methods a unit may follow besides ForBedring, in /followup (conversations/followup.py):
+    Der skoen trykker's line and button on the overview, and how dialog "mark" saves one of its
+    phases. Idempotent: every application built calls it."""
+    followup.OTHER_METHODS[dst.DST.key] = dst.save_phase
+    if dst.followup_extra not in followup.EXTRA_OVERVIEWS:
+        followup.EXTRA_OVERVIEWS.append(dst.followup_extra)
+
+
 def register_handlers(application: Application) -> None:
     private = filters.ChatType.PRIVATE
+    register_methods()
 
     # First of all: a person over the throttle's limit is answered once and then dropped,
     # before the identity loader touches the database (bot/throttle.py).

@@ -277,9 +277,6 @@ async def save_phase(turn) -> Done:
     return Done(closed=True)
 
 
-followup.OTHER_METHODS[DST.key] = save_phase
-
-
 # --- DST measures (phase 4) ---
 
 @members_only
@@ -302,8 +299,6 @@ async def followup_extra(context: BotContext, unit_id: int):
     line = t._("This unit also follows Der skoen trykker (since {date}).", date=t.date(found.started_on))
     return line, Button(t._(DST.name), callback_data=routes.DST.build(unit_id))
 
-
-followup.EXTRA_OVERVIEWS.append(followup_extra)
 
 
 # --- dialog "enrol": programme staff and admins enrol a unit ---

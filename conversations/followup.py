@@ -193,7 +193,7 @@ async def show_followup(update: Update, context: BotContext, unit_id: int, year:
         await reply(update, text, reply_markup=keyboard)
 
 
-# Other methods a unit may follow besides ForBedring, registered by their modules (conversations/dst.py):
+# Other methods a unit may follow besides ForBedring, registered by bot/app.py (register_methods):
 # what /followup adds for them, (context, unit) -> (a line, a button) or None, and how dialog "mark"
 # saves one of their steps, (turn) -> Done, by the method's key in the dialog's data.
 EXTRA_OVERVIEWS: list = []

@@ -160,13 +160,6 @@ async def mark_phase(db: Database, memberships, person_id: int, unit_id: int, ph
         return to_ask
 
 
-async def is_dst_confirmation(db: Database, confirmation_id: int) -> bool:
-    async with db.session() as session:
-        confirmation = await followup_store.get_confirmation(session, confirmation_id)
-        followup = await followup_store.get_followup(session, confirmation.followup_id) if confirmation else None
-        return followup is not None and followup.method == store.DST_METHOD
-
-
 # --- who follows which DST units ---
 
 async def units_for(db: Database, memberships) -> list[store.EnrolledUnit]:
