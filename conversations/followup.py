@@ -585,7 +585,11 @@ COMMENT = DialogSpec(
 async def answer_objection_button(update: Update, context: BotContext, press) -> None:
     """Answer the objection (routes.ANSWER_OBJECTION): the unit's leader, an objection only."""
     try:
-        await service.objection_of(context.db, context.memberships, press.confirmation)
+        await service.objection_of(context.db, context.memberships, press.confirmation, context.clock.today())
+    except YearChanged:
+        await context.tell(update, context.t._("That objection belongs to an earlier survey year's plan, which is "
+                                               "history now: it can no longer be answered."))
+        return
     except NotAllowed:
         await refuse(update, context, f"answer objection with {update.callback_query.data!r}")
         return
@@ -605,7 +609,13 @@ async def take_reply(turn, message):
     text = message.text.strip()
     try:
         confirmation, unit, rep = await service.reply_to_objection(
-            context.db, context.memberships, context.person.id, turn.data["confirmation"], text, context.clock.now())
+            context.db, context.memberships, context.person.id, turn.data["confirmation"], text, context.clock.now(),
+            turn.today())
+    except YearChanged:
+        await dialogs.end(context)
+        await turn.say(t._("A new survey year has begun since you started; nothing was saved. "
+                           "Open /followup to see the new year."))
+        return Done(closed=True)
     except NotAllowed:
         await dialogs.end(context)
         await refuse(turn.update, context, "answer an objection")

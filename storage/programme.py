@@ -253,7 +253,12 @@ async def programme(session: AsyncSession, gatherings_from: date, gatherings_to:
             select(Confirmation.id, Confirmation.person_id, Confirmation.requested_at)
             .join(DstEnrolment, DstEnrolment.followup_id == Confirmation.followup_id)
             .join(Person, Person.id == Confirmation.person_id)
-            .where(Confirmation.answer.is_(None), Person.active).order_by(Confirmation.id)))]
+            .where(Confirmation.answer.is_(None), Person.active,
+                   # only while they still hold the role they were asked in, at the unit
+                   select(Membership.id).where(Membership.person_id == Confirmation.person_id,
+                                               Membership.unit_id == DstEnrolment.unit_id,
+                                               Membership.role == Confirmation.role).exists())
+            .order_by(Confirmation.id)))]
     soon = [tuple(row) for row in await _rows(session, (
         select(DstGathering.id, DstGathering.region_id, DstGathering.held_on)
         .where(DstGathering.held_on.between(gatherings_from, gatherings_to)).order_by(DstGathering.id)))]

@@ -579,3 +579,35 @@ async def test_programme_staff_see_figures_only_and_opening_from_outside_the_uni
     assert "the region's leaders and intervention team, and administrators. Each time someone outside the unit " \
            "opens it, that is written in the audit log. Programme staff see figures only there too, never names." \
            in text
+
+
+# --- the research export's cells, and the reps' reminders after their role ended ---
+
+def test_the_research_export_writes_names_a_spreadsheet_does_not_run(cli, db_url, tmp_path):
+    org = ORG_CSV.replace(";KIRPOL;Kirurgisk poliklinikk;", ";KIRPOL;=HYPERLINK(A1);")
+    assert cli("org", "import", write(tmp_path, "org.csv", org))[0] == 0
+    assert cli("dst", "enrol", "--unit", "KIRPOL", "--in-trust", "HB", "--start", "2027-01-11", "--potential", "yes",
+               "--challenges", "no", "--motivation", "yes")[0] == 0
+    code, _, err = cli("export", "--method", "dst", "--research", "--output", "research.csv")
+    assert code == 0, err
+    header, row = list(csv.reader((tmp_path / "research.csv").read_text("utf-8-sig").splitlines(), delimiter=";"))
+    assert dict(zip(header, row))["unit"] == "'=HYPERLINK(A1)"
+
+
+async def test_a_rep_whose_role_ended_is_not_reminded_of_a_phase_they_were_asked_about(harness, db, group):
+    from bot.services import members as member_service
+    from storage.models import Membership, Person
+
+    leader, safety, union, resource, superior, team = group
+    unit_id = await programme.find_unit(db, "KIRPOL", "HB")
+    await leader.press_data(routes.DST_MARK.build(unit_id, "anchor"))
+    await leader.press("Today")  # 20 January 2027
+    await leader.press("Save")
+    async with db.session() as session:  # Ola (safety rep) steps down; Siri stays
+        ended = (await session.exec(select(Membership.id).join(Person, Person.id == Membership.person_id)
+                                    .where(Person.telegram_user_id == 702))).all()
+    await member_service.end_memberships(db, list(ended), actor="test", now=at(date(2027, 1, 22), harness))
+    seen = len(safety.messages)
+    await sweep(harness, db, date(2027, 1, 27))  # a week after they were asked
+    assert not any("Svaret ditt manglar framleis" in m.plain for m in safety.messages[seen:])
+    assert any("Your answer is still missing" in m.plain for m in union.messages)

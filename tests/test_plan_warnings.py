@@ -134,3 +134,32 @@ async def test_a_new_objection_after_an_answered_one_is_open_again(harness, db, 
     assert "⚠ A representative has an objection you have not answered." in replies[0].plain
     async with db.session() as session:
         assert (await session.exec(select(UnitFollowup.plan_submitted_at))).one() is None
+
+
+async def test_an_objection_of_an_earlier_year_is_not_answered(harness, db):
+    """Once the next survey year has begun, last year's objections are history: the leader's answer
+    (begun before, or from the old notice) is refused with a clear word and nothing changes."""
+    harness.set_today(date(2025, 5, 10))
+    leader = await harness.member(1511, "leader", "Kari")
+    union = await harness.member(1513, "union_rep", "Siri")
+    await leader.send("/followup")
+    await mark(leader, "Review with the parties", "8.5")
+    await union.press("I was not involved")
+    await union.send("Jeg ble ikke spurt.")
+    notice = next(m for m in leader.messages if "Jeg ble ikke spurt" in m.plain)
+    replies = await leader.press("Answer the objection", notice)
+    assert replies[0].plain.startswith("Write your answer to the objection.")
+
+    harness.set_today(date(2026, 2, 10))  # ForBedring 2026 has begun
+    replies = await leader.send("Beklager.")
+    assert replies[0].plain == ("A new survey year has begun since you started; nothing was saved. "
+                                "Open /followup to see the new year.")
+    await leader.press("Answer the objection", notice)
+    assert leader.callback_answers()[-1]["text"] == (
+        "That objection belongs to an earlier survey year's plan, which is history now: it can no longer be answered.")
+    await leader.send("Beklager.")  # no dialog was begun: nothing is saved
+    assert all("Your answer is saved" not in m.plain for m in leader.messages)
+    async with db.session() as session:
+        siri = (await session.exec(select(Confirmation))).one()
+    assert (siri.leader_reply, siri.leader_reply_at, siri.leader_reply_by) == (None, None, None)
+    assert union.last.plain != "Kari has answered your objection (Kirurgisk poliklinikk): «Beklager.»"

@@ -17,7 +17,7 @@ from storage import followup as store
 from storage import years as year_store
 from storage.database import Database
 from storage.followup import UnitInfo
-from storage.models import Confirmation, FocusArea, Person, StepRecord
+from storage.models import Confirmation, FocusArea, Person, StepRecord, UnitFollowup
 
 
 @dataclass
@@ -293,31 +293,37 @@ async def areas_now(db: Database, unit_id: int, today: date):
         return await store.areas_of_year(session, unit_id, year)
 
 
+async def _objection(session, memberships, confirmation_id: int, today: date) -> tuple[Confirmation, UnitFollowup]:
+    """An objection the person may answer (its unit's leader, an objection only, of the survey year
+    the unit works on today: an earlier year's plan is history, YearChanged), or NotAllowed."""
+    confirmation = await store.get_confirmation(session, confirmation_id)
+    followup = await store.get_followup(session, confirmation.followup_id) if confirmation else None
+    if followup is None or not is_leader_of(memberships, followup.unit_id) or \
+            not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
+        raise NotAllowed(f"answer objection {confirmation_id}")
+    unit = await store.unit_info(session, followup.unit_id)
+    if followup.year != await working_year_of_trust(session, unit.trust_id, today):
+        raise YearChanged(f"answer objection {confirmation_id} of survey year {followup.year}")
+    return confirmation, followup
+
+
 async def reply_to_objection(db: Database, memberships, person_id: int, confirmation_id: int, text: str,
-                             now: datetime) -> tuple[Confirmation, UnitInfo, Person]:
-    """The leader answers a rep's objection (the leader of its unit only, an objection only);
-    returns it, its unit and the rep, to be told."""
+                             now: datetime, today: date) -> tuple[Confirmation, UnitInfo, Person]:
+    """The leader answers a rep's objection (the leader of its unit only, an objection only, of the
+    survey year the unit works on); returns it, its unit and the rep, to be told."""
     async with db.session() as session:
-        confirmation = await store.get_confirmation(session, confirmation_id)
-        followup = await store.get_followup(session, confirmation.followup_id) if confirmation else None
-        if followup is None or not is_leader_of(memberships, followup.unit_id) or \
-                not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
-            raise NotAllowed(f"answer objection {confirmation_id}")
+        confirmation, followup = await _objection(session, memberships, confirmation_id, today)
         confirmation.leader_reply, confirmation.leader_reply_at, confirmation.leader_reply_by = text, now, person_id
         # The answer's words stay on the objection only (no copy in the audit log outlives an erasure).
         audit.record(session, f"person:{person_id}", "objection.reply", f"confirmation:{confirmation_id}")
         return confirmation, await store.unit_info(session, followup.unit_id), await session.get(Person, confirmation.person_id)
 
 
-async def objection_of(db: Database, memberships, confirmation_id: int) -> Confirmation:
-    """An objection the person may answer (its unit's leader), or NotAllowed."""
+async def objection_of(db: Database, memberships, confirmation_id: int, today: date) -> Confirmation:
+    """An objection the person may answer (its unit's leader, this survey year's), or NotAllowed
+    (YearChanged for an earlier year's)."""
     async with db.session() as session:
-        confirmation = await store.get_confirmation(session, confirmation_id)
-        followup = await store.get_followup(session, confirmation.followup_id) if confirmation else None
-        if followup is None or not is_leader_of(memberships, followup.unit_id) or \
-                not (confirmation.answer in OBJECTIONS or confirmation.earlier_answer in OBJECTIONS):
-            raise NotAllowed(f"answer objection {confirmation_id}")
-        return confirmation
+        return (await _objection(session, memberships, confirmation_id, today))[0]
 
 
 async def members_of_unit(db: Database, unit_id: int) -> list[tuple[Person, str]]:

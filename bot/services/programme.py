@@ -353,7 +353,10 @@ RESEARCH_HEADER = (["region", "trust", "unit_code", "unit", "started_on"]
 async def research_rows(db: Database, days: tuple[int, ...]) -> list[list]:
     """Per enrolled unit: the entry criteria (yes/no), the phases' target and done dates, and the
     counts of its DST measures by status. Nothing about any person: no names, no roles, and no free
-    text (the criteria's notes stay out, as a note could name someone)."""
+    text (the criteria's notes stay out, as a note could name someone). Names and codes as inert text
+    (a unit named "=HYPERLINK(…)" is not a formula in a spreadsheet), as in /export."""
+    from bot.services.export import as_text
+
     async with db.session() as session:
         units = await store.enrolled_units(session)
         counts = await store.dst_measure_counts(session, [u.unit_id for u in units])
@@ -361,7 +364,8 @@ async def research_rows(db: Database, days: tuple[int, ...]) -> list[list]:
     for u in units:
         e = u.enrolment
         targets = phase_targets(e.started_on, days)
-        rows.append([u.region, u.trust_code, u.code, u.name, e.started_on.isoformat()]
+        rows.append([as_text(u.region), as_text(u.trust_code), as_text(u.code), as_text(u.name),
+                     e.started_on.isoformat()]
                     + ["yes" if getattr(e, k) else "no" for k in rules.CRITERIA]
                     + [due.isoformat() for _, due in targets]
                     + [u.done[key].isoformat() if key in u.done else "" for key, _ in targets]
