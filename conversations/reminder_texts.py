@@ -275,7 +275,7 @@ class _Wording:
                 return json.dumps(button(self.t, action, _json_button))  # the route refuses it
             head = head + number + tail
         if free:
-            return head + ', "text": ' + json.dumps(_KINDS[kind][0](self.t, value)) + "}"
+            return head + ', "text": ' + _quoted(_KINDS[kind][0](self.t, value)) + "}"
         return head
 
     def footer(self, rows) -> list[str]:
@@ -284,6 +284,10 @@ class _Wording:
             made = self._footers[rows] = ["[" + ", ".join([self.button(action) for action in row]) + "]"
                                           for row in rows]
         return made
+
+
+# A string as json.dumps writes it (json.dumps itself costs three times as much, for a title).
+_quoted = json.encoder.encode_basestring_ascii
 
 
 @lru_cache(maxsize=None)

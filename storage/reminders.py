@@ -204,7 +204,11 @@ def _given(session: AsyncSession, table, names: list[str]):
 def _rows_parameter(rows: "list[dict] | Rows") -> dict:
     if isinstance(rows, Rows):
         return {"rows": rows.json()}
-    return {"rows": json.dumps(rows, ensure_ascii=False)}
+    return {"rows": _to_json(rows)}
+
+
+# json.dumps(…, ensure_ascii=False) makes a new encoder at each call: a third of its time for a row.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class Rows:
@@ -219,7 +223,7 @@ class Rows:
     def add(self, row: dict) -> None:
         if not self.columns:
             self.columns = list(row)
-        self.parts.append(json.dumps(row, ensure_ascii=False))
+        self.parts.append(_to_json(row))
 
     def __len__(self) -> int:
         return len(self.parts)
