@@ -30,6 +30,7 @@ class MembershipView:
     trust_id: int | None
     region_id: int | None
     place: str | None  # "Unit, Trust", a trust or region name, or None for national
+    leader_group: str | None = None  # the unit's level when it is a leader-group unit (from the same join)
 
 
 async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Person | None:
@@ -50,7 +51,7 @@ async def get_or_create_person(session: AsyncSession, telegram_user_id: int, nam
 
 
 _VIEW_COLUMNS = (Membership.id, Membership.role, Membership.scope, Membership.unit_id, Membership.trust_id,
-                 Membership.region_id, Unit.name, HealthTrust.name, Region.name)
+                 Membership.region_id, Unit.name, HealthTrust.name, Region.name, Unit.leader_group)
 
 
 def _with_places(query):
@@ -64,10 +65,10 @@ def _with_places(query):
 
 
 def _view(membership_id, role, scope, unit_id, trust_id, region_id, unit_name, trust_name,
-          region_name) -> MembershipView:
+          region_name, leader_group) -> MembershipView:
     place = f"{unit_name}, {trust_name}" if unit_id is not None else trust_name or region_name
     return MembershipView(id=membership_id, role=role, scope=scope, unit_id=unit_id, trust_id=trust_id,
-                          region_id=region_id, place=place)
+                          region_id=region_id, place=place, leader_group=leader_group)
 
 
 async def memberships_of(session: AsyncSession, person_id: int) -> list[MembershipView]:

@@ -323,3 +323,17 @@ async def test_with_nobody_above_in_the_bot_the_leader_is_told_so_and_the_proble
     trust = await harness.member(402, "leader", "Tor", scope="trust", place="OUS")
     replies = await trust.send("/raised")
     assert "1. Skjermede pauser – Akuttmottaket" in replies[0].plain and "Not answered yet." in replies[0].plain
+
+
+async def test_raised_is_in_the_menu_of_the_leaders_of_a_leader_group_unit_and_above(harness, db, line):
+    def menu(chat_id: int) -> list[str]:
+        calls = [c.params for c in harness.telegram.calls_to("setMyCommands")
+                 if c.params.get("scope") == {"type": "chat", "chat_id": chat_id}]
+        return [c["command"] for c in calls[-1]["commands"]]
+
+    assert "raised" in menu(310)  # Gro, leader of the leader-group unit KIRLED
+    assert "raised" in menu(320)  # Trude, a leader of the trust
+    assert "raised" not in menu(301) and "raised" not in menu(330)  # leaders of ordinary units
+    assert "members" not in menu(310)  # the other commands for leaders above units stay theirs
+    replies = await line["group"].send("/help")
+    assert "/raised" in replies[0].plain

@@ -53,6 +53,7 @@ class CommandSpec:
     nb: str = ""  # the name Bokmål menus and /help show ("": the English name)
     nn: str = ""  # the name Nynorsk menus and /help show ("": the Bokmål name)
     above_unit: bool = False  # only for a role held above a unit (a trust, a region, national)
+    leader_group: bool = False  # with above_unit: also for the role held at a leader-group unit
 
     def name_in(self, language: str) -> str:
         """The name this language's menu shows; bot/app.py registers it beside the English one."""
@@ -80,10 +81,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 frozenset({Role.LOCAL_RESOURCE, Role.INTERVENTION_TEAM, Role.PROGRAMME_STAFF, Role.ADMIN})),
     CommandSpec("progress", N_("How the units are doing"), frozenset(Role), nb="framdrift"),
     CommandSpec("overdue", N_("Units with overdue steps or measures"), frozenset(Role), nb="forsinket", nn="forseinka"),
-    # In the menus of the leaders above units (a trust's); a leader-group unit's leaders use it too
-    # (the notice of a raised problem and the weekly digest name it).
+    # In the menus of the leaders above units (a trust's) and of a leader-group unit's leaders (the
+    # notice of a raised problem and the weekly digest name it too).
     CommandSpec("raised", N_("Problems the units have raised to you"), frozenset({Role.LEADER}), nb="loftet",
-                nn="lyfta", above_unit=True),
+                nn="lyfta", above_unit=True, leader_group=True),
     CommandSpec("export", N_("Export measures and progress (XLSX; /export csv)"), frozenset(Role), nb="eksport"),
     CommandSpec("chart", N_("Chart of step completion (/chart weeks)"), frozenset(Role), nb="diagram"),
     CommandSpec("members", N_("People's roles: see and end them, hand over a unit"), frozenset({Role.ADMIN, Role.LEADER}),
@@ -106,7 +107,13 @@ def commands_for(memberships: Iterable[MembershipLike]) -> list[CommandSpec]:
     memberships = list(memberships)
     roles = roles_of(memberships)
     above = roles_of(m for m in memberships if m.unit_id is None)
-    return [c for c in COMMANDS if c.roles is None or c.roles & (above if c.above_unit else roles)]
+    # A leader-group unit's level comes with the memberships the update loaded (storage/people.who).
+    in_groups = roles_of(m for m in memberships if getattr(m, "leader_group", None))
+
+    def holders(c: CommandSpec) -> set[Role]:
+        return (above | in_groups if c.leader_group else above) if c.above_unit else roles
+
+    return [c for c in COMMANDS if c.roles is None or c.roles & holders(c)]
 
 
 PUBLIC_COMMANDS = ("start", "help", "privacy")
