@@ -24,6 +24,7 @@ from storage.models import (
     Unit,
     UnitFollowup,
 )
+from storage.sqlite import INLINE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,17 @@ def answered(confirmation: Confirmation, answer: str, now: datetime) -> None:
     clear_leader_reply(confirmation)
 
 
+def set_leader_reply(confirmation: Confirmation, text: str, now: datetime, person_id: int) -> None:
+    """The leader's answer to the objection on show (written with the transaction)."""
+    confirmation.leader_reply, confirmation.leader_reply_at, confirmation.leader_reply_by = text, now, person_id
+
+
+async def set_no_own_report(session: AsyncSession, followup: UnitFollowup, value: bool) -> None:
+    followup.no_own_report = value
+    session.add(followup)
+    await session.flush()
+
+
 def clear_leader_reply(confirmation: Confirmation) -> None:
     confirmation.leader_reply = confirmation.leader_reply_at = confirmation.leader_reply_by = None
 
@@ -179,6 +191,7 @@ _AREAS_OF_YEAR = (  # built once: asked at every /newmeasure
     .join(UnitFollowup, UnitFollowup.id == FocusArea.followup_id)
     .where(UnitFollowup.unit_id == bindparam("unit"), UnitFollowup.year == bindparam("year"))
     .order_by(FocusArea.id)
+    .prefix_with(INLINE_PREFIX, dialect="sqlite")  # on SQLite, run without a hop to the connection's thread
 )
 
 

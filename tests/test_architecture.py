@@ -4,7 +4,8 @@
   or conversations;
 - bot/services/ holds the use cases: no Telegram, no conversations;
 - only storage/ runs SQL: nothing else imports sqlmodel, or sqlalchemy beyond reading a
-  database URL (sqlalchemy.engine.make_url and the error it raises).
+  database URL (sqlalchemy.engine.make_url and the error it raises); a service hands its session
+  to storage/ functions and calls none of the session's own methods (add, get, exec, flush …).
 """
 
 from __future__ import annotations
@@ -86,3 +87,30 @@ def test_imports_keep_to_their_room(module, path):
 ])
 def test_the_check_fires_on_a_module_that_breaks_a_rule(module, source, count):
     assert len(problems(module, source)) == count
+
+
+# The session's methods that read or write rows: storage/ calls them, a service never does.
+SESSION_METHODS = {"add", "add_all", "get", "exec", "execute", "delete", "flush", "merge", "refresh", "scalar",
+                   "scalars", "stream", "connection"}
+
+
+def session_calls(source: str) -> list[str]:
+    """`session.add(...)`, `session.get(...)` … (a name `session` or `s`), as 'line: session.add'."""
+    return [f"{node.lineno}: {node.func.value.id}.{node.func.attr}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id in ("session", "s")
+            and node.func.attr in SESSION_METHODS]
+
+
+SERVICES = [(module, path) for module, path in modules() if module.startswith("bot.services.")]
+
+
+@pytest.mark.parametrize("module, path", SERVICES, ids=[module for module, _ in SERVICES])
+def test_services_leave_the_session_to_storage(module, path):
+    assert session_calls(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_session_check_fires():
+    source = ("async def f(db):\n    async with db.session() as session:\n        session.add(x)\n"
+              "        await session.get(Person, 1)\n        await store.get(session, 1)\n")
+    assert session_calls(source) == ["3: session.add", "4: session.get"]

@@ -13,6 +13,7 @@ from bot.rules.errors import NotAllowed
 from bot.rules.vocabulary import BroadcastState, OutboxKind, OutboxState
 from storage import audit
 from storage import broadcasts as store
+from storage import people as people_store
 from storage.database import Database
 from storage.models import Broadcast, Person
 
@@ -106,7 +107,7 @@ async def finish(db: Database, now: datetime) -> list[tuple[Broadcast, dict[str,
 
 async def author_of(db: Database, broadcast: Broadcast) -> Person | None:
     async with db.session() as session:
-        author = await session.get(Person, broadcast.author_id)
+        author = await people_store.get_person(session, broadcast.author_id)
         return None if author is None or author.erased_at is not None else author  # erased: no one to tell
 
 

@@ -14,6 +14,7 @@ from bot.rules.vocabulary import Completion, MeasureKind
 from bot.services.cycles import cycle_for_trust, working_cycle_of_unit, working_year_of_trust
 from storage import audit
 from storage import followup as store
+from storage import people as people_store
 from storage import years as year_store
 from storage.database import Database
 from storage.followup import UnitInfo
@@ -276,8 +277,7 @@ async def set_no_own_report(db: Database, memberships, person_id: int, unit_id: 
         raise NotAllowed(f"mark no own report for unit {unit_id}")
     async with db.session() as session:
         followup = await _followup_now(session, unit_id, today)
-        followup.no_own_report = value
-        session.add(followup)
+        await store.set_no_own_report(session, followup, value)
         audit.record(session, f"person:{person_id}", "followup.no_own_report", f"followup:{followup.id}",
                      "yes" if value else "no")
 
@@ -313,10 +313,11 @@ async def reply_to_objection(db: Database, memberships, person_id: int, confirma
     survey year the unit works on); returns it, its unit and the rep, to be told."""
     async with db.session() as session:
         confirmation, followup = await _objection(session, memberships, confirmation_id, today)
-        confirmation.leader_reply, confirmation.leader_reply_at, confirmation.leader_reply_by = text, now, person_id
+        store.set_leader_reply(confirmation, text, now, person_id)
         # The answer's words stay on the objection only (no copy in the audit log outlives an erasure).
         audit.record(session, f"person:{person_id}", "objection.reply", f"confirmation:{confirmation_id}")
-        return confirmation, await store.unit_info(session, followup.unit_id), await session.get(Person, confirmation.person_id)
+        return (confirmation, await store.unit_info(session, followup.unit_id),
+                await people_store.get_person(session, confirmation.person_id))
 
 
 async def objection_of(db: Database, memberships, confirmation_id: int, today: date) -> Confirmation:

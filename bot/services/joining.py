@@ -84,6 +84,6 @@ async def redeem(db: Database, telegram_user_id: int, name: str, language_guess:
                      f"role={invite.role} scope={invite.scope} place={place}")
         handover = None
         if invite.replaces_person_id is not None and invite.unit_id is not None:
-            await session.flush()
+            # The membership is written before the handover's first query (the session flushes first).
             handover = await hand_over(session, invite, person.id, person.name, now)
         return JoinResult(JoinOutcome.JOINED, person=person, role=invite.role, place=place, handover=handover)
