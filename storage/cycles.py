@@ -7,6 +7,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import SurveyCycle, Unit, utcnow
+from storage.sqlite import INLINE_PREFIX
 
 DATE_COLUMNS = ("survey_opens", "survey_closes", "results_available", "feedback_meeting_due",
                 "plan_deadline", "status_1", "status_2", "status_3", "evaluation_deadline")
@@ -22,6 +23,7 @@ _UNIT_CYCLES = (  # built once: asked on every typed deadline
     .outerjoin(SurveyCycle, (SurveyCycle.trust_id == Unit.trust_id)
                & SurveyCycle.year.in_(bindparam("years", expanding=True)))
     .where(Unit.id == bindparam("unit"))
+    .prefix_with(INLINE_PREFIX, dialect="sqlite")  # on SQLite, run without a hop to the connection's thread
 )
 
 

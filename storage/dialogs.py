@@ -33,7 +33,7 @@ class DialogRow(NamedTuple):
     updated_at: datetime
 
 
-_GET = select(*COLUMNS).where(_T.c.person_id == bindparam("person"))
+_GET = select(*COLUMNS).where(_T.c.person_id == bindparam("person")).prefix_with(sqlite.INLINE_PREFIX, dialect="sqlite")
 _UPDATE = _T.update().where(_T.c.person_id == bindparam("person"))
 _UPDATE_ALONE = _UPDATE.prefix_with(sqlite.AND_COMMIT_PREFIX, dialect="sqlite")  # committed at once (SQLite)
 _INSERT = _T.insert()
@@ -66,13 +66,15 @@ def _upsert(insert):
 
 
 _UPSERT = {"sqlite": _upsert(sqlite_dialect.insert), "postgresql": _upsert(postgresql.insert)}
+_UPSERT_ALONE = {"sqlite": _UPSERT["sqlite"].prefix_with(sqlite.AND_COMMIT_PREFIX), "postgresql": _UPSERT["postgresql"]}
 
 
 async def replace(session: AsyncSession, person_id: int, dialog: str, step: str, token: str, data: dict,
-                  now: datetime) -> None:
-    """Write the person's dialog whether or not they had one (one statement, without reading it first)."""
+                  now: datetime, alone: bool = False) -> None:
+    """Write the person's dialog whether or not they had one (one statement, without reading it first);
+    `alone` as for `put`."""
     connection = await session.connection()
-    await connection.execute(_UPSERT[connection.dialect.name], {
+    await connection.execute((_UPSERT_ALONE if alone else _UPSERT)[connection.dialect.name], {
         "person_id": person_id, "dialog": dialog, "step": step, "token": token, "data": json.dumps(data),
         "updated_at": now})
 

@@ -208,6 +208,41 @@ async def test_sqlite_writers_take_turns_and_a_failed_write_gives_its_turn_back(
         assert sorted((await session.exec(select(Region.code))).all()) == ["a", "b", "c", "d"]
 
 
+@pytest.mark.skipif(on_postgres(), reason="SQLite: statements on the event loop's thread")
+async def test_sqlite_a_dialog_step_needs_no_hop_and_never_waits_on_the_loop_for_another_process(harness, db,
+                                                                                                 monkeypatch):
+    import sqlite3
+
+    import aiosqlite
+    from sqlalchemy.engine import make_url
+
+    harness.set_today(date(2026, 5, 20))
+    leader = await harness.member(201, "leader", "Kari")
+    await leader.send("/newmeasure")
+    hops = []
+    real = aiosqlite.Connection._execute
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", lambda self, fn, *a, **k: hops.append(fn) or real(self, fn, *a, **k))
+    await leader.press("Teamwork climate")
+    assert hops == []  # who-is-this and the step's write (with its commit) ran without a hop to a thread
+
+    # Another process holds the database's write lock for 0.3 s: the step's write does not wait for it
+    # on the event loop (which goes on: it is the loop that lets the other process commit), but in the
+    # connection's thread, and then goes through.
+    other = sqlite3.connect(make_url(db.url).database, timeout=0, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, other.execute, "COMMIT")
+    started = loop.time()
+    await leader.press("Improve")
+    assert 0.25 < loop.time() - started < 4
+    assert hops  # in the thread
+    other.close()
+    assert not db.engine.dialect.dbapi.writes.lock.locked()
+    async with db.session() as session:
+        draft = (await session.exec(select(DialogState))).one()
+    assert draft.step == "title" and json.loads(draft.data)["kind"] == "improve"
+
+
 # --- one cheap unit of work per update ---
 
 class Transactions:

@@ -64,7 +64,8 @@ async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog
     dialog = Dialog(name, step, secrets.token_hex(3), data)
     async with context.db.session() as session:
         if name == KEPT_ASIDE:  # replaces whatever was open (nothing of it is kept): no need to read it
-            await store.replace(session, context.person.id, name, step, dialog.token, data, context.clock.now())
+            await store.replace(session, context.person.id, name, step, dialog.token, data, context.clock.now(),
+                                alone=True)  # this write alone
             return dialog
         previous = await store.get(session, context.person.id)
         if previous is not None and name != KEPT_ASIDE:
