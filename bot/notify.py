@@ -37,18 +37,18 @@ async def notify_from(application, person: Person, text: Callable[[Translator], 
     return await application.bot_data["sender"].deliver_now(message.id)
 
 
-async def hold(context, person: Person, text: Callable[[Translator], str],
-               buttons: Callable[[Translator], InlineKeyboardMarkup | None] = lambda t: None,
-               delay: timedelta = timedelta(minutes=30)) -> int:
-    """Queue a notice that waits: sent by `release` with its final words, or by the sender as it
-    is once `delay` has passed (a comment that never comes does not hold it back for good)."""
+HOLD = timedelta(minutes=30)
+
+
+def held_notice(person: Person, text: Callable[[Translator], str],
+                buttons: Callable[[Translator], InlineKeyboardMarkup | None], now, delay: timedelta = HOLD
+                ) -> OutboxMessage:
+    """A notice that waits, as an outbox row for the caller to write in its own transaction (with
+    the change it tells of): sent by `release` with its final words, or by the sender as it is once
+    `delay` has passed (a comment that never comes does not hold it back for good)."""
     t = translator(person.language)
-    now = context.application.bot_data["clock"].now()
-    async with context.application.bot_data["db"].session() as session:
-        message = await outbox.add(session, OutboxMessage(
-            person_id=person.id, chat_id=person.telegram_user_id, kind=OutboxKind.NOTICE, text=text(t),
-            reply_markup=markup_json(buttons(t)), not_before=now + delay, created_at=now))
-    return message.id
+    return OutboxMessage(person_id=person.id, chat_id=person.telegram_user_id, kind=OutboxKind.NOTICE, text=text(t),
+                         reply_markup=markup_json(buttons(t)), not_before=now + delay, created_at=now)
 
 
 async def release(context, message_id: int, person: Person, text: Callable[[Translator], str],

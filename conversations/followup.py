@@ -33,7 +33,7 @@ from bot.dialogs.spec import END, Action, Btn, DialogSpec, Done, Go, Screen, Sta
 from bot.guards import members_only
 from bot.i18n import N_, Translator
 from bot.identity import BotContext
-from bot.notify import hold, notify, release
+from bot.notify import held_notice, notify, release
 from bot.replies import reply
 from bot.rules.access import ROLE_NAMES, UNIT_PARTIES, is_leader_of
 from bot.rules.dates import parse_date
@@ -488,49 +488,56 @@ MARK = DialogSpec(
 
 @members_only
 async def confirmation_button(update: Update, context: BotContext, press) -> None:
+    now, name = context.clock.now(), context.person.name
+
+    def held_notices(confirmation, unit, leaders):
+        # One notice per objection, queued with the answer: it waits for the comment (or Skip),
+        # and goes as it is if neither comes.
+        text, buttons = objection_notice(name, confirmation, unit)
+        return {leader.id: held_notice(leader, text, buttons, now) for leader in leaders}
+
     try:
-        confirmation = await service.answer(context.db, context.person.id, press.confirmation, press.answer,
-                                            context.clock.now())
+        confirmation, held = await service.answer(context.db, context.person.id, press.confirmation, press.answer,
+                                                  now, held_notices)
     except NotAllowed:
         await refuse(update, context, f"answer confirmation {press.confirmation}")
         return
     await context.answer_press(update)
     await update.callback_query.edit_message_reply_markup(None)
     if confirmation.answer in OBJECTIONS:
-        # One notice per objection: it waits for the comment (or Skip), and goes as it is if neither comes.
-        held = await tell_leaders_about_objection(context, confirmation.id)
-        await engine.begin(update, context, COMMENT, "text", {"confirmation": confirmation.id, "held": held})
+        await engine.begin(update, context, COMMENT, "text",
+                           {"confirmation": confirmation.id, "held": {str(k): v for k, v in held.items()}})
     else:
         await reply(update, context.t._("Thank you, your answer is saved."))
 
 
-async def tell_leaders_about_objection(context: BotContext, confirmation_id: int, comment: str | None = None,
-                                      held: dict[str, int] | None = None) -> dict[str, int]:
-    """The leaders hear of an objection once. Without `held`: the notices are queued to wait for the
-    rep's comment (returns {leader id: message id}); with it: they go now, with the comment if any."""
-    found = await service.confirmation_context(context.db, confirmation_id)
-    if found is None:
-        return {}
-    confirmation, unit = found
-    name, role = escape(context.person.name), confirmation.role
-
+def objection_notice(name: str, confirmation, unit, comment: str | None = None):
+    """The leaders' notice of a rep's objection: (text, buttons), each made in the reader's language."""
     def text(rt):
-        return rt._("{role} {name} ({unit}): {answer}.", role=rt._(ROLE_NAMES[role]).capitalize(), name=name,
-                    unit=escape(unit.name), answer=answer_label(rt, confirmation.answer)) + \
+        return rt._("{role} {name} ({unit}): {answer}.", role=rt._(ROLE_NAMES[confirmation.role]).capitalize(),
+                    name=escape(name), unit=escape(unit.name), answer=answer_label(rt, confirmation.answer)) + \
             (f" «{escape(comment)}»" if comment else "")
 
     def buttons(rt):
-        return Keyboard([[Button(rt._("Answer the objection"), callback_data=routes.ANSWER_OBJECTION.build(confirmation_id))]])
+        return Keyboard([[Button(rt._("Answer the objection"),
+                                 callback_data=routes.ANSWER_OBJECTION.build(confirmation.id))]])
+    return text, buttons
 
-    waiting = {}
+
+async def tell_leaders_about_objection(context: BotContext, confirmation_id: int, comment: str | None,
+                                      held: dict[str, int]) -> None:
+    """The leaders hear of an objection once: the notices queued with the answer (`held`: {leader id:
+    message id}) go now, with the comment if any; a leader who joined meanwhile is told at once."""
+    found = await service.confirmation_context(context.db, confirmation_id)
+    if found is None:
+        return
+    confirmation, unit = found
+    text, buttons = objection_notice(context.person.name, confirmation, unit, comment)
     for leader, _ in await service.people_of_unit(context.db, unit.id, (Role.LEADER,)):
-        if held is None:
-            waiting[str(leader.id)] = await hold(context, leader, text, buttons)
-        elif str(leader.id) in held:
+        if str(leader.id) in held:
             await release(context, held[str(leader.id)], leader, text, buttons)
         else:  # a leader who joined meanwhile
             await notify(context, leader, text, buttons)
-    return waiting
 
 
 def show_comment(turn):

@@ -22,6 +22,14 @@ async def add(session: AsyncSession, message: OutboxMessage) -> OutboxMessage:
     return message
 
 
+async def add_all(session: AsyncSession, messages: dict[int, OutboxMessage]) -> dict[int, int]:
+    """Queue these messages (keyed by whatever the caller likes) in the caller's transaction;
+    returns each key's message id."""
+    session.add_all(list(messages.values()))
+    await session.flush()
+    return {key: message.id for key, message in messages.items()}
+
+
 async def due(session: AsyncSession, now: datetime, limit: int, kinds: tuple[str, ...] | None = None) -> list[OutboxMessage]:
     query = (select(OutboxMessage).where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.not_before <= now)
              .order_by(OutboxMessage.id).limit(limit))

@@ -163,3 +163,36 @@ async def test_an_objection_of_an_earlier_year_is_not_answered(harness, db):
         siri = (await session.exec(select(Confirmation))).one()
     assert (siri.leader_reply, siri.leader_reply_at, siri.leader_reply_by) == (None, None, None)
     assert union.last.plain != "Kari has answered your objection (Kirurgisk poliklinikk): «Beklager.»"
+
+
+async def test_the_notice_of_an_objection_is_queued_with_the_answer(harness, db, team, monkeypatch):
+    """The rep's objection and the leaders' notice of it are one transaction: a process killed right
+    after the answer is saved still tells the leader (as it is, once the wait for a comment is over)."""
+    from datetime import timedelta
+
+    from bot.services import followup as followup_service
+    from storage.models import OutboxMessage
+
+    leader, safety, union = team
+    await leader.send("/followup")
+    await mark(leader, "Review with the parties")
+    answer = followup_service.answer
+
+    async def answer_then_killed(*args, **kwargs):
+        await answer(*args, **kwargs)
+        raise SystemError("killed after the answer was saved")
+
+    monkeypatch.setattr(followup_service, "answer", answer_then_killed)
+    await union.press("I was not involved")
+    monkeypatch.setattr(followup_service, "answer", answer)
+    await harness.restart()
+    async with db.session() as session:
+        siri = (await session.exec(select(Confirmation).where(Confirmation.answer == "not_involved"))).one()
+        held = (await session.exec(select(OutboxMessage).where(OutboxMessage.text.contains("was not involved")))).all()
+    assert siri.answered_at is not None
+    assert [m.not_before - m.created_at for m in held] == [timedelta(minutes=30)]  # held for the comment
+    assert not notices_about(leader, "was not involved")
+    await harness.application.bot_data["sender"].send_due(now=harness.clock.now() + timedelta(minutes=31))
+    assert notices_about(leader, "was not involved") == [
+        "Union representative Siri (Kirurgisk poliklinikk): was not involved."]
+    assert [b["text"] for b in leader.last.buttons] == ["Answer the objection"]

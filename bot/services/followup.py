@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Callable
 
 from bot.rules import progress
 from bot.rules.access import UNIT_PARTIES, is_leader_of, may_view_unit
 from bot.rules.cycle import CycleDates, preparing_next_year, year_open
 from bot.rules.errors import NotAllowed, PlanIncomplete, PlanWarnings, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
-from bot.rules.vocabulary import Completion, MeasureKind
+from bot.rules.vocabulary import Completion, MeasureKind, Role
 from bot.services.cycles import cycle_for_trust, working_cycle_of_unit, working_year_of_trust
 from storage import audit
 from storage import followup as store
+from storage import outbox as outbox_store
 from storage import people as people_store
 from storage import years as year_store
 from storage.database import Database
 from storage.followup import UnitInfo
-from storage.models import Confirmation, FocusArea, Person, StepRecord, UnitFollowup
+from storage.models import Confirmation, FocusArea, OutboxMessage, Person, StepRecord, UnitFollowup
 
 
 @dataclass
@@ -159,8 +161,15 @@ async def mark_step(db: Database, memberships, person_id: int, unit_id: int, ste
         return to_ask
 
 
-async def answer(db: Database, person_id: int, confirmation_id: int, answer: str, now: datetime) -> Confirmation:
-    """A rep answers a request made to them (and nobody else's), with an answer that fits what was asked."""
+HeldNotices = Callable[[Confirmation, UnitInfo, list[Person]], dict[int, OutboxMessage]]
+
+
+async def answer(db: Database, person_id: int, confirmation_id: int, answer: str, now: datetime,
+                 held_notices: HeldNotices | None = None) -> tuple[Confirmation, dict[int, int]]:
+    """A rep answers a request made to them (and nobody else's), with an answer that fits what was
+    asked. An objection: `held_notices(confirmation, unit, leaders)` gives the unit's leaders' notices
+    ({leader id: outbox row}), queued in the answer's own transaction (a crash after it cannot lose
+    them); returns the answer and {leader id: the held message's id}."""
     async with db.session() as session:
         confirmation = await store.get_confirmation(session, confirmation_id)
         if confirmation is None or confirmation.person_id != person_id:
@@ -169,7 +178,12 @@ async def answer(db: Database, person_id: int, confirmation_id: int, answer: str
             raise NotAllowed(f"answer {answer!r} to {confirmation.subject!r}")
         store.answered(confirmation, answer, now)
         audit.record(session, f"person:{person_id}", "confirmation.answer", f"confirmation:{confirmation_id}", answer)
-        return confirmation
+        held = {}
+        if answer in OBJECTIONS and held_notices is not None:
+            unit = await store.unit_info(session, (await store.get_followup(session, confirmation.followup_id)).unit_id)
+            leaders = [leader for leader, _ in await store.unit_people(session, unit.id, (Role.LEADER,))]
+            held = await outbox_store.add_all(session, held_notices(confirmation, unit, leaders))
+        return confirmation, held
 
 
 async def comment(db: Database, person_id: int, confirmation_id: int, text: str) -> None:
