@@ -23,7 +23,7 @@ _UNIT_CYCLES = (  # built once: asked on every typed deadline
     .outerjoin(SurveyCycle, (SurveyCycle.trust_id == Unit.trust_id)
                & SurveyCycle.year.in_(bindparam("years", expanding=True)))
     .where(Unit.id == bindparam("unit"))
-    .prefix_with(INLINE_PREFIX, dialect="sqlite")  # on SQLite, run without a hop to the connection's thread
+    .prefix_with(INLINE_PREFIX)  # SQLite: no hop to the connection's thread; PostgreSQL: no BEGIN
 )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import sqlite
+from storage import postgres, sqlite
 from storage.unit_of_work import UnitOfWork
 
 
@@ -59,8 +59,10 @@ def create_engine(database_url: str) -> AsyncEngine:
         # No pre-ping (a round trip per checkout, and an update checks out once): connections are
         # renewed after 30 minutes instead, and a dropped one is retried where an update starts
         # (storage/people.load_who).
+        # The reads and single writes every update makes go without BEGIN and COMMIT (storage/postgres.py).
+        module = {"module": postgres.dbapi()} if url.get_driver_name() == "asyncpg" else {}
         # Named, so that an operator (and the fault tests) can tell the bot's connections apart.
-        engine = create_async_engine(url, pool_recycle=1800,
+        engine = create_async_engine(url, **module, pool_recycle=1800,
                                      connect_args={"server_settings": {"application_name": "forbedring-bot"}}, **pool)
     event.listen(engine.sync_engine, "before_cursor_execute", _drop_nul_characters, retval=True)
     return engine

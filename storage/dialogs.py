@@ -33,9 +33,10 @@ class DialogRow(NamedTuple):
     updated_at: datetime
 
 
-_GET = select(*COLUMNS).where(_T.c.person_id == bindparam("person")).prefix_with(sqlite.INLINE_PREFIX, dialect="sqlite")
+_GET = select(*COLUMNS).where(_T.c.person_id == bindparam("person")).prefix_with(sqlite.INLINE_PREFIX)
 _UPDATE = _T.update().where(_T.c.person_id == bindparam("person"))
-_UPDATE_ALONE = _UPDATE.prefix_with(sqlite.AND_COMMIT_PREFIX, dialect="sqlite")  # committed at once (SQLite)
+# Committed at once: SQLite in the same hop (or none), PostgreSQL without BEGIN (storage/postgres.py).
+_UPDATE_ALONE = _UPDATE.prefix_with(sqlite.AND_COMMIT_PREFIX)
 _INSERT = _T.insert()
 _DELETE = _T.delete().where(_T.c.person_id == bindparam("person"))
 _DELETE_TOKEN = _T.delete().where(_T.c.person_id == bindparam("person"), _T.c.token == bindparam("draft_token"))
@@ -66,7 +67,7 @@ def _upsert(insert):
 
 
 _UPSERT = {"sqlite": _upsert(sqlite_dialect.insert), "postgresql": _upsert(postgresql.insert)}
-_UPSERT_ALONE = {"sqlite": _UPSERT["sqlite"].prefix_with(sqlite.AND_COMMIT_PREFIX), "postgresql": _UPSERT["postgresql"]}
+_UPSERT_ALONE = {name: statement.prefix_with(sqlite.AND_COMMIT_PREFIX) for name, statement in _UPSERT.items()}
 
 
 async def replace(session: AsyncSession, person_id: int, dialog: str, step: str, token: str, data: dict,

@@ -63,9 +63,12 @@ async def followup_for(session: AsyncSession, unit_id: int, year: int) -> UnitFo
     if followup is None:
         dialect = session.bind.dialect.name if session.bind else "sqlite"
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(UnitFollowup).values(unit_id=unit_id, year=year).on_conflict_do_nothing()
-        await (await session.connection()).execute(statement)
-        followup = (await session.exec(query)).one()
+        statement = insert(UnitFollowup).values(unit_id=unit_id, year=year).on_conflict_do_nothing() \
+            .returning(UnitFollowup)
+        made = (await session.exec(select(UnitFollowup).from_statement(statement))).first()
+        followup = made[0] if made is not None else None
+        if followup is None:  # the other one's
+            followup = (await session.exec(query)).one()
     return followup
 
 
@@ -93,6 +96,7 @@ async def unit_people(session: AsyncSession, unit_id: int, roles: tuple[str, ...
         select(Person, Membership.role).join(Membership, Membership.person_id == Person.id)
         .where(Membership.unit_id == unit_id, Membership.role.in_(roles), Person.active)
         .order_by(Membership.role, Person.name)
+        .prefix_with(INLINE_PREFIX)  # SQLite: no hop to the connection's thread; PostgreSQL: no BEGIN
     )
     return list((await session.exec(query)).all())
 
@@ -191,7 +195,7 @@ _AREAS_OF_YEAR = (  # built once: asked at every /newmeasure
     .join(UnitFollowup, UnitFollowup.id == FocusArea.followup_id)
     .where(UnitFollowup.unit_id == bindparam("unit"), UnitFollowup.year == bindparam("year"))
     .order_by(FocusArea.id)
-    .prefix_with(INLINE_PREFIX, dialect="sqlite")  # on SQLite, run without a hop to the connection's thread
+    .prefix_with(INLINE_PREFIX)  # SQLite: no hop to the connection's thread; PostgreSQL: no BEGIN
 )
 
 

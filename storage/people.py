@@ -103,7 +103,7 @@ _WHO = _with_places(
     .outerjoin(DialogState, DialogState.person_id == _PERSON.c.id)
     .outerjoin(Membership, Membership.person_id == _PERSON.c.id)
     .where(_PERSON.c.telegram_user_id == bindparam("telegram_user_id"))
-).prefix_with(INLINE_PREFIX, dialect="sqlite")  # on SQLite, run without a hop to the connection's thread
+).prefix_with(INLINE_PREFIX)  # SQLite: no hop to the connection's thread; PostgreSQL: no BEGIN
 _BACK = _PERSON.update().where(_PERSON.c.id == bindparam("person")).values(active=True)
 _P = len(_PERSON_COLUMNS)
 _DIALOG = slice(_P, _P + len(dialogs.COLUMNS))

@@ -243,6 +243,35 @@ async def test_sqlite_a_dialog_step_needs_no_hop_and_never_waits_on_the_loop_for
     assert draft.step == "title" and json.loads(draft.data)["kind"] == "improve"
 
 
+@pytest.mark.skipif(not on_postgres(), reason="PostgreSQL: BEGIN and COMMIT round trips")
+async def test_postgres_a_dialog_step_sends_no_begin_or_commit(harness, db, monkeypatch):
+    import asyncpg.transaction
+
+    harness.set_today(date(2026, 5, 20))
+    leader = await harness.member(201, "leader", "Kari")
+    await leader.send("/newmeasure")
+    sent = []
+    for name in ("start", "commit", "rollback"):
+        real = getattr(asyncpg.transaction.Transaction, name)
+        monkeypatch.setattr(asyncpg.transaction.Transaction, name,
+                            lambda self, real=real, name=name: sent.append(name) or real(self))
+    await leader.press("Teamwork climate")
+    await leader.press("Improve")
+    assert sent == []  # who-is-this and the step's write, each its own transaction: two round trips
+    async with db.session() as session:
+        draft = (await session.exec(select(DialogState))).one()
+    assert draft.step == "title" and json.loads(draft.data)["kind"] == "improve"
+    sent.clear()  # (the test's own read)
+    await leader.send("Tavlemøte")
+    await leader.send("Ti minutter hver mandag.")  # the unit's members are read too
+    assert sent == []
+    await leader.send("Leder")
+    await leader.send("15.01.2027")
+    await leader.press("Save")  # several writes: one transaction, as before
+    assert sent == ["start", "commit"]
+    assert len(await measures(db)) == 1
+
+
 # --- one cheap unit of work per update ---
 
 class Transactions:
