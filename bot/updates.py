@@ -25,6 +25,8 @@ from typing import Any, AsyncContextManager, Awaitable, Callable
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import busy
+
 MAX_WORKING = 32  # updates handled at once (each may hold a database connection)
 MAX_ACCEPTED = 4096  # updates accepted at once, running or waiting for the same person's earlier one
 
@@ -65,7 +67,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = person_of(update)
         if key is None:
-            async with self._working, self.unit_of_work():
+            async with self._working, busy.answering(), self.unit_of_work():
                 await coroutine
             return
         # Taken in arrival order: the tasks reach this line in the order PTB created them
@@ -76,7 +78,7 @@ class PerPersonUpdateProcessor(BaseUpdateProcessor):
         turn.users += 1
         try:
             async with turn.lock:
-                async with self._working, self.unit_of_work():
+                async with self._working, busy.answering(), self.unit_of_work():
                     await coroutine
         finally:
             turn.users -= 1

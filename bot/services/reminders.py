@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Callable, NamedTuple
 
 from bot.resources import ALL
+from bot import busy
 from bot.rules import nudges
 from bot.rules.cycle import current_year, cycle_from, default_cycle
 from bot.rules.measures import QUICK_STATUS, STUCK_FOR_A_QUARTER_DAYS
@@ -112,13 +113,15 @@ class SweepResult:
 UNIT_CHUNK = 500  # units read, worked out and recorded together
 PEOPLE_CHUNK = 1000  # pending reminders (whole people) worded and written together
 SLICE = 0.0005  # seconds of work on the event loop before people's updates get their turn
+GIVE_WAY = 0.05  # seconds the sweep waits at most, at a turn, for the updates being answered
 
 
 class _Turns:
-    """Gives the event loop a turn whenever SLICE seconds of work have gone by, so that answers to
-    people wait for a slice of the sweep rather than for all of it. An update waits for the loop at
-    each of its queries (/followup makes 16), so the slice is short: 0.5 ms (with 2 ms, an update
-    during a sweep took 3-5 times as long as without one); a turn with nobody waiting costs ~10 µs."""
+    """Gives the event loop a turn whenever SLICE seconds of work have gone by, and then, while
+    people's updates are being answered (bot/busy.py), waits for them to be done (GIVE_WAY at most
+    at a time): a person's answer should not wait for the sweep, which nobody waits for. An update
+    needs the loop at each of its queries (/followup makes 16): with 2 ms slices and no waiting,
+    an update during a sweep took 3-5 times as long as without one; a turn costs ~10 µs."""
 
     def __init__(self):
         self.since = time.perf_counter()
@@ -126,6 +129,8 @@ class _Turns:
     async def take(self) -> None:
         if time.perf_counter() - self.since >= SLICE:
             await asyncio.sleep(0)
+            if busy.running():
+                await busy.quiet(GIVE_WAY)
             self.since = time.perf_counter()
 
 
