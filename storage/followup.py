@@ -72,6 +72,24 @@ async def followup_for(session: AsyncSession, unit_id: int, year: int) -> UnitFo
     return followup
 
 
+_FOLLOWUP_ID = select(UnitFollowup.id).where(UnitFollowup.unit_id == bindparam("unit"),
+                                              UnitFollowup.year == bindparam("year")).prefix_with(INLINE_PREFIX)
+_MAKE_FOLLOWUP = {dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(UnitFollowup.__table__).on_conflict_do_nothing()
+                  .returning(UnitFollowup.id) for dialect in (postgresql, sqlite)}
+
+
+async def followup_id_for(session: AsyncSession, unit_id: int, year: int) -> int:
+    """`followup_for`'s id, with statements built once (Save asks it every time)."""
+    connection = await session.connection()
+    found = (await connection.execute(_FOLLOWUP_ID, {"unit": unit_id, "year": year})).scalar()
+    if found is None:
+        found = (await connection.execute(_MAKE_FOLLOWUP[connection.dialect.name],
+                                          {"unit_id": unit_id, "year": year})).scalar()
+        if found is None:  # the other one's
+            found = (await connection.execute(_FOLLOWUP_ID, {"unit": unit_id, "year": year})).scalar_one()
+    return found
+
+
 async def step_records(session: AsyncSession, followup_id: int) -> dict[str, StepRecord]:
     query = select(StepRecord).where(StepRecord.followup_id == followup_id)
     return {r.step: r for r in (await session.exec(query)).all()}

@@ -12,11 +12,20 @@ from bot.rules.vocabulary import ProposalState
 from storage.models import Measure, MeasureCarried, MeasureEvent, Person
 
 
+_MEASURE = Measure.__table__
+_INSERT_MEASURE = _MEASURE.insert().returning(_MEASURE.c.id)  # built once: asked at every Save
+_INSERT_EVENT = MeasureEvent.__table__.insert()
+
+
 async def add_measure(session: AsyncSession, measure: Measure, person_id: int) -> Measure:
-    session.add(measure)
-    await session.flush()
-    session.add(MeasureEvent(measure_id=measure.id, person_id=person_id, field="created", new=measure.title,
-                             at=measure.created_at))
+    """The measure and its first history entry: two plain INSERTs built once (no flush of the
+    session's unit of work); the measure is returned with its id, not kept in the session."""
+    connection = await session.connection()
+    values = {column.name: getattr(measure, column.name) for column in _MEASURE.columns if column.name != "id"}
+    measure.id = (await connection.execute(_INSERT_MEASURE, values)).scalar_one()
+    await connection.execute(_INSERT_EVENT, {"measure_id": measure.id, "person_id": person_id, "field": "created",
+                                             "old": None, "new": measure.title, "comment": None,
+                                             "at": measure.created_at})
     return measure
 
 

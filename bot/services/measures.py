@@ -67,9 +67,8 @@ async def create_in(session, memberships, person_id: int, unit_id: int, data: di
     problems = rules.draft_problems(data, today, cycle.evaluation_deadline)
     if problems:
         raise InvalidMeasure(problems)
-    followup = await followup_store.followup_for(session, unit_id, year)
     measure = Measure(
-        followup_id=followup.id, unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
+        followup_id=await followup_store.followup_id_for(session, unit_id, year), unit_id=unit_id, year=year, theme=data["theme"], kind=data["kind"],
         title=data["title"].strip(), description=data["description"].strip(),
         responsible=data["responsible"].strip(), deadline=date.fromisoformat(data["deadline"]),
         proposal=ProposalState.PENDING if proposal else None, proposed_by=person_id if proposal else None,
@@ -78,8 +77,8 @@ async def create_in(session, memberships, person_id: int, unit_id: int, data: di
         created_by=person_id, created_at=now, updated_at=now,
     )
     await store.add_measure(session, measure, person_id)
-    audit.record(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
-                 f"measure:{measure.id}")
+    await audit.insert(session, f"person:{person_id}", "measure.propose" if proposal else "measure.create",
+                       f"measure:{measure.id}")
     return measure
 
 
