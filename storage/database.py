@@ -118,5 +118,14 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def short_session(self) -> AsyncIterator[AsyncSession]:
+        """`session()` for a unit of work that reads and writes a few rows by key (Save): on SQLite
+        its statements and its commit run on the event loop's thread while no other writer of this
+        process is at work (storage/sqlite.short_writes); elsewhere the same as `session()`."""
+        with sqlite.short_writes():
+            async with self.session() as session:
+                yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -42,6 +42,9 @@ from __future__ import annotations
 import collections
 import sqlite3
 import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -62,6 +65,21 @@ INLINE = f"SELECT {INLINE_PREFIX}"
 AND_COMMIT_PREFIX = "/* and commit */"
 AND_COMMIT = f"UPDATE {AND_COMMIT_PREFIX}"
 AND_COMMITS = (AND_COMMIT, f"INSERT {AND_COMMIT_PREFIX}")  # an upsert, too
+
+
+_SHORT: ContextVar[bool] = ContextVar("sqlite_short_writes", default=False)
+
+
+@contextmanager
+def short_writes() -> Iterator[None]:
+    """Around a block whose transaction reads and writes a few rows by key (Save): on SQLite its
+    statements and its commit run on the event loop's thread when this process's write lock is
+    free (see the module's docstring); anywhere else it changes nothing."""
+    token = _SHORT.set(True)
+    try:
+        yield
+    finally:
+        _SHORT.reset(token)
 
 
 class WriteLock:
@@ -124,6 +142,18 @@ def _statement(turn: "_Connection", raw: sqlite3.Connection, many: bool, operati
         cursor.close()
 
 
+def _here_ended(turn: "_Connection", raw: sqlite3.Connection, commit: bool | None) -> None:
+    """A transaction begun on the event loop's thread ends: committed (True), undone (False) or
+    committed already (None); the write lock given back and SQLite's waiting restored."""
+    try:
+        if commit is not None and raw.in_transaction:
+            raw.commit() if commit else raw.rollback()
+    finally:
+        turn._here_tx = False
+        _give_back(turn)
+        raw.execute(_WAIT)
+
+
 def _end(turn: "_Connection", raw: sqlite3.Connection, commit: bool) -> None:
     try:
         raw.commit() if commit else raw.rollback()
@@ -163,28 +193,30 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         if turn._sent != turn._done or turn._execute_mutex.locked() or turn._closing:
             return False  # the thread has this connection's work to do first: after it, in order
         raw = self._connection._conn
-        writes = not operation.startswith(INLINE)
-        if writes and not (operation.startswith(AND_COMMITS) and turn._holds is None and not raw.in_transaction
-                           and turn.dbapi.writes.lock.acquire(blocking=False)):
-            return False
-        if writes:
-            turn._holds = True  # a write that is its whole transaction, and no other writer of ours now
+        short = _SHORT.get()
+        if operation.startswith(INLINE) or (short and turn._here_tx):
+            begins = False  # a short read, or the next statement of a short transaction begun here
+        elif (operation.startswith(AND_COMMITS) or short) and turn._holds is None and not raw.in_transaction \
+                and turn.dbapi.writes.lock.acquire(blocking=False):
+            begins = True  # the first write of its transaction, and no other writer of ours now
+            turn._holds = turn._here_tx = True
             raw.execute(_NO_WAIT)  # another process may hold the database: never wait for it here
+        elif short and operation.lstrip()[:6].upper() in _READS and not raw.in_transaction:
+            begins = False  # a read of a short transaction before its first write
+        else:
+            return False
         turn._sent += 1
         try:
             self._description, rows, self._rowcount, self._lastrowid = _execute(
                 turn, raw, many, operation, parameters)
         except sqlite3.OperationalError as error:
-            if writes and "locked" in str(error):
-                return False  # the database is busy: in the thread, which waits for it (undone below)
+            if begins and "locked" in str(error):
+                _here_ended(turn, raw, commit=False)
+                return False  # another process holds the database: in the thread, which waits for it
             raise
         finally:
-            if writes:
-                if turn._holds is not None:  # not committed: the write failed
-                    if raw.in_transaction:
-                        raw.rollback()
-                    _give_back(turn)
-                raw.execute(_WAIT)
+            if turn._here_tx and turn._holds is None:  # committed (AND_COMMIT)
+                _here_ended(turn, raw, commit=None)
         self._rows = collections.deque(rows)
         return True
 
@@ -226,7 +258,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_holds", "_sent", "_done", "_closing")
+    __slots__ = ("_holds", "_sent", "_done", "_closing", "_here_tx")
     _cursor_cls = _Cursor
 
     def __init__(self, dbapi, connection):
@@ -236,10 +268,13 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         # side only): a statement whose task was cancelled may still be waiting to run.
         self._sent = self._done = 0
         self._closing = False
+        self._here_tx = False  # the open transaction began on the event loop's thread (busy_timeout 0)
 
     def _end(self, commit: bool) -> None:
         raw = self._connection._connection  # None once closed
-        if raw is not None and (raw.in_transaction or self._sent != self._done):
+        if raw is not None and self._here_tx and self._sent == self._done:
+            _here_ended(self, raw, commit)  # a transaction begun on the event loop's thread ends there
+        elif raw is not None and (raw.in_transaction or self._sent != self._done):
             try:  # after whatever the thread has still to run (its queue keeps their order)
                 await_only(self._connection._execute(_end, self, raw, commit))
             except Exception as error:

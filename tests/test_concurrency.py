@@ -236,11 +236,30 @@ async def test_sqlite_a_dialog_step_needs_no_hop_and_never_waits_on_the_loop_for
     await leader.press("Improve")
     assert 0.25 < loop.time() - started < 4
     assert hops  # in the thread
-    other.close()
     assert not db.engine.dialect.dbapi.writes.lock.locked()
     async with db.session() as session:
         draft = (await session.exec(select(DialogState))).one()
     assert draft.step == "title" and json.loads(draft.data)["kind"] == "improve"
+
+    # Save's transaction (a few rows by key) runs there too, its commit included; with another
+    # process holding the database it waits in the thread, and saves once.
+    await leader.send("Tavlemøte")
+    await leader.send("Ti minutter hver mandag.")
+    await leader.send("Leder")
+    await leader.send("15.01.2027")
+    hops.clear()
+    other.execute("BEGIN IMMEDIATE")
+    loop.call_later(0.3, other.execute, "COMMIT")
+    started = loop.time()
+    replies = await leader.press("Save")
+    assert replies[0].plain.startswith("Saved:") and 0.25 < loop.time() - started < 4
+    assert hops and len(await measures(db)) == 1 and not db.engine.dialect.dbapi.writes.lock.locked()
+    other.close()
+    await to_the_card(leader, "Andre")
+    hops.clear()
+    replies = await leader.press("Save")
+    assert replies[0].plain.startswith("Saved:") and hops == []
+    assert len(await measures(db)) == 2
 
 
 @pytest.mark.skipif(not on_postgres(), reason="PostgreSQL: BEGIN and COMMIT round trips")

@@ -52,7 +52,7 @@ async def create(db: Database, memberships, person_id: int, unit_id: int, data: 
     so a Save pressed again (or after a crash between the two) never saves it twice."""
     if not (rep_role_at(memberships, unit_id) if proposal else is_leader_of(memberships, unit_id)):
         raise NotAllowed(f"{'propose' if proposal else 'create'} a measure for unit {unit_id}")
-    async with db.session() as session:
+    async with db.short_session() as session:  # a few rows by key
         if draft_token is not None and not await dialog_store.clear(session, person_id, token=draft_token):
             raise DraftGone()  # saved already (or another dialog began): the row with this token is gone
         return await create_in(session, memberships, person_id, unit_id, data, proposal, now, today)
