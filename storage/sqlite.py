@@ -28,8 +28,11 @@ order): a short read on an index that every update makes (who is this, the unit'
 UPDATE or an upsert) when no other writer of this process holds the write lock: it takes the lock
 without waiting, runs with `busy_timeout` 0 and commits. If another process holds the database
 ("database is locked" at once), it is undone and sent to the thread, which waits there as below:
-the event loop never waits for a lock. (A commit may run SQLite's automatic WAL checkpoint, a few
-milliseconds of writing once every thousand pages or so.)
+the event loop never waits for a lock. A block inside `short_writes()` (Database.short_session:
+Save, a few rows by key) runs the same way as a whole: its reads, its first write taking the lock
+without waiting, the writes after it and its commit, all on the event loop's thread; if the lock
+is taken, the transaction goes to the thread as before. (A commit may run SQLite's automatic WAL
+checkpoint, a few milliseconds of writing once every thousand pages or so.)
 
 Another process (a CLI import while the bot runs) still meets SQLite's busy handler, as
 before; so does a writer that waited longer than the busy timeout for the lock (say, a
