@@ -188,23 +188,27 @@ async def sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules,
 
 
 class _Behind:
-    """One bulk write at a time running behind the work: while a chunk is written (by the
+    """Bulk writes running behind the work, `at_once` at most: while a chunk is written (by the
     database, in its own thread or process), the next one is read and worked out. Leaving the
-    block waits for the last write; on an error, a write under way is let finish (it is a whole
+    block waits for the writes; on an error, the writes under way are let finish (each is a whole
     chunk, committed or not) and the error goes on."""
 
-    def __init__(self):
-        self.task: asyncio.Task | None = None
+    def __init__(self, at_once: int = 1):
+        self.tasks: list[asyncio.Task] = []
+        self.at_once = at_once
         self.total = 0
 
     async def start(self, write) -> None:
-        await self.wait()
-        self.task = asyncio.ensure_future(write)
+        while len(self.tasks) >= self.at_once:
+            await self._oldest()
+        self.tasks.append(asyncio.ensure_future(write))
+
+    async def _oldest(self) -> None:
+        self.total += await self.tasks.pop(0)
 
     async def wait(self) -> None:
-        if self.task is not None:
-            task, self.task = self.task, None
-            self.total += await task
+        while self.tasks:
+            await self._oldest()
 
     async def __aenter__(self) -> "_Behind":
         return self
@@ -212,8 +216,14 @@ class _Behind:
     async def __aexit__(self, kind, error, traceback) -> None:
         if kind is None:
             await self.wait()
-        elif self.task is not None:
-            await asyncio.gather(self.task, return_exceptions=True)
+        elif self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def _writers(db: Database) -> int:
+    """Chunk writes at once: two on PostgreSQL, whose server works on both (on a results day the
+    sweep waited for its one writer); one on SQLite, which has one writer at a time anyway."""
+    return 2 if db.url.startswith("postgresql") else 1
 
 
 async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, render: Render) -> SweepResult:
@@ -244,7 +254,7 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
                                                  stuck_before=stuck_before)
 
     due_keys: set[str] = set()
-    async with _Behind() as recorded, _Ahead(read(0)) as ahead:
+    async with _Behind(_writers(db)) as recorded, _Ahead(read(0)) as ahead:
         while (units_situations := await ahead.take()) is not None:
             units, situations = units_situations
             if not units:
@@ -278,7 +288,7 @@ async def _sweep(db: Database, now: datetime, tz, rules: nudges.ReminderRules, r
         async with db.session() as session:
             return await store.write_digests(session, batch)
 
-    async with _Behind() as digests, db.session() as reading:
+    async with _Behind(_writers(db)) as digests, db.session() as reading:
         chunks = store.pending_by_person(reading, PEOPLE_CHUNK)
 
         async def prepare():
