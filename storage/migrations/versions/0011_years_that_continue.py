@@ -1,7 +1,7 @@
 """years that continue: carry-over, evaluation against the next results, responsible members (issue 13)
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel
 
 
 revision = '0011'
-down_revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
