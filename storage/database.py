@@ -24,6 +24,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 512 KiB of page cache a connection (default 2 MB): up to 40 pooled connections, and the
+    # operating system caches the file anyway.
+    cursor.execute("PRAGMA cache_size=-512")
     cursor.close()
 
 
