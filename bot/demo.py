@@ -134,7 +134,12 @@ class Demo:
                 self.say(f"bot (pop-up)> {call.params['text']}")
         for message in messages:
             lines = message.plain.splitlines() or [""]
-            self.say(f"bot> {lines[0]}")
+            if message.kind != "text":  # a photo or document: the terminal shows what it is, then its caption
+                self.say(f"bot> [{message.kind}]")
+                if lines[0] != f"[{message.kind}]":  # the fake Bot API keeps "[photo]" when there is no caption
+                    self.say(f"     {lines[0]}")
+            else:
+                self.say(f"bot> {lines[0]}")
             for line in lines[1:]:
                 self.say(f"     {line}")
             if message.buttons:

@@ -257,3 +257,101 @@ def test_demo_a_stuck_measure_is_raised_to_the_clinics_leader_group(tmp_path):
         "Medisinsk sengepost 1: handlingsplanen er ikke levert (frist 15. juni 2026)",
         "[1] Send påminnelse til lederen i Medisinsk sengepost 1",
     ])
+
+
+def test_demo_der_skoen_trykker_phases(tmp_path):
+    """MED1 follows Der skoen trykker beside ForBedring in the demo (issue 14): the leader opens the DST
+    overview from /followup, marks phase 1 done with the parties, the safety rep confirms, and the overview
+    shows it. The demo enrols MED1 from 1 February of the current year; the bot's clock is set inside it."""
+    from datetime import datetime, timezone
+
+    year = datetime.now(timezone.utc).year
+    script = f"""!date {year}-03-10
+/followup
+!10
+!1
+!1
+!1
+!3
+!as 2
+!1
+!as 1
+/followup
+!10
+!quit
+"""
+    out = run_demo(tmp_path, script)
+    assert_in_order(out, [
+        "Kari> /followup",
+        f"Denne enheten følger også Der skoen trykker (siden 1. februar {year}).",
+        "[10] Der skoen trykker",
+        "Kari> [Der skoen trykker]",
+        "bot> Der skoen trykker · Medisinsk sengepost 1",
+        "• Potensial for lavere sykefravær: ja – Høyt sykefravær over tid",
+        "1. Forberedelse og forankring – ",
+        "• lokal ressurs: Hanne Lie",
+        "[1] ⬜ 1. Forberedelse og forankring",
+        "Kari> [⬜ 1. Forberedelse og forankring]",
+        "bot> Der skoen trykker · 1. Forberedelse og forankring",
+        "[1] Merk som ferdig",
+        "Kari> [Merk som ferdig]",
+        "Kari> [I dag]",
+        "Hvem deltok i tillegg til deg?",
+        "[1] ☑ verneombud  [2] ☑ tillitsvalgt  [3] Lagre",
+        "Kari> [Lagre]",
+        f"Lagret: «Forberedelse og forankring» ferdig 10. mars {year}. 2 representanter blir bedt om å bekrefte.",
+        f"✅ 1. Forberedelse og forankring – 10. mars {year}",
+        "… verneombud Ola Vik: har ikke svart ennå",
+        "── you are now Ola Vik (safety_rep) ──",
+        "(while you were away)",
+        f"Kari Nordmann har merkt «Førebuing og forankring» som ferdig (10. mars {year}) for Medisinsk sengepost 1.",
+        "[1] Eg var med  [2] Eg var ikkje involvert",
+        "Ola> [Eg var med]",
+        "Takk, svaret ditt er lagra.",
+        "── you are now Kari Nordmann (leader) ──",
+        "Kari> [Der skoen trykker]",
+        f"✅ 1. Forberedelse og forankring – 10. mars {year}",
+        "✔ verneombud Ola Vik: deltok",
+        "… tillitsvalgt Siri Berg: har ikke svart ennå",
+        "Neste: Kartlegging gjennom dialog",
+        "[1] ✅ 1. Forberedelse og forankring  [2] ⬜ 2. Kartlegging gjennom dialog",
+    ])
+
+
+def test_demo_staff_summary(tmp_path):
+    """"You said, we did" in the demo (issue 14): once the plan is submitted, /plan offers the summary for
+    the staff; it comes as text and as a photo card (the demo prints [photo] and the caption), in the
+    leader's language, and the other-language buttons give it in Nynorsk and English."""
+    script = YEAR_SCRIPT[:YEAR_SCRIPT.index("!as 3")] + "/plan\n!2\n!2\n!2\n!quit\n"
+    out = run_demo(tmp_path, script)
+    assert_in_order(out, [
+        "Kari> [Lever likevel]",
+        "Planen er levert. 2 representanter blir bedt om å bekrefte den.",
+        "Kari> /plan",
+        "[2] Oppsummering for de ansatte",
+        "Kari> [Oppsummering for de ansatte]",
+        "Videresend teksten under til de ansatte, eller skriv ut kortet",
+        "[1] Nynorsk  [2] English",
+        "bot> Dere sa, vi gjorde",
+        "Medisinsk sengepost 1 · ForBedring 2026 · 30. april 2026",
+        "Dette gjør vi med det",
+        "• Tavlemøte hver mandag – planlagt, innen 1. oktober 2026",
+        "• Fagdager – planlagt, innen 1. november 2026",
+        "Planen ble levert 30. april 2026. Dette er den første oppsummeringen.",
+        "bot> [photo]\n     Dere sa, vi gjorde – Medisinsk sengepost 1",
+        "Kari> [English]",
+        "[1] Bokmål  [2] Nynorsk",
+        "bot> You said, we did",
+        "What we do about it",
+        "• Tavlemøte hver mandag – planned, by 1 October 2026",
+        "The plan was submitted on 30 April 2026. This is the first summary.",
+        "bot> [photo]\n     You said, we did – Medisinsk sengepost 1",
+        "Kari> [Nynorsk]",
+        "bot> De sa, vi gjorde",
+        "Dette gjer vi med det",
+        "• Fagdager – planlagt, innan 1. november 2026",
+        "Planen vart levert 30. april 2026. Dette er den første oppsummeringa.",
+        "bot> [photo]\n     De sa, vi gjorde – Medisinsk sengepost 1",
+    ])
+    # Kari's language (Bokmål) is the first one: English comes only on request.
+    assert "You said, we did" not in out.split("Kari> [English]")[0]
