@@ -153,6 +153,8 @@ def overview_text(t: Translator, ov: DstOverview) -> str:
         title = t._(state.step.title)
         if state.done:
             lines.append(f"✅ {number}. {title} – {t.date(state.done_on)}")
+        elif ov.overdue(state):
+            lines.append(f"⚠️ {number}. {title} – {t._(followup.L_OVERDUE_SINCE, date=t.date(state.due))}")
         else:
             lines.append(f"⬜ {number}. {title} – {t._(L_BY_DATE, date=t.date(state.due))}")
         lines += followup.answer_lines(t, ov.answers_for(f"step:{state.step.key}"))
@@ -164,6 +166,9 @@ def overview_text(t: Translator, ov: DstOverview) -> str:
     following = ov.next
     if following is None:
         lines.append(t._("Every phase is done. Keep the work going as part of the unit's ordinary HSE work."))
+    elif ov.overdue(following):
+        lines.append(t._("Next: {step}, overdue since {date}.", step=t._(following.step.title),
+                         date=t.date(following.due)))
     else:
         lines.append(t._("Next: {step}, by {date}.", step=t._(following.step.title), date=t.date(following.due)))
     return "\n".join(lines)

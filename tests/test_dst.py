@@ -611,3 +611,13 @@ async def test_a_rep_whose_role_ended_is_not_reminded_of_a_phase_they_were_asked
     await sweep(harness, db, date(2027, 1, 27))  # a week after they were asked
     assert not any("Svaret ditt manglar framleis" in m.plain for m in safety.messages[seen:])
     assert any("Your answer is still missing" in m.plain for m in union.messages)
+
+
+async def test_a_phase_past_its_target_date_is_marked_overdue_as_followups_steps_are(harness, db, group):
+    leader = group[0]
+    harness.set_today(date(2027, 4, 20))  # phase 1 due 8 February, phase 2 due 5 April (84 days)
+    await leader.send("/followup")
+    text = (await leader.press("Der skoen trykker"))[0].plain
+    assert "⚠️ 1. Preparation and anchoring – overdue since 8 February 2027" in text
+    assert "⚠️ 2. Mapping through dialogue – overdue since 5 April 2027" in text
+    assert "⬜ 3." in text and "Next: Preparation and anchoring, overdue since 8 February 2027." in text

@@ -101,7 +101,12 @@ class DstOverview:
     group: list[store.GroupMember]  # empty without `names`
     roles: list[tuple[str, bool]]  # the working group's (role, held at the trust), names or not
     names: bool = True  # False for programme staff: figures only, never names (bot/rules/dst.py)
+    today: date | None = None
     method = DST
+
+    def overdue(self, state: progress.StepState) -> bool:
+        """An open phase past its target date (shown ⚠, as ForBedring's steps are)."""
+        return self.today is not None and progress.overdue(state, self.today)
 
     @property
     def next(self) -> progress.StepState | None:
@@ -129,7 +134,7 @@ async def overview(db: Database, memberships, unit_id: int, today: date, days: t
         roles = list(dict.fromkeys((m.role, m.above) for m in group))
         return DstOverview(unit, found, dates, progress.step_states(DST, dates, facts, today), records,
                            await followup_store.confirmations(session, found.followup_id) if names else [],
-                           group if names else [], roles, names)
+                           group if names else [], roles, names, today)
 
 
 async def mark_phase(db: Database, memberships, person_id: int, unit_id: int, phase: str, done_on: date,
