@@ -424,6 +424,17 @@ def _day(text: str, option: str) -> "date | None":
         return None
 
 
+async def _programme_work(settings: Settings, work):
+    """`work` on the database for the dst/ttp commands; a ProgrammeError is one line (None)."""
+    from bot.services import programme
+
+    try:
+        return await _with_database(settings, work)
+    except programme.ProgrammeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 async def _dst_enrol(settings: Settings, args) -> int:
     from datetime import datetime, timezone
 
@@ -439,11 +450,10 @@ async def _dst_enrol(settings: Settings, args) -> int:
         unit_id = await programme.find_unit(db, args.unit, args.in_trust)
         return await programme.enrol(db, unit_id, start, criteria, actor="cli", now=datetime.now(timezone.utc))
 
-    try:
-        enrolment = await _with_database(settings, work)
-    except programme.ProgrammeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = await _programme_work(settings, work)
+    if found is None:
         return EXIT_FAILED
+    enrolment = found
     print(f"enrolled unit {args.unit} in Der skoen trykker from {enrolment.started_on.isoformat()} "
           f"(enrolment {enrolment.id})")
     return 0
@@ -462,11 +472,10 @@ async def _dst_gathering_add(settings: Settings, args) -> int:
         return await programme.add_gathering(db, args.region, args.kind, day, args.place, actor="cli",
                                              now=datetime.now(timezone.utc))
 
-    try:
-        gathering = await _with_database(settings, work)
-    except programme.ProgrammeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = await _programme_work(settings, work)
+    if found is None:
         return EXIT_FAILED
+    gathering = found
     print(f"added gathering {gathering.id}: {gathering.kind} on {gathering.held_on.isoformat()} at {gathering.place}")
     return 0
 
@@ -477,13 +486,17 @@ async def _dst_gathering_list(settings: Settings, args) -> int:
     async def work(db):
         return await programme.list_gatherings(db, args.region)
 
-    try:
-        rows = await _with_database(settings, work)
-    except programme.ProgrammeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = await _programme_work(settings, work)
+    if found is None:
         return EXIT_FAILED
+    rows = found
     for gathering, region in rows:
         print(f"{gathering.id}\t{gathering.held_on.isoformat()}\t{region}\t{gathering.kind}\t{gathering.place}")
+    return 0
+
+
+def _print_ttp(settings: Settings, trust, on: bool, days: str) -> int:
+    print(f"{trust.code}: TTP reminder {'on' if on else 'off'}, days {days or settings.ttp_dates + ' (TTP_DATES)'}")
     return 0
 
 
@@ -502,13 +515,11 @@ async def _ttp_set(settings: Settings, args) -> int:
         return await programme.set_ttp(db, args.trust, enabled=enabled, dates=dates, actor="cli",
                                        now=datetime.now(timezone.utc))
 
-    try:
-        trust, on, days = await _with_database(settings, work)
-    except programme.ProgrammeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = await _programme_work(settings, work)
+    if found is None:
         return EXIT_FAILED
-    print(f"{trust.code}: TTP reminder {'on' if on else 'off'}, days {days or settings.ttp_dates + ' (TTP_DATES)'}")
-    return 0
+    trust, on, days = found
+    return _print_ttp(settings, trust, on, days)
 
 
 async def _ttp_show(settings: Settings, args) -> int:
@@ -517,13 +528,11 @@ async def _ttp_show(settings: Settings, args) -> int:
     async def work(db):
         return await programme.ttp_of(db, args.trust)
 
-    try:
-        trust, on, days = await _with_database(settings, work)
-    except programme.ProgrammeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    found = await _programme_work(settings, work)
+    if found is None:
         return EXIT_FAILED
-    print(f"{trust.code}: TTP reminder {'on' if on else 'off'}, days {days or settings.ttp_dates + ' (TTP_DATES)'}")
-    return 0
+    trust, on, days = found
+    return _print_ttp(settings, trust, on, days)
 
 
 async def _research_export(settings: Settings, args) -> int:
