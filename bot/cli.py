@@ -536,11 +536,10 @@ async def _ttp_show(settings: Settings, args) -> int:
 
 
 async def _research_export(settings: Settings, args) -> int:
-    import csv
-    import io
     from datetime import datetime as dt
 
     from bot.services import programme
+    from bot.services.export import excel_csv
 
     today = dt.now(settings.bot_timezone).date()
 
@@ -548,12 +547,8 @@ async def _research_export(settings: Settings, args) -> int:
         return await programme.research_rows(db, settings.dst_phase_days)
 
     rows = await _with_database(settings, work)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(programme.RESEARCH_HEADER)
-    writer.writerows(rows)
     path = args.output or f"der-skoen-trykker-research-{today.isoformat()}.csv"
-    data = out.getvalue().encode("utf-8-sig")
+    data = excel_csv(programme.RESEARCH_HEADER, rows)
     with open(path, "wb") as file:
         file.write(data)
     print(f"wrote {path} ({len(rows)} unit(s), {len(data):,} bytes)")

@@ -517,22 +517,17 @@ async def show_overdue(update: Update, context: BotContext) -> bool:
 async def send_export(update: Update, context: BotContext) -> bool:
     """A CSV of the DST units the person follows: per unit the start, the criteria, each phase's
     target and done date, and its DST measures by status. False when there are none."""
-    import csv
-    import io
-
     from telegram import InputFile
+
+    from bot.services.export import excel_csv
 
     units = await _followed(context)
     if not units:
         return False
     rows = await service.export_rows(context.db, units, context.settings.dst_phase_days)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(service.EXPORT_HEADER)
-    writer.writerows(rows)
     today = context.clock.today()
     await update.effective_chat.send_document(
-        InputFile(("\ufeff" + out.getvalue()).encode("utf-8"), filename=f"der-skoen-trykker-{today.isoformat()}.csv"),
+        InputFile(excel_csv(service.EXPORT_HEADER, rows), filename=f"der-skoen-trykker-{today.isoformat()}.csv"),
         caption=context.t._("Der skoen trykker: the phases of the units, {date}.", date=context.t.date(today)))
     return True
 

@@ -94,6 +94,15 @@ async def write_xlsx(db: Database, where: Where, today: date) -> bytes:
     return buffer.getvalue()
 
 
+def excel_csv(header, rows) -> bytes:
+    """One table as UTF-8 with BOM and semicolons, as Norwegian Excel reads it."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 async def write_csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]:
     """UTF-8 with BOM and semicolons, as Norwegian Excel reads them."""
     buffers = {"units": io.StringIO(), "measures": io.StringIO()}
