@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import select
 
+from bench.pacing import paced
 from bench.progress_bench import TODAY, generate
 from bot import workers
 from bot.app import build_application, on_startup
@@ -89,16 +90,8 @@ class Stream:
         self.latencies.append(time.perf_counter() - due)
 
     async def run(self, until: asyncio.Future | None = None, count: int | None = None) -> None:
-        tasks, start, n = [], time.perf_counter(), 0
-        while (until is None or not until.done()) and (count is None or n < count):
-            due = start + n * self.interval
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            if until is not None and until.done():
-                break
-            tasks.append(asyncio.create_task(self._one(self.random.choice(self.users),
-                                                       self.random.choice(COMMANDS), due)))
-            n += 1
-        await asyncio.gather(*tasks)
+        await paced(self.interval, lambda due: self._one(self.random.choice(self.users),
+                                                         self.random.choice(COMMANDS), due), until, count)
 
 
 async def during(users: list[ChatUser], rate: float, work, seed: int) -> tuple[Stream, float]:

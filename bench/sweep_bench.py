@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import delete, func, select
 from telegram import Update
 
+from bench.pacing import paced
 from bench.progress_bench import generate
 from bot.app import build_application, on_startup
 from bot.offline import ChatUser, FakeTelegram
@@ -123,16 +124,8 @@ class Stream:
             self.failures += 1
 
     async def run(self, until: asyncio.Future | None = None, count: int | None = None) -> None:
-        tasks, start, n = [], time.perf_counter(), 0
-        while (until is None or not until.done()) and (count is None or n < count):
-            due = start + n * self.interval
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            if until is not None and until.done():
-                break
-            tasks.append(asyncio.create_task(self._one(self.random.choice(self.users),
-                                                       self.random.choice(COMMANDS), due)))
-            n += 1
-        await asyncio.gather(*tasks)
+        await paced(self.interval, lambda due: self._one(self.random.choice(self.users),
+                                                         self.random.choice(COMMANDS), due), until, count)
 
 
 _message_ids = itertools.count(1)
