@@ -112,3 +112,37 @@ async def test_two_sweeps_at_once_write_each_reminder_and_digest_once(db_url):
     finally:
         await first.dispose()
         await second.dispose()
+
+
+@pytest.mark.parametrize("cut_after", [3, 12, 40])
+async def test_a_sweep_killed_half_way_is_finished_by_the_next_one_with_each_digest_once(
+        db_url, monkeypatch, cut_after):
+    """The active worker dies in the middle of a sweep (its task is cancelled after some of its
+    statements, as a kill leaves the database); the process that takes over sweeps again:
+    the outcome is exactly that of one whole sweep, nothing written twice."""
+    from storage.database import Database
+
+    first = Database(db_url)
+    try:
+        await generate(first, units=60, trusts=4, regions=2)
+        whole = await sweep(first, RESULTS_DAY)
+        expected = await digests(first), await written(first)
+        await forget_sweeps(first)
+        monkeypatch.setattr(reminders, "UNIT_CHUNK", 7)
+        monkeypatch.setattr(reminders, "PEOPLE_CHUNK", 5)
+        with StatementCounter(first.engine) as counted:
+            killed = asyncio.create_task(sweep(first, RESULTS_DAY))
+            while counted.n < cut_after and not killed.done():
+                await asyncio.sleep(0)
+            killed.cancel()
+            try:
+                await killed
+            except asyncio.CancelledError:
+                pass
+        assert 0 <= (await written(first))[2] < whole.digests, "killed before the end"
+        await first.dispose()
+        first = Database(db_url)  # the standby, with its own engine
+        await sweep(first, RESULTS_DAY)
+        assert (await digests(first), await written(first)) == expected
+    finally:
+        await first.dispose()
