@@ -280,6 +280,8 @@ async def overdue_button(update: Update, context: BotContext, press) -> None:
 # (bot/workers.py): the handler starts the job and returns, so nobody waits for a national export.
 L_EXPORT_BUSY = N_("Your export is already being prepared. It will come here when it is ready.")
 L_CHART_BUSY = N_("Your chart is already being drawn. It will come here when it is ready.")
+L_EXPORT_PREPARING = N_("Preparing the export… This can take a minute.")
+L_EXPORT_PROGRESS = N_("Preparing the export… {done} of {total} rows written ({share}).")
 
 
 @members_only
@@ -299,15 +301,20 @@ async def export_command(update: Update, context: BotContext) -> None:
 
 
 async def send_export(update: Update, t: Translator, db, scope: Where, today, as_csv: bool) -> None:
-    """A message that says it is coming, then the file; the message goes when the file is there."""
+    """A message that says it is coming and how far it has come, then the file; the message
+    goes when the file is there."""
     chat = update.effective_chat
-    waiting = await chat.send_message(t._("Preparing the export… This can take a minute."))
+    waiting = await chat.send_message(t._(L_EXPORT_PREPARING))
+
+    async def show_progress(done: int, total: int) -> None:
+        await waiting.edit_text(t._(L_EXPORT_PROGRESS, done=t.number(done), total=t.number(total),
+                                    share=share(t, done, total)))
     try:
         if as_csv:
-            for name, data in (await export.csv_files(db, scope, today)).items():
+            for name, data in (await export.csv_files(db, scope, today, show_progress)).items():
                 await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}-{name}"))
         else:
-            data = await export.xlsx(db, scope, today)
+            data = await export.xlsx(db, scope, today, show_progress)
             await chat.send_document(InputFile(data, filename=f"forbedring-{today.isoformat()}.xlsx"),
                                      caption=t._("Measures and unit progress, {date}.", date=t.date(today)))
     finally:

@@ -244,38 +244,54 @@ async def units_with_stale_measures(session: AsyncSession, where: Where, year: i
     return {unit_id: n for unit_id, n in (await session.exec(_filter(query, where))).all()}
 
 
+def _export_measures(where: Where, year: int, counting: bool = False):
+    """The export's measures in scope: their rows, ordered (or, counting, how many there are)."""
+    carried = MeasureCarried
+    then = carried.id.is_not(None)
+    if counting:
+        query = select(func.count()).select_from(Measure)
+    else:
+        # A measure carried on out of `year`: its last update before it was carried on.
+        last = (select(func.max(MeasureEvent.at))
+                .where(MeasureEvent.measure_id == Measure.id, or_(carried.at.is_(None), MeasureEvent.at < carried.at))
+                .correlate(Measure, carried).scalar_subquery())
+        # An evaluated measure's theme: its score in the next year's results minus its year's (issue 13).
+        next_f, year_s, next_s = aliased(UnitFollowup), aliased(ThemeScore), aliased(ThemeScore)
+        change = case((and_(Measure.evaluation.is_not(None), year_s.score.is_not(None), next_s.score.is_not(None)),
+                       next_s.score - year_s.score))
+        # A measure carried on out of `year` into a later one: as it stood then (year, status, deadline;
+        # no evaluation yet), so that a carry-over does not change an earlier year's export.
+        its_year = case((then, carried.year), else_=Measure.year)
+        query = select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, its_year,
+                       Measure.theme, Measure.kind, Measure.title, Measure.description,
+                       Measure.responsible, func.coalesce(carried.deadline, Measure.deadline),
+                       func.coalesce(carried.status, Measure.status),
+                       case((then, None), else_=Measure.evaluation), case((then, None), else_=change), last)
+    query = (query.select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
+             .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)
+             .outerjoin(carried, and_(carried.measure_id == Measure.id, carried.year == year)))
+    if not counting:
+        query = (query
+                 .outerjoin(year_s, and_(year_s.followup_id == Measure.followup_id, year_s.theme == Measure.theme))
+                 .outerjoin(next_f, and_(next_f.unit_id == Measure.unit_id, next_f.year == Measure.year + 1))
+                 .outerjoin(next_s, and_(next_s.followup_id == next_f.id, next_s.theme == Measure.theme))
+                 .order_by(Region.name, HealthTrust.name, Unit.name, its_year, Measure.id))
+    # The year's measures (carried-out ones too), and last year's evaluated ones (to be read
+    # against this year's results).
+    query = query.where(or_(Measure.year == year, then, and_(Measure.year == year - 1, Measure.evaluation.is_not(None))),
+                        func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
+    return _filter(query, where)
+
+
 async def measure_rows(session: AsyncSession, where: Where, year: int):
     """Every measure in scope with its unit and its last update, streamed."""
-    carried = MeasureCarried
-    # A measure carried on out of `year`: its last update before it was carried on.
-    last = (select(func.max(MeasureEvent.at))
-            .where(MeasureEvent.measure_id == Measure.id, or_(carried.at.is_(None), MeasureEvent.at < carried.at))
-            .correlate(Measure, carried).scalar_subquery())
-    # An evaluated measure's theme: its score in the next year's results minus its year's (issue 13).
-    next_f, year_s, next_s = aliased(UnitFollowup), aliased(ThemeScore), aliased(ThemeScore)
-    change = case((and_(Measure.evaluation.is_not(None), year_s.score.is_not(None), next_s.score.is_not(None)),
-                   next_s.score - year_s.score))
-    # A measure carried on out of `year` into a later one: as it stood then (year, status, deadline;
-    # no evaluation yet), so that a carry-over does not change an earlier year's export.
-    then = carried.id.is_not(None)
-    its_year = case((then, carried.year), else_=Measure.year)
-    query = (select(Region.name, HealthTrust.code, HealthTrust.name, Unit.code, Unit.name, its_year,
-                    Measure.theme, Measure.kind, Measure.title, Measure.description,
-                    Measure.responsible, func.coalesce(carried.deadline, Measure.deadline),
-                    func.coalesce(carried.status, Measure.status),
-                    case((then, None), else_=Measure.evaluation), case((then, None), else_=change), last)
-             .select_from(Measure).join(Unit, Unit.id == Measure.unit_id)
-             .join(HealthTrust, HealthTrust.id == Unit.trust_id).join(Region, Region.id == HealthTrust.region_id)
-             .outerjoin(carried, and_(carried.measure_id == Measure.id, carried.year == year))
-             .outerjoin(year_s, and_(year_s.followup_id == Measure.followup_id, year_s.theme == Measure.theme))
-             .outerjoin(next_f, and_(next_f.unit_id == Measure.unit_id, next_f.year == Measure.year + 1))
-             .outerjoin(next_s, and_(next_s.followup_id == next_f.id, next_s.theme == Measure.theme))
-             # The year's measures (carried-out ones too), and last year's evaluated ones (to be read
-             # against this year's results).
-             .where(or_(Measure.year == year, then, and_(Measure.year == year - 1, Measure.evaluation.is_not(None))),
-                    func.coalesce(Measure.proposal, ProposalState.ACCEPTED) == ProposalState.ACCEPTED)
-             .order_by(Region.name, HealthTrust.name, Unit.name, its_year, Measure.id))
-    return await session.stream(_filter(query, where))
+    return await session.stream(_export_measures(where, year))
+
+
+async def export_size(session: AsyncSession, where: Where, year: int) -> int:
+    """How many rows the export writes: the units and the measures in scope (two counts)."""
+    units = await unit_count(session, where)
+    return units + (await session.exec(_export_measures(where, year, counting=True))).one()
 
 
 async def theme_improved(session: AsyncSession, where: Where, year: int) -> tuple[int, int]:

@@ -76,3 +76,33 @@ async def test_the_worker_ends_when_idle_and_runs_below_the_bot(monkeypatch):
         assert await workers.run(os.getpid) != os.getpid()
     finally:
         await workers.shutdown()
+
+
+def report_three_steps(pause: float) -> str:
+    """In the worker: a job that says how far it has come, three times."""
+    import time
+    for done in (1, 2, 3):
+        workers.report(done, 3)
+        time.sleep(pause)
+    return "done"
+
+
+async def test_a_jobs_progress_reaches_the_bot_in_order_and_only_its_own(monkeypatch):
+    monkeypatch.setattr(workers, "PROGRESS_SECONDS", 0.02)
+    seen, others = [], []
+
+    async def collect(done, total):
+        seen.append((done, total))
+
+    async def other(done, total):
+        others.append((done, total))
+    try:
+        # The second job waits behind the first: it must not show the first one's progress.
+        first = asyncio.create_task(workers.run(report_three_steps, 0.4, on_progress=collect))
+        second = asyncio.create_task(workers.run(os.getpid, on_progress=other))
+        assert await first == "done"
+        await second
+    finally:
+        await workers.shutdown()
+    assert seen and seen == sorted(set(seen)) and all(total == 3 for _, total in seen)
+    assert others == []

@@ -291,9 +291,9 @@ async def test_one_export_at_a_time_and_everyone_else_is_answered_meanwhile(harn
     other = await harness.member(955, "leader", "Kari", place="KIRPOL")
     gate, real_run = asyncio.Event(), workers.run
 
-    async def held(function, *args):  # the worker is "busy" until the test lets it go
+    async def held(function, *args, **options):  # the worker is "busy" until the test lets it go
         await gate.wait()
-        return await real_run(function, *args)
+        return await real_run(function, *args, **options)
     monkeypatch.setattr(workers, "run", held)
     first = asyncio.create_task(admin.send("/export"))
     await until(lambda: admin.messages and admin.last.plain.startswith("Preparing the export"))
@@ -313,6 +313,41 @@ async def test_one_export_at_a_time_and_everyone_else_is_answered_meanwhile(harn
     assert waiting not in admin.messages
     replies = await admin.send("/export csv")
     assert [m.kind for m in replies] == ["document", "document"]
+
+
+async def test_a_long_export_shows_how_far_it_has_come_then_the_file_replaces_the_message(
+        harness, db, known, monkeypatch):
+    from bot import workers
+
+    admin, _ = known
+    gate, real_run = asyncio.Event(), workers.run
+
+    async def slow(function, *args, on_progress=None):  # the worker reports 40 of 100 rows, then waits
+        await on_progress(40, 100)
+        await gate.wait()
+        return await real_run(function, *args, on_progress=on_progress)
+    monkeypatch.setattr(workers, "run", slow)
+    asked = asyncio.create_task(admin.send("/export"))
+    await until(lambda: admin.messages and "rows written" in admin.last.plain)
+    waiting = admin.last
+    assert waiting.plain == "Preparing the export… 40 of 100 rows written (40%)."
+    gate.set()
+    await asyncio.wait_for(asked, 60)
+    assert waiting not in admin.messages  # replaced by the file
+    assert admin.last.kind == "document"
+
+
+async def test_the_export_reports_every_row_it_writes(db, known, monkeypatch):
+    """The worker's reports end at the number of rows in the files: the count and the rows agree."""
+    from bot import workers
+    from bot.services import export
+
+    reports = []
+    monkeypatch.setattr(workers, "report", lambda done, total: reports.append((done, total)))
+    files = await export.write_csv_files(db, Where(), date(2026, 10, 1))
+    rows = sum(len(data.decode("utf-8-sig").splitlines()) - 1 for data in files.values())
+    assert reports[0] == (0, rows) and reports[-1] == (rows, rows)
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
 
 
 async def test_an_export_that_fails_says_so_and_frees_the_person(harness, db, known, monkeypatch):

@@ -17,7 +17,7 @@ from datetime import date
 
 from bot import workers
 from bot.rules.places import Where
-from bot.services.progress import export_batches
+from bot.services.progress import export_batches, export_size
 from storage.database import Database
 
 UNIT_COLUMNS = ["region", "trust_code", "trust", "unit_code", "unit", "clinic", "reviewed_with_parties",
@@ -55,14 +55,25 @@ def _measure_row(row) -> list:
     return values + [last_update.date().isoformat() if last_update else ""]
 
 
-async def xlsx(db: Database, where: Where, today: date) -> bytes:
-    """The workbook, made in the worker process."""
-    return await workers.run(_in_worker, write_xlsx, db.url, where, today)
+async def xlsx(db: Database, where: Where, today: date, on_progress: workers.Progress | None = None) -> bytes:
+    """The workbook, made in the worker process; on_progress(rows written, rows in all) now and then."""
+    return await workers.run(_in_worker, write_xlsx, db.url, where, today, on_progress=on_progress)
 
 
-async def csv_files(db: Database, where: Where, today: date) -> dict[str, bytes]:
-    """{'units.csv': ..., 'measures.csv': ...}, made in the worker process."""
-    return await workers.run(_in_worker, write_csv_files, db.url, where, today)
+async def csv_files(db: Database, where: Where, today: date,
+                    on_progress: workers.Progress | None = None) -> dict[str, bytes]:
+    """{'units.csv': ..., 'measures.csv': ...}, made in the worker process; on_progress as for xlsx."""
+    return await workers.run(_in_worker, write_csv_files, db.url, where, today, on_progress=on_progress)
+
+
+async def _reported_batches(db: Database, where: Where, today: date):
+    """export_batches, each batch reported as written once the writer has taken it (workers.report)."""
+    total, done = await export_size(db, where, today), 0
+    workers.report(done, total)
+    async for kind, batch in export_batches(db, where, today):
+        yield kind, batch
+        done += len(batch)
+        workers.report(done, max(total, done))
 
 
 def _in_worker(write, database_url: str, where: Where, today: date):
@@ -85,7 +96,7 @@ async def write_xlsx(db: Database, where: Where, today: date) -> bytes:
               "unit": (workbook.create_sheet("Unit progress"), _unit_row)}
     sheets["measure"][0].append(MEASURE_COLUMNS)
     sheets["unit"][0].append(UNIT_COLUMNS)
-    async for kind, batch in export_batches(db, where, today):
+    async for kind, batch in _reported_batches(db, where, today):
         sheet, convert = sheets[kind]
         for row in batch:
             sheet.append(convert(row))
@@ -109,7 +120,7 @@ async def write_csv_files(db: Database, where: Where, today: date) -> dict[str, 
     writers = {k: csv.writer(b, delimiter=";") for k, b in buffers.items()}
     writers["units"].writerow(UNIT_COLUMNS)
     writers["measures"].writerow(MEASURE_COLUMNS)
-    async for kind, batch in export_batches(db, where, today):
+    async for kind, batch in _reported_batches(db, where, today):
         if kind == "unit":
             writers["units"].writerows(_unit_row(row) for row in batch)
         else:

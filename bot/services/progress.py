@@ -165,6 +165,12 @@ async def export_batches(db: Database, where: Where, today: date):
                 yield kind, batch
 
 
+async def export_size(db: Database, where: Where, today: date) -> int:
+    """The rows `export_batches` yields, all told (for the export's progress)."""
+    async with db.session() as session:
+        return await store.export_size(session, where, current_year(today))
+
+
 async def weekly(db: Database, where: Where, today: date) -> tuple[list[date], dict[str, list[float]]]:
     """Cumulative share of units per week, from the survey year's first week to today."""
     year = current_year(today)
