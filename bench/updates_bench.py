@@ -151,11 +151,14 @@ async def statements_per_step(application, telegram: Telegram, db: Database, use
 
 
 async def crowd(application, telegram: Telegram, user_ids: list[int]) -> tuple[float, list[float]]:
-    """Everyone walks the flow at once; returns the seconds it took and each update's latency."""
+    """Everyone walks the flow at once; returns the seconds it took and each update's latency
+    (and keeps the process's CPU seconds meanwhile, all its threads, in `crowd.cpu`)."""
     latencies: list[float] = []
     gc.collect()
+    cpu = time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(walk(application, telegram, u, latencies) for u in user_ids))
+    crowd.cpu = time.process_time() - cpu
     return time.perf_counter() - started, latencies
 
 
@@ -308,6 +311,7 @@ async def run(url: str, people: int, rounds: int, data_dir: str) -> None:
     for user_ids in crowds:
         bare_calls = len(bare_telegram.calls)
         bare_seconds, bare_latencies = await crowd(bare, bare_telegram, user_ids)
+        bare_cpu = crowd.cpu
         bare_calls = len(bare_telegram.calls) - bare_calls
         calls_before = len(ours_telegram.calls)
         with StatementCounter(db.engine) as counted, Sessions() as sessions:
@@ -319,6 +323,7 @@ async def run(url: str, people: int, rounds: int, data_dir: str) -> None:
             bare_p99=p(bare_latencies, 99), statements=counted.n / updates,
             transactions=sessions.transactions / updates, sessions=sessions.sessions / updates,
             calls=(len(ours_telegram.calls) - calls_before) / updates, bare_calls=bare_calls / updates,
+            cpu=crowd.cpu / updates, bare_cpu=bare_cpu / len(bare_latencies),
         ))
     per_step = await statements_per_step(ours, ours_telegram, db, one_by_one)
     async with db.session() as session:
@@ -339,6 +344,8 @@ async def run(url: str, people: int, rounds: int, data_dir: str) -> None:
     ratio = r["p99"] / r["bare_p99"]
     print(f"  p99 ours ÷ bare: {ratio:5.2f}   goal ≤ {RATIO_GOAL:.0f}   {ok(ratio <= RATIO_GOAL)}")
     print(f"  updates/s ours ÷ bare: {r['rate'] / r['bare_rate']:5.2f}")
+    print(f"  the bot process's CPU per update: ours {r['cpu'] * 1000:.2f} ms, bare {r['bare_cpu'] * 1000:.2f} ms "
+          f"(ours ÷ bare {r['cpu'] / r['bare_cpu']:.2f})")
     typical = max(per_step[1:-1])  # the steps between the command and Save
     print(f"  SQL statements per update: {r['statements']:.2f} on average; per step: "
           + ", ".join(f"{name} {n:g}" for (_, _, name), n in zip(FLOW, per_step)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import hot
 from storage.models import SurveyCycle, Unit, utcnow
 from storage.sqlite import INLINE_PREFIX
 
@@ -27,8 +30,31 @@ _UNIT_CYCLES = (  # built once: asked on every typed deadline
 )
 
 
-async def unit_cycles(session: AsyncSession, unit_id: int, years: tuple[int, ...]) -> dict[int, SurveyCycle] | None:
-    """The unit's trust's own dates for `years` (those it has), in one query; None: no such unit."""
+_CYCLE = SurveyCycle.__table__
+CycleRow = namedtuple("CycleRow", [column.name for column in _CYCLE.columns])  # a survey_cycle row, read only
+# The same for two years (the one asked at every typed deadline, /newmeasure and Save: last year and this),
+# as plain rows straight to the driver (storage/hot.py): no ORM objects, no execution path.
+_UNIT_CYCLES_HOT = hot.Hot(
+    select(Unit.id, *_CYCLE.columns)
+    .outerjoin(_CYCLE, (_CYCLE.c.trust_id == Unit.trust_id)
+               & _CYCLE.c.year.in_([bindparam("year_a"), bindparam("year_b")]))
+    .where(Unit.id == bindparam("unit"))
+    .prefix_with(INLINE_PREFIX)
+)
+
+
+async def unit_cycles(session: AsyncSession, unit_id: int, years: tuple[int, ...]) -> dict | None:
+    """The unit's trust's own dates for `years` (those it has), in one query; None: no such unit.
+    The rows have the attributes of a SurveyCycle (CycleRow), read only."""
+    if len(years) == 2:
+        found = await hot.execute(await session.connection(), _UNIT_CYCLES_HOT,
+                                  {"unit": unit_id, "year_a": years[0], "year_b": years[1]})
+        if found is not None:
+            rows = found[0]
+            if not rows:
+                return None
+            cycles = [CycleRow(*row[1:]) for row in rows if row[1] is not None]
+            return {cycle.year: cycle for cycle in cycles}
     rows = (await session.exec(_UNIT_CYCLES, params={"unit": unit_id, "years": list(years)})).all()
     return {cycle.year: cycle for _, cycle in rows if cycle is not None} if rows else None
 

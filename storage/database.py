@@ -92,7 +92,11 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         """One session for everything an update does (storage/unit_of_work.py)."""
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self.engine)
+
+    @property
+    def sessions(self) -> async_sessionmaker:
+        return self._sessions
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

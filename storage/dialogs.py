@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import sqlite
+from storage import hot, sqlite
 from storage.models import DialogState
 
 _T = DialogState.__table__
@@ -68,6 +68,27 @@ def _upsert(insert):
 
 _UPSERT = {"sqlite": _upsert(sqlite_dialect.insert), "postgresql": _upsert(postgresql.insert)}
 _UPSERT_ALONE = {name: statement.prefix_with(sqlite.AND_COMMIT_PREFIX) for name, statement in _UPSERT.items()}
+
+# A dialog step's write is its transaction's only one: straight to the driver, no session (storage/hot.py).
+_VALUES = ("dialog", "step", "token", "data", "updated_at")
+_UPDATE_HOT = hot.Hot(_UPDATE_ALONE, _VALUES)
+_UPSERT_HOT = {name: hot.Hot(statement, ("person_id",) + _VALUES) for name, statement in _UPSERT_ALONE.items()}
+
+
+async def put_alone(db, person_id: int, dialog: str, step: str, token: str, data: dict, now: datetime) -> None:
+    """`put(..., alone=True)` in a block of its own: one UPDATE committed as it is made (an upsert if the
+    row has gone meanwhile), on the update's connection without a session when no transaction is open."""
+    values = {"dialog": dialog, "step": step, "token": token, "data": json.dumps(data), "updated_at": now}
+    _, count = await hot.run(db, _UPDATE_HOT, {"person": person_id, **values})
+    if count == 0:
+        await hot.run(db, _UPSERT_HOT[db.engine.dialect.name], {"person_id": person_id, **values})
+
+
+async def replace_alone(db, person_id: int, dialog: str, step: str, token: str, data: dict, now: datetime) -> None:
+    """`replace(..., alone=True)` in a block of its own, as `put_alone`."""
+    await hot.run(db, _UPSERT_HOT[db.engine.dialect.name], {
+        "person_id": person_id, "dialog": dialog, "step": step, "token": token, "data": json.dumps(data),
+        "updated_at": now})
 
 
 async def replace(session: AsyncSession, person_id: int, dialog: str, step: str, token: str, data: dict,

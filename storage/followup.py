@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,6 +25,7 @@ from storage.models import (
     Unit,
     UnitFollowup,
 )
+from storage import hot
 from storage.sqlite import INLINE_PREFIX
 
 
@@ -215,11 +217,17 @@ _AREAS_OF_YEAR = (  # built once: asked at every /newmeasure
     .order_by(FocusArea.id)
     .prefix_with(INLINE_PREFIX)  # SQLite: no hop to the connection's thread; PostgreSQL: no BEGIN
 )
+AreaRow = namedtuple("AreaRow", "id kind theme")
+_AREAS_OF_YEAR_HOT = hot.Hot(_AREAS_OF_YEAR)  # straight to the driver (storage/hot.py)
 
 
 async def areas_of_year(session: AsyncSession, unit_id: int, year: int):
     """The areas the unit chose for `year` (id, kind, theme), without making the year's record."""
-    return (await (await session.connection()).execute(_AREAS_OF_YEAR, {"unit": unit_id, "year": year})).all()
+    connection = await session.connection()
+    found = await hot.execute(connection, _AREAS_OF_YEAR_HOT, {"unit": unit_id, "year": year})
+    if found is not None:
+        return [AreaRow(*row) for row in found[0]]
+    return (await connection.execute(_AREAS_OF_YEAR, {"unit": unit_id, "year": year})).all()
 
 
 async def areas(session: AsyncSession, followup_id: int) -> list[FocusArea]:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import dialogs
+from storage import dialogs, hot
 from storage.database import Database
 from storage.models import DialogState, HealthTrust, JoinAttempt, Membership, Person, Region, Unit
 from storage.sqlite import INLINE_PREFIX
@@ -104,6 +104,7 @@ _WHO = _with_places(
     .outerjoin(Membership, Membership.person_id == _PERSON.c.id)
     .where(_PERSON.c.telegram_user_id == bindparam("telegram_user_id"))
 ).prefix_with(INLINE_PREFIX)  # SQLite: no hop to the connection's thread; PostgreSQL: no BEGIN
+_WHO_HOT = hot.Hot(_WHO)  # where an update starts: straight to the driver, no session (storage/hot.py)
 _BACK = _PERSON.update().where(_PERSON.c.id == bindparam("person")).values(active=True)
 _P = len(_PERSON_COLUMNS)
 _DIALOG = slice(_P, _P + len(dialogs.COLUMNS))
@@ -115,6 +116,10 @@ async def who(session: AsyncSession, telegram_user_id: int) -> tuple[PersonRow |
     """Who an update is from, in one query: the person, their memberships (with the names of
     the places) and their open dialog."""
     rows = (await (await session.connection()).execute(_WHO, {"telegram_user_id": telegram_user_id})).all()
+    return _who_of(rows)
+
+
+def _who_of(rows):
     if not rows:
         return None, [], None
     first = rows[0]
@@ -167,20 +172,20 @@ async def failed_joins_since(session: AsyncSession, telegram_user_id: int, since
 
 
 async def _load_who(db: Database, telegram_user_id: int, reactivate: bool):
-    async with db.reading() as session:
-        person, memberships, dialog = await who(session, telegram_user_id)
-        if reactivate and person is not None and not person.active:
-            # They were marked inactive after blocking the bot; /start means they are back.
+    rows, _ = await hot.run(db, _WHO_HOT, {"telegram_user_id": telegram_user_id})
+    person, memberships, dialog = _who_of(rows)
+    if reactivate and person is not None and not person.active:
+        # They were marked inactive after blocking the bot; /start means they are back.
+        async with db.session() as session:
             await (await session.connection()).execute(_BACK, {"person": person.id})
-            await session.commit()
-            person.active = True
+        person.active = True
     return person, memberships, dialog
 
 
 async def load_who(db: Database, telegram_user_id: int, reactivate: bool = False) -> tuple[
         PersonRow | None, list[MembershipView], dialogs.DialogRow | None]:
-    """`who`, where an update starts: in the update's session (Database.reading), committing
-    nothing unless `reactivate` (the update is /start) and the person was inactive. Pooled
+    """`who`, where an update starts: on the update's connection, without a session
+    (storage/hot.py), committing nothing unless `reactivate` (the update is /start) and the person was inactive. Pooled
     connections are not pinged before use, so one the server dropped (a restart, an idle
     timeout) fails here, at the update's first statement: it is replaced and the query tried
     once more."""

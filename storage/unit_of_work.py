@@ -9,6 +9,11 @@ conversations need not know. `Database.reading()` is a block that commits nothin
 read stays in the session (the person's dialog row, for the step that writes it) and its
 transaction goes on into the next block, so a typical step costs one transaction.
 
+The session is bound to the update's one connection, checked out at the first statement and
+given back at the end. The statements every update makes (storage/hot.py) go on that connection
+without a session at all while no block's transaction is open on it, so an update that only asks
+who this is and writes its dialog step makes no session.
+
 What the update's one session does not serve, and gets a session of its own as before:
 - another task (an export started by the update, a job): a session is not shared between tasks;
 - a block opened inside another block (nested `db.session()`): today's separate transaction.
@@ -22,7 +27,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import AsyncIterator
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -31,8 +36,10 @@ _current: ContextVar["UnitOfWork | None"] = ContextVar("unit_of_work", default=N
 
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker):
+    def __init__(self, sessions: async_sessionmaker, engine: AsyncEngine):
         self._sessions = sessions
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None
         self._owner: asyncio.Task | None = None
         self._in_block = False
@@ -48,6 +55,32 @@ class UnitOfWork:
         _current.reset(self._token)
         self._owner = None
         await self._discard()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.close()
+            except Exception:  # noqa: BLE001 - a dead connection: the pool has let it go already
+                log.warning("could not close an update's connection", exc_info=True)
+
+    @property
+    def in_transaction(self) -> bool:
+        """Is a block's transaction open on the update's connection (a block that commits nothing)?"""
+        return self._connection is not None and self._connection.in_transaction()
+
+    async def connection(self) -> AsyncConnection:
+        """The update's one connection, checked out now if need be (again, if the server dropped it)."""
+        connection = self._connection
+        if connection is not None and (connection.invalidated or connection.sync_connection._dbapi_connection is None):
+            await self._discard()
+            self._connection = None
+            try:
+                await connection.close()
+            except Exception:  # noqa: BLE001
+                log.warning("could not close an update's dropped connection", exc_info=True)
+            connection = None
+        if connection is None:
+            connection = self._connection = await self._engine.connect()
+        return connection
 
     @staticmethod
     def serving(sessions: async_sessionmaker) -> "UnitOfWork | None":
@@ -61,7 +94,7 @@ class UnitOfWork:
     @asynccontextmanager
     async def block(self, commit: bool = True) -> AsyncIterator[AsyncSession]:
         if self._session is None:
-            self._session = self._sessions()
+            self._session = self._sessions(bind=await self.connection())
             self.opened += 1
         session = self._session
         self._in_block = True

@@ -38,9 +38,8 @@ def with_token(context: BotContext, name: str, token: str) -> Dialog | None:
 
 
 async def save(context: BotContext, dialog: Dialog) -> None:
-    async with context.db.session() as session:  # this write alone
-        await store.put(session, context.person.id, dialog.name, dialog.step, dialog.token, dialog.data,
-                        context.clock.now(), alone=True)
+    await store.put_alone(context.db, context.person.id, dialog.name, dialog.step, dialog.token, dialog.data,
+                          context.clock.now())  # this write alone
 
 
 # A measure draft is worth keeping: another dialog started meanwhile (marking a step, a
@@ -62,13 +61,13 @@ def set_aside(context: BotContext) -> Dialog | None:
 async def begin(context: BotContext, name: str, step: str, data: dict) -> Dialog:
     """Start a dialog, replacing the one the person had open (a measure draft is set aside)."""
     dialog = Dialog(name, step, secrets.token_hex(3), data)
+    if name == KEPT_ASIDE:  # replaces whatever was open (nothing of it is kept): no need to read it
+        await store.replace_alone(context.db, context.person.id, name, step, dialog.token, data,
+                                  context.clock.now())  # this write alone
+        return dialog
     async with context.db.session() as session:
-        if name == KEPT_ASIDE:  # replaces whatever was open (nothing of it is kept): no need to read it
-            await store.replace(session, context.person.id, name, step, dialog.token, data, context.clock.now(),
-                                alone=True)  # this write alone
-            return dialog
         previous = await store.get(session, context.person.id)
-        if previous is not None and name != KEPT_ASIDE:
+        if previous is not None:
             earlier = json.loads(previous.data)
             if previous.dialog == KEPT_ASIDE:
                 data[ASIDE] = {"dialog": previous.dialog, "step": previous.step, "token": previous.token,
