@@ -142,8 +142,84 @@ def _within(today: date, start: date, days: int) -> bool:
     return start <= today <= start + timedelta(days=days)
 
 
+@dataclass(frozen=True)
+class _Windows:
+    """Which of a survey year's windows hold today, worked out once per cycle, day and rules (the
+    sweep asks for 27,000 unit-years, and the trusts share a handful of cycles): the reason of each
+    window that holds today, or None; the deadline and asking dates that make a reminder due today."""
+
+    survey: str | None  # survey_open, survey_halfway
+    results: bool
+    review_late: bool
+    feedback_late: bool
+    plan: str | None  # plan_14, plan_3, plan_overdue (if the plan is not submitted)
+    statuses: tuple[int, ...]  # the numbers of the status dates whose two weeks hold today
+    carry_over: bool
+    evaluation: bool
+    weekly_plan_late: bool  # above_weekly: the plan is late enough to be named above
+    # A measure is due when due_from <= its deadline <= due_until, overdue when overdue_from <= it <= overdue_until.
+    due_from: date
+    due_until: date
+    overdue_from: date
+    overdue_until: date
+    # A rep's answer is still missing (and worth a reminder) when asked between these two days.
+    asked_from: date
+    asked_until: date
+
+
+def _windows_of(c: CycleDates, today: date, rules: ReminderRules) -> _Windows:
+    halfway = survey_halfway(c)
+    survey = ("survey_open" if c.survey_opens <= today < halfway
+              else "survey_halfway" if halfway <= today < c.survey_closes else None)
+    if c.plan_deadline - timedelta(days=14) <= today < c.plan_deadline - timedelta(days=3):
+        plan = "plan_14"
+    elif c.plan_deadline - timedelta(days=3) <= today <= c.plan_deadline:
+        plan = "plan_3"
+    elif _within(today, c.plan_deadline + timedelta(days=1), rules.late_window):
+        plan = "plan_overdue"
+    else:
+        plan = None
+    # m.deadline - measure_due_days <= today <= m.deadline; _within(today, m.deadline + 1, late_window);
+    # _within(today, answer.requested_on + rep_answer_days, late_window): the same, turned round.
+    yesterday = today - timedelta(days=1)
+    asked_until = today - timedelta(days=rules.rep_answer_days)
+    return _Windows(
+        survey=survey,
+        results=_within(today, c.results_available, 13),
+        review_late=c.results_available + timedelta(days=rules.review_after_results) <= today <= c.plan_deadline,
+        feedback_late=c.results_available + timedelta(days=rules.feedback_after_results) <= today <= c.plan_deadline,
+        plan=plan,
+        statuses=tuple(number for number, status_date in enumerate(c.status_dates, 1)
+                       if _within(today, status_date, 13)),
+        carry_over=_within(today, c.evaluation_deadline + timedelta(days=1), rules.late_window),
+        evaluation=c.evaluation_deadline - timedelta(days=rules.evaluation_days) <= today <= c.evaluation_deadline,
+        weekly_plan_late=_within(today, c.plan_deadline + timedelta(days=rules.escalate_after_deadline),
+                                 rules.late_window),
+        due_from=today, due_until=today + timedelta(days=rules.measure_due_days),
+        overdue_from=yesterday - timedelta(days=rules.late_window), overdue_until=yesterday,
+        asked_from=asked_until - timedelta(days=rules.late_window), asked_until=asked_until,
+    )
+
+
+# The windows worked out lately, by the identity of the cycle and rules (hashing a CycleDates and the
+# rules costs more than the rest of a unit's rules); each entry holds its cycle and rules, so that
+# an identity cannot be reused while it is here.
+_WINDOWS: dict[tuple[int, date, int], tuple[CycleDates, ReminderRules, _Windows]] = {}
+
+
+def _windows(c: CycleDates, today: date, rules: ReminderRules) -> _Windows:
+    key = (id(c), today, id(rules))
+    entry = _WINDOWS.get(key)
+    if entry is None or entry[0] is not c or entry[1] is not rules:
+        if len(_WINDOWS) >= 512:
+            _WINDOWS.clear()
+        entry = _WINDOWS[key] = (c, rules, _windows_of(c, today, rules))
+    return entry[2]
+
+
 def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = ReminderRules()) -> list[Due]:
     c, unit, year = s.cycle, f"unit:{s.unit_id}", str(s.year)
+    w = _windows(c, today, rules)
     due: list[Due] = []
 
     def to(people: list[int], reason: str, subject: str = unit, period: str = year) -> None:
@@ -151,60 +227,47 @@ def due_reminders(s: UnitSituation, today: date, rules: ReminderRules = Reminder
 
     # The survey window: leaders and reps hear when it opens and again halfway (each once a year),
     # unless the survey step is already marked done.
-    if "survey" not in s.done_steps:
-        if c.survey_opens <= today < survey_halfway(c):
-            to(s.leaders + s.reps, "survey_open")
-        elif survey_halfway(c) <= today < c.survey_closes:
-            to(s.leaders + s.reps, "survey_halfway")
+    if w.survey is not None and "survey" not in s.done_steps:
+        to(s.leaders + s.reps, w.survey)
 
-    if _within(today, c.results_available, 13):
+    if w.results:
         to(s.leaders + s.reps, "results")
-    if "review" not in s.done_steps and \
-            c.results_available + timedelta(days=rules.review_after_results) <= today <= c.plan_deadline:
+    if w.review_late and "review" not in s.done_steps:
         to(s.leaders, "review_late")
-    if "feedback" not in s.done_steps and \
-            c.results_available + timedelta(days=rules.feedback_after_results) <= today <= c.plan_deadline:
+    if w.feedback_late and "feedback" not in s.done_steps:
         to(s.leaders, "feedback_late")
 
-    if not s.plan_submitted:
-        if c.plan_deadline - timedelta(days=14) <= today < c.plan_deadline - timedelta(days=3):
-            to(s.leaders, "plan_14")
-        elif c.plan_deadline - timedelta(days=3) <= today <= c.plan_deadline:
-            to(s.leaders, "plan_3")
-        elif _within(today, c.plan_deadline + timedelta(days=1), rules.late_window):
-            to(s.leaders, "plan_overdue")
+    if w.plan is not None and not s.plan_submitted:  # two weeks before, three days before, overdue
+        to(s.leaders, w.plan)
 
     for answer in s.pending_answers:
-        if _within(today, answer.requested_on + timedelta(days=rules.rep_answer_days), rules.late_window):
+        if w.asked_from <= answer.requested_on <= w.asked_until:
             to([answer.person_id], "confirm_pending", f"confirmation:{answer.confirmation_id}",
                answer.requested_on.isoformat())
 
     if s.open_measures:
-        for number, status_date in enumerate(c.status_dates, 1):
-            if _within(today, status_date, 13):
-                to(s.leaders, "status", unit, f"{year}-status{number}")
+        for number in w.statuses:
+            to(s.leaders, "status", unit, f"{year}-status{number}")
         for m in s.open_measures:
             # A rep named responsible hears of the measure too, while still a member of the unit (a leader
             # named responsible hears of it as a leader, once).
             people = s.leaders + [m.responsible] if m.responsible in s.reps and m.responsible not in s.leaders \
                 else s.leaders
-            if m.deadline - timedelta(days=rules.measure_due_days) <= today <= m.deadline:
+            if w.due_from <= m.deadline <= w.due_until:
                 to(people, "measure_due", f"measure:{m.id}", m.deadline.isoformat())
-            elif _within(today, m.deadline + timedelta(days=1), rules.late_window):
+            elif w.overdue_from <= m.deadline <= w.overdue_until:
                 to(people, "measure_overdue", f"measure:{m.id}", m.deadline.isoformat())
             if people is not s.leaders:  # and gets its quarterly one-tap (the leaders get the unit's)
-                for number, status_date in enumerate(c.status_dates, 1):
-                    if _within(today, status_date, 13):
-                        to([m.responsible], "status_own", f"measure:{m.id}", f"{year}-status{number}")
+                for number in w.statuses:
+                    to([m.responsible], "status_own", f"measure:{m.id}", f"{year}-status{number}")
         # A new survey year has begun (this year's evaluation deadline has passed): the leader
         # decides, measure by measure, what goes on (conversations/years.py).
-        if _within(today, c.evaluation_deadline + timedelta(days=1), rules.late_window):
+        if w.carry_over:
             to(s.leaders, "carry_over", unit, year)
 
-    if s.unevaluated and \
-            c.evaluation_deadline - timedelta(days=rules.evaluation_days) <= today <= c.evaluation_deadline:
+    if s.unevaluated and w.evaluation:
         to(s.leaders, "evaluation")
-    if (weekly := above_weekly(s, today, rules)) is not None:
+    if today.weekday() == 0 and s.above and (weekly := _above_weekly(s, today, w.weekly_plan_late)) is not None:
         to(s.above, weekly.reason, weekly.subject, weekly.period)
     return due
 
@@ -217,9 +280,11 @@ def above_weekly(s: UnitSituation, today: date, rules: ReminderRules = ReminderR
     found is in the period, after the year and the Monday: plan late (0/1), raised, stuck."""
     if today.weekday() != 0 or not s.above:
         return None
-    c = s.cycle
-    plan_late = not s.plan_submitted and _within(
-        today, c.plan_deadline + timedelta(days=rules.escalate_after_deadline), rules.late_window)
+    return _above_weekly(s, today, _windows(s.cycle, today, rules).weekly_plan_late)
+
+
+def _above_weekly(s: UnitSituation, today: date, plan_late_window: bool) -> Due | None:
+    plan_late = not s.plan_submitted and plan_late_window
     if not (plan_late or s.raised_open or s.stuck_long):
         return None
     return Due(0, "above_weekly", f"unit:{s.unit_id}",
