@@ -5,13 +5,13 @@ of people, and bulk writes that are idempotent on the reminder's key and the dig
 from __future__ import annotations
 
 import asyncio
-import json
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import AsyncIterator, Iterator
 
-from sqlalchemy import Integer, Text, bindparam, cast, column, literal, text, true
+from sqlalchemy import Integer, bindparam, literal, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import Grouping
 from sqlmodel import func, select, update
@@ -188,48 +188,36 @@ def _insert_ignore(session: AsyncSession, model):
     return (postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)).on_conflict_do_nothing()
 
 
-def _given(session: AsyncSession, table, names: list[str]):
-    """Rows handed to the database as one JSON parameter, `rows` (a list of objects with these
-    keys), unpacked by PostgreSQL's json_to_recordset or SQLite's json_each. Returns the source to
-    select from and its columns. One statement then writes any number of rows; SQLAlchemy's
-    executemany would bind every value of every row in Python, two to three times slower."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        given = func.json_to_recordset(cast(bindparam("rows", type_=Text), postgresql.JSON)).table_valued(
-            *(column(name, table.c[name].type) for name in names)).render_derived(name="given", with_types=True)
-        return given, [given.c[name] for name in names]
-    given = func.json_each(bindparam("rows", type_=Text)).table_valued("value")
-    return given, [func.json_extract(given.c.value, f"$.{name}") for name in names]
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
-def _rows_parameter(rows: "list[dict] | Rows") -> dict:
-    if isinstance(rows, Rows):
-        return {"rows": rows.json()}
-    return {"rows": _to_json(rows)}
-
-
-# json.dumps(…, ensure_ascii=False) makes a new encoder at each call: a third of its time for a row.
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+REMINDER_COLUMNS = ("key", "person_id", "reason", "subject", "period")
+DIGEST_COLUMNS = ("key", "person_id", "chat_id", "text", "reply_markup")
 
 
 class Rows:
-    """Rows for one bulk write, each made into JSON as it is added (a few microseconds each, between
-    the sweep's turns), so that the statement's one parameter is a join, not a json.dumps of a
-    thousand rows at once (up to 25 ms of the event loop on a status day)."""
+    """Rows for one bulk write, as tuples of plain values (str, int or None) in the order of `columns`.
+    They go to the database as they are: one array a column (PostgreSQL's unnest) or one
+    multi-row VALUES (SQLite), bound by the driver. (They went as one JSON parameter before: making
+    each row into JSON took a tenth of a status day's event loop, and the database parsed it again.)"""
 
-    def __init__(self):
-        self.columns: list[str] = []
-        self.parts: list[str] = []
+    def __init__(self, columns: tuple[str, ...] = REMINDER_COLUMNS):
+        self.columns = columns
+        self.values: list[tuple] = []
 
-    def add(self, row: dict) -> None:
-        if not self.columns:
-            self.columns = list(row)
-        self.parts.append(_to_json(row))
+    def add(self, *values) -> None:
+        self.values.append(values)
+
+    @classmethod
+    def of(cls, rows: list[dict]) -> "Rows":
+        """The same rows from dicts with the same keys (bot/services/programme.py)."""
+        made = cls(tuple(rows[0]) if rows else REMINDER_COLUMNS)
+        made.values = [tuple(row.values()) for row in rows]
+        return made
 
     def __len__(self) -> int:
-        return len(self.parts)
-
-    def json(self) -> str:
-        return "[" + ",".join(self.parts) + "]"
+        return len(self.values)
 
 
 async def _not_waiting_for_the_disk(session: AsyncSession) -> None:
@@ -237,33 +225,83 @@ async def _not_waiting_for_the_disk(session: AsyncSession) -> None:
     a chunk here). Nothing is lost that matters: whatever commits later with the wait (the sender's
     'sent', the sweep's mark in job_run) flushes the WAL before it, so a crash loses at most chunks
     that nothing has used yet, which the next sweep of the day writes again (the keys keep them once)."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if _is_postgres(session):
         await (await session.connection()).execute(text("SET LOCAL synchronous_commit = off"))
 
 
-def _new_rows(session: AsyncSession, model, rows: "list[dict] | Rows", same: dict):
-    """INSERT INTO <model's table> SELECT … FROM the `rows` (keys: columns, values: str, int or None)
-    … ON CONFLICT DO NOTHING, in one statement; `same` holds the columns every row has alike, bound
-    once. Returns the statement and its parameters."""
+def _unnested(table, rows: Rows, same: dict):
+    """PostgreSQL: INSERT INTO <table> SELECT … FROM unnest(<an array per column>) … ON CONFLICT DO
+    NOTHING, in one statement whatever the number of rows (the arrays are bound by asyncpg, in C);
+    `same` holds the columns every row has alike, bound once. Returns the statement and its parameters."""
+    given = func.unnest(*(bindparam(f"all_{name}", type_=postgresql.ARRAY(table.c[name].type))
+                          for name in rows.columns)).table_valued(*rows.columns).render_derived(name="given")
+    select_rows = select(*(given.c[name] for name in rows.columns),
+                         *(literal(value, table.c[name].type) for name, value in same.items())).select_from(given)
+    statement = postgresql.insert(table).from_select([*rows.columns, *same], select_rows).on_conflict_do_nothing()
+    return statement, {f"all_{name}": list(values) for name, values in zip(rows.columns, zip(*rows.values))}
+
+
+# SQLite binds at most 32,766 parameters a statement in its usual builds (250,000 in Python's own):
+# a write with more (never, at the sweep's chunk sizes) goes in several statements of one transaction.
+SQLITE_PARAMETERS = 30_000
+
+
+def _values_statements(session: AsyncSession, table, rows: Rows, same: dict, returning: tuple[str, ...] = ()):
+    """SQLite: INSERT INTO <table> SELECT column1, …, <same> FROM (VALUES (?, …), …) ON CONFLICT DO
+    NOTHING [RETURNING …], as (SQL, parameters) pieces (one, at the sweep's chunk sizes). The values are
+    bound by the driver in its thread, as they are; `same` goes through the columns' types once."""
+    dialect = session.bind.dialect
+    constants = []
+    for name, value in same.items():
+        process = table.c[name].type._cached_bind_processor(dialect)
+        constants.append(process(value) if process else value)
+    width = len(rows.columns)
+    row = "(" + ", ".join("?" * width) + ")"
+    head = (f"INSERT INTO {table.name} ({', '.join([*rows.columns, *same])}) SELECT "
+            + ", ".join([f"column{i + 1}" for i in range(width)] + ["?"] * len(same)) + " FROM (VALUES ")
+    # WHERE: SQLite reads "SELECT … FROM (VALUES …) ON CONFLICT" as a join's ON without it.
+    tail = ") WHERE true ON CONFLICT DO NOTHING" + (f" RETURNING {', '.join(returning)}" if returning else "")
+    per_statement = max(1, (SQLITE_PARAMETERS - len(same)) // width)
+    for start in range(0, len(rows.values), per_statement):
+        piece = rows.values[start:start + per_statement]
+        yield (head + ", ".join([row] * len(piece)) + tail,
+               (*constants, *itertools.chain.from_iterable(piece)))
+
+
+async def _insert_new(session: AsyncSession, model, rows: Rows, same: dict,
+                      returning: tuple[str, ...] = ()) -> tuple[int, list]:
+    """Insert the rows that are not there yet (ON CONFLICT DO NOTHING), `same` in every row. Returns
+    how many are new and, with `returning`, those columns of the new rows."""
+    connection = await session.connection()
     table = model.__table__
-    names = rows.columns if isinstance(rows, Rows) else list(rows[0])
-    given, values = _given(session, table, names)
-    insert = postgresql.insert(table) if session.bind.dialect.name == "postgresql" else sqlite.insert(table)
-    # WHERE: SQLite reads "SELECT … FROM f() ON CONFLICT" as a join's ON without it.
-    select_rows = select(*values, *(literal(value, table.c[name].type) for name, value in same.items())) \
-        .select_from(given).where(true())
-    return insert.from_select([*names, *same], select_rows).on_conflict_do_nothing(), _rows_parameter(rows)
+    if _is_postgres(session):
+        statement, parameters = _unnested(table, rows, same)
+        if returning:
+            statement = statement.returning(*(table.c[name] for name in returning))
+        result = await connection.execute(statement, parameters)
+        return (result.rowcount, []) if not returning else (len(written := result.all()), written)
+    new, written = 0, []
+    for sql, parameters in _values_statements(session, table, rows, same, returning):
+        result = await connection.exec_driver_sql(sql, parameters)
+        if returning:
+            written += result.all()
+        else:
+            new += result.rowcount
+    return (len(written), written) if returning else (new, [])
 
 
-async def record_reminders(session: AsyncSession, rows: list[dict], due_on: date, created_at: datetime) -> int:
+async def record_reminders(session: AsyncSession, rows: "Rows | list[dict]", due_on: date,
+                           created_at: datetime) -> int:
     """Insert the reminders (key, person_id, reason, subject, period) that are not there yet, in
     bulk, pending; the unique key makes a rerun a no-op. Returns how many are new."""
+    if not isinstance(rows, Rows):
+        rows = Rows.of(rows)
     if not rows:
         return 0
     await _not_waiting_for_the_disk(session)
-    statement, parameters = _new_rows(session, Reminder, rows, {
+    new, _ = await _insert_new(session, Reminder, rows, {
         "due_on": due_on, "state": ReminderState.PENDING, "created_at": created_at})
-    return (await (await session.connection()).execute(statement, parameters)).rowcount
+    return new
 
 
 async def drop_stale(session: AsyncSession, due_keys: set[str], chunk: int = 5000) -> int:
@@ -359,14 +397,15 @@ class DigestBatch:
     """Digests waiting to be written together by write_digests()."""
 
     same: dict  # the columns every row of the batch has alike (kind, state, not_before, ...)
-    messages: Rows = field(default_factory=Rows)
+    messages: Rows = field(default_factory=lambda: Rows(DIGEST_COLUMNS))
     reminders: dict[int, list[int]] = field(default_factory=dict)  # person -> the reminders the digest holds
 
 
 async def add_digest(batch: DigestBatch, message: dict, reminder_ids: list[int]) -> None:
     """The day's one reminder message for a person (an outbox row's key, person_id, chat_id, text
     and reply_markup), and the reminders it holds; written with the rest of the batch."""
-    batch.messages.add(message)
+    batch.messages.add(message["key"], message["person_id"], message["chat_id"], message["text"],
+                       message["reply_markup"])
     batch.reminders[message["person_id"]] = reminder_ids
 
 
@@ -377,33 +416,39 @@ async def write_digests(session: AsyncSession, batch: DigestBatch) -> int:
     if not batch.messages:
         return 0
     await _not_waiting_for_the_disk(session)
-    connection = await session.connection()
-    outbox = OutboxMessage.__table__
-    statement, parameters = _new_rows(session, OutboxMessage, batch.messages, batch.same)
-    written = (await connection.execute(statement.returning(outbox.c.id, outbox.c.person_id), parameters)).all()
+    new, written = await _insert_new(session, OutboxMessage, batch.messages, batch.same, ("id", "person_id"))
     held = [(rid, outbox_id) for outbox_id, person_id in written for rid in batch.reminders[person_id]]
     if held:
-        await connection.execute(*_marked_sent(session, held))
-    return len(written)
+        connection = await session.connection()
+        if _is_postgres(session):
+            await connection.execute(*_marked_sent(held))
+        else:
+            for sql, parameters in _marked_sent_sqlite(held):
+                await connection.exec_driver_sql(sql, parameters)
+    return new
 
 
-def _marked_sent(session: AsyncSession, held: list[tuple[int, int]]):
-    """UPDATE reminder SET state = 'sent', outbox_id = … for these (reminder, outbox row) pairs, if
-    still pending. PostgreSQL gets the ids as two arrays and finds the reminders by their primary
-    key (= ANY): joined to the rows as JSON instead, it hashed every pending reminder of the day for
-    each chunk, as the statistics (from before the sweep) count almost none pending."""
+def _marked_sent(held: list[tuple[int, int]]):
+    """PostgreSQL: UPDATE reminder SET state = 'sent', outbox_id = … for these (reminder, outbox row)
+    pairs, if still pending. The ids go as two arrays and the reminders are found by their primary
+    key (= ANY): joined to the rows as a set instead, PostgreSQL hashed every pending reminder of the
+    day for each chunk, as the statistics (from before the sweep) count almost none pending."""
     table = Reminder.__table__
-    sent = {"state": ReminderState.SENT}
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        ids = bindparam("ids", type_=postgresql.ARRAY(Integer))
-        outbox_ids = bindparam("outbox_ids", type_=postgresql.ARRAY(Integer))
-        return (table.update().where(table.c.id == func.any(ids), table.c.state == ReminderState.PENDING)
-                .values(outbox_id=Grouping(outbox_ids)[func.array_position(ids, table.c.id)], **sent),
-                {"ids": [rid for rid, _ in held], "outbox_ids": [outbox_id for _, outbox_id in held]})
-    given, (rid, outbox_id) = _given(session, table, ["id", "outbox_id"])
-    return (table.update().where(table.c.id == rid, table.c.state == ReminderState.PENDING)
-            .values(outbox_id=outbox_id, **sent),
-            _rows_parameter([{"id": rid, "outbox_id": outbox_id} for rid, outbox_id in held]))
+    ids = bindparam("ids", type_=postgresql.ARRAY(Integer))
+    outbox_ids = bindparam("outbox_ids", type_=postgresql.ARRAY(Integer))
+    return (table.update().where(table.c.id == func.any(ids), table.c.state == ReminderState.PENDING)
+            .values(outbox_id=Grouping(outbox_ids)[func.array_position(ids, table.c.id)], state=ReminderState.SENT),
+            {"ids": [rid for rid, _ in held], "outbox_ids": [outbox_id for _, outbox_id in held]})
+
+
+def _marked_sent_sqlite(held: list[tuple[int, int]]):
+    """SQLite: the same, from a multi-row VALUES of the pairs (one statement at the sweep's chunk sizes)."""
+    per_statement = SQLITE_PARAMETERS // 2 - 2
+    for start in range(0, len(held), per_statement):
+        piece = held[start:start + per_statement]
+        yield (f"UPDATE reminder SET state = ?, outbox_id = held.column2 FROM (VALUES "
+               f"{', '.join(['(?, ?)'] * len(piece))}) AS held WHERE reminder.id = held.column1 AND reminder.state = ?",
+               (ReminderState.SENT.value, *itertools.chain.from_iterable(piece), ReminderState.PENDING.value))
 
 
 async def trust_of_unit(session: AsyncSession, unit_id: int) -> int | None:
