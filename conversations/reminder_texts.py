@@ -48,8 +48,7 @@ def digest_message(digest: Digest) -> tuple[str, str | None]:
         if item.reason != previous or item.reason != "above_weekly":  # the week's units under one heading
             lines += ["", wording.reason(item.reason)]
         lines.append(item_text(t, item) if item.found else "")
-        for row in _item_rows(item, shown):
-            rows.append("[" + ", ".join([wording.button(action) for action in row]) + "]")
+        rows += map(wording.row, _item_rows(item, shown))
         previous = item.reason
     rows += wording.footer(digest.rows)
     return "\n".join(lines), '{"inline_keyboard": [' + ", ".join(rows) + "]}"
@@ -231,6 +230,9 @@ _WIDEST = 10 ** 17 * 9 + 87654321
 _DIGITS = len(str(_WIDEST))
 
 
+_TARGETS = 10 ** _DIGITS  # a target below this (and not below 0) fits where the widest went
+
+
 class _Wording:
     """A language's pieces of a digest's JSON, each made once through `button`: a button is
     head + its target + tail. Only a target that is not a non-negative number of at most 18 digits
@@ -240,49 +242,74 @@ class _Wording:
         self.t = t = translator(language)
         self.title = f"<b>{t._(nudges.REMINDERS_TITLE)}</b>"
         self._reasons = {reason: f"<b>{t._(title)}</b>" for reason, (_, title) in nudges.REASONS.items()}
-        self._pieces: dict[tuple[str, str], tuple[str, str, bool]] = {}
+        # (kind, value) -> (head, tail) of a kind whose label is fixed by its value; a free-text kind's
+        # (head, tail) by kind alone (its label is each button's own).
+        self._fixed: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._free: dict[str, tuple[str, str | None]] = {}
         self._footers: dict[tuple, list[str]] = {}
 
     def reason(self, reason: str) -> str:
         return self._reasons[reason]
 
-    def _piece(self, kind: str, value: str) -> tuple[str, str | None, bool]:
-        """(head, tail, free): the JSON of a button of this kind, cut where its target goes (tail None:
-        its data holds no target); the label is in the tail, or left to each button when `free`."""
+    def _piece(self, kind: str, value: str) -> tuple[str, str | None]:
+        """(head, tail): the JSON of a button of this kind, cut where its target goes (tail None: its
+        data holds no target); the label is in the tail, or left to each button of a free-text kind."""
         free = kind in FREE_TEXT
         made = button(self.t, Action(kind, _WIDEST, "" if free else value), _json_button)
         data, text = made["callback_data"], "" if free else ', "text": ' + json.dumps(made["text"]) + "}"
         head, target, tail = data.partition(str(_WIDEST))
         if not target:
-            return '{"callback_data": ' + json.dumps(data) + text, None, free
-        return '{"callback_data": ' + json.dumps(head)[:-1], json.dumps(tail)[1:] + text, free
+            return '{"callback_data": ' + json.dumps(data) + text, None
+        return '{"callback_data": ' + json.dumps(head)[:-1], json.dumps(tail)[1:] + text
 
     def button(self, action: Action) -> str:
-        """The button's JSON, as json.dumps writes what PTB's to_dict() gives."""
+        """The button's JSON, as json.dumps writes what PTB's to_dict() gives. (The common case first:
+        a kind whose label its value fixes, made before, and a number for a target.)"""
+        kind, target, value = action
+        piece = self._fixed.get((kind, value))
+        if piece is None:
+            return self._other(action)
+        head, tail = piece
+        if tail is None:
+            return head
+        if type(target) is int and 0 <= target < _TARGETS:
+            return f"{head}{target}{tail}"
+        return self._with_target(action, head, tail)
+
+    def _other(self, action: Action) -> str:
+        """A link, a free-text kind, or the first button of its kind and value."""
         kind, target, value = action
         if kind == "open_url":  # a link: no callback data (as PTB's to_json() writes it)
             return json.dumps({"text": self.t._(L_ABOUT_SURVEY), "url": value})
         if kind == "material":
             return json.dumps({"text": self.t._(L_MATERIAL), "url": value})
-        free = kind in FREE_TEXT
-        piece = self._pieces.get((kind, "" if free else value))
-        if piece is None:
-            piece = self._pieces[kind, "" if free else value] = self._piece(kind, value)
-        head, tail, free = piece
-        if tail is not None:
-            number = str(target)
-            if len(number) > _DIGITS or not number.isdigit():
-                return json.dumps(button(self.t, action, _json_button))  # the route refuses it
-            head = head + number + tail
-        if free:
+        if kind in FREE_TEXT:
+            if (piece := self._free.get(kind)) is None:
+                piece = self._free[kind] = self._piece(kind, value)
+            head, tail = piece
+            if tail is not None:
+                number = str(target)
+                if len(number) > _DIGITS or not number.isdigit():
+                    return json.dumps(button(self.t, action, _json_button))  # the route refuses it
+                head = head + number + tail
             return head + ', "text": ' + _quoted(_KINDS[kind][0](self.t, value)) + "}"
-        return head
+        self._fixed[kind, value] = self._piece(kind, value)
+        return self.button(action)
+
+    def _with_target(self, action: Action, head: str, tail: str) -> str:
+        """A target that is not an int (True, a string): as before, its digits, or the slow way."""
+        number = str(action.target)
+        if len(number) > _DIGITS or not number.isdigit():
+            return json.dumps(button(self.t, action, _json_button))  # the route refuses it
+        return head + number + tail
+
+    def row(self, row) -> str:
+        return "[" + ", ".join(map(self.button, row)) + "]"
 
     def footer(self, rows) -> list[str]:
         """The buttons under a digest, the same under every digest in a language: made once."""
         if (made := self._footers.get(rows)) is None:
-            made = self._footers[rows] = ["[" + ", ".join([self.button(action) for action in row]) + "]"
-                                          for row in rows]
+            made = self._footers[rows] = [self.row(row) for row in rows]
         return made
 
 
