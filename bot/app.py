@@ -109,7 +109,9 @@ def register_handlers(application: Application) -> None:
     application.add_handler(TypeHandler(Update, throttle_updates), group=-200)
     application.add_handler(TypeHandler(Update, identify), group=-100)
 
-    application.add_handlers([
+    # The routed buttons' handlers become one, which finds a press's handler by its prefix
+    # (bot/dialogs/engine.PressRouter); the order of everything else is kept.
+    application.add_handlers(engine.routed_presses([
         CommandHandler("start", start.start_command, filters=private),
         CommandHandler(["help", "hjelp"], help_.help_command, filters=private),
         CommandHandler(["language", "sprak"], language.language_command, filters=private),
@@ -222,7 +224,7 @@ def register_handlers(application: Application) -> None:
                        fallback.media_router(MEDIA_STEPS)),
         MessageHandler(private & ~filters.UpdateType.EDITED, fallback.unknown_message),
         CallbackQueryHandler(fallback.stale_button),
-    ])
+    ]))
     application.add_error_handler(report_error)
 
 

@@ -47,16 +47,25 @@ async def unit_cycles(session: AsyncSession, unit_id: int, years: tuple[int, ...
     """The unit's trust's own dates for `years` (those it has), in one query; None: no such unit.
     The rows have the attributes of a SurveyCycle (CycleRow), read only."""
     if len(years) == 2:
-        found = await hot.execute(await session.connection(), _UNIT_CYCLES_HOT,
-                                  {"unit": unit_id, "year_a": years[0], "year_b": years[1]})
-        if found is not None:
-            rows = found[0]
-            if not rows:
-                return None
-            cycles = [CycleRow(*row[1:]) for row in rows if row[1] is not None]
-            return {cycle.year: cycle for cycle in cycles}
+        rows, _ = await hot.on(await session.connection(), _UNIT_CYCLES_HOT,
+                               {"unit": unit_id, "year_a": years[0], "year_b": years[1]})
+        return _cycles_of(rows)
     rows = (await session.exec(_UNIT_CYCLES, params={"unit": unit_id, "years": list(years)})).all()
     return {cycle.year: cycle for _, cycle in rows if cycle is not None} if rows else None
+
+
+def _cycles_of(rows) -> dict | None:
+    if not rows:
+        return None
+    cycles = [CycleRow(*row[1:]) for row in rows if row[1] is not None]
+    return {cycle.year: cycle for cycle in cycles}
+
+
+async def unit_cycles_now(db, unit_id: int, year_a: int, year_b: int) -> dict | None:
+    """`unit_cycles` for two years where an update needs no transaction for it: on the update's
+    connection, without a session (storage/hot.py)."""
+    rows, _ = await hot.run(db, _UNIT_CYCLES_HOT, {"unit": unit_id, "year_a": year_a, "year_b": year_b})
+    return _cycles_of(rows)
 
 
 async def put_cycle(session: AsyncSession, trust_id: int, year: int, dates: dict) -> bool:

@@ -101,8 +101,13 @@ async def replace(session: AsyncSession, person_id: int, dialog: str, step: str,
         "updated_at": now})
 
 
+_DELETE_HOT = hot.Hot(_DELETE, in_transaction=True)  # in the block's transaction, straight to the driver
+_DELETE_TOKEN_HOT = hot.Hot(_DELETE_TOKEN, in_transaction=True)
+
+
 async def clear(session: AsyncSession, person_id: int, token: str | None = None) -> bool:
     """Delete the person's dialog (only if it still has `token`, when given); False: there was none."""
-    statement, parameters = (_DELETE, {"person": person_id}) if token is None else \
-        (_DELETE_TOKEN, {"person": person_id, "draft_token": token})
-    return (await (await session.connection()).execute(statement, parameters)).rowcount > 0
+    statement, parameters = (_DELETE_HOT, {"person": person_id}) if token is None else \
+        (_DELETE_TOKEN_HOT, {"person": person_id, "draft_token": token})
+    _, count = await hot.on(await session.connection(), statement, parameters)
+    return count > 0

@@ -121,6 +121,27 @@ async def unit_people(session: AsyncSession, unit_id: int, roles: tuple[str, ...
     return list((await session.exec(query)).all())
 
 
+MemberRow = namedtuple("MemberRow", "id name")  # a person as `unit_members_now` reads them
+_MEMBERS_HOT: dict[tuple[str, ...], hot.Hot] = {}  # per set of roles (a handful), built at first use
+
+
+async def unit_members_now(db, unit_id: int, roles: tuple[str, ...]) -> list[tuple[MemberRow, str]]:
+    """`unit_people` as plain rows (id and name), where an update needs no transaction for it: on the
+    update's connection, without a session (storage/hot.py)."""
+    statement = _MEMBERS_HOT.get(roles)
+    if statement is None:
+        person, membership = Person.__table__, Membership.__table__
+        statement = _MEMBERS_HOT[roles] = hot.Hot(
+            select(person.c.id, person.c.name, membership.c.role)
+            .join(membership, membership.c.person_id == person.c.id)
+            .where(membership.c.unit_id == bindparam("unit"),
+                   membership.c.role.in_([bindparam(f"role_{i}") for i in range(len(roles))]), person.c.active)
+            .order_by(membership.c.role, person.c.name)
+            .prefix_with(INLINE_PREFIX))
+    rows, _ = await hot.run(db, statement, {"unit": unit_id, **{f"role_{i}": role for i, role in enumerate(roles)}})
+    return [(MemberRow(person_id, name), role) for person_id, name, role in rows]
+
+
 async def request_confirmation(session: AsyncSession, followup_id: int, subject: str, person_id: int,
                                role: str, now: datetime, keep: tuple[str, ...] = ()) -> Confirmation:
     """Ask (again). A new round clears the answer; an objection from an earlier round is kept
@@ -221,13 +242,16 @@ AreaRow = namedtuple("AreaRow", "id kind theme")
 _AREAS_OF_YEAR_HOT = hot.Hot(_AREAS_OF_YEAR)  # straight to the driver (storage/hot.py)
 
 
+async def areas_of_year_now(db, unit_id: int, year: int) -> list[AreaRow]:
+    """`areas_of_year` on the update's connection, without a session (storage/hot.py)."""
+    rows, _ = await hot.run(db, _AREAS_OF_YEAR_HOT, {"unit": unit_id, "year": year})
+    return [AreaRow(*row) for row in rows]
+
+
 async def areas_of_year(session: AsyncSession, unit_id: int, year: int):
     """The areas the unit chose for `year` (id, kind, theme), without making the year's record."""
-    connection = await session.connection()
-    found = await hot.execute(connection, _AREAS_OF_YEAR_HOT, {"unit": unit_id, "year": year})
-    if found is not None:
-        return [AreaRow(*row) for row in found[0]]
-    return (await connection.execute(_AREAS_OF_YEAR, {"unit": unit_id, "year": year})).all()
+    rows, _ = await hot.on(await session.connection(), _AREAS_OF_YEAR_HOT, {"unit": unit_id, "year": year})
+    return [AreaRow(*row) for row in rows]
 
 
 async def areas(session: AsyncSession, followup_id: int) -> list[FocusArea]:

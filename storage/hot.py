@@ -31,52 +31,66 @@ if TYPE_CHECKING:
 
 
 class _Plan:
-    __slots__ = ("sql", "names", "binds", "results")
+    __slots__ = ("sql", "names", "binds", "results", "alone")
 
-    def __init__(self, statement, dialect, column_keys):
+    def __init__(self, statement, dialect, column_keys, in_transaction: bool):
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         self.sql = compiled.string
-        if not self.sql.startswith((INLINE, *AND_COMMITS)):
+        self.alone = self.sql.startswith((INLINE, *AND_COMMITS))
+        if not self.alone and not in_transaction:
             raise ValueError(f"not a statement that may go without a transaction of its own: {self.sql[:60]!r}")
         self.names = tuple(compiled.positiontup)
         processors = compiled._bind_processors
-        self.binds = tuple(processors.get(name) for name in self.names)
-        self.results = tuple(column[3]._cached_result_processor(dialect, None)
-                             for column in compiled._result_columns) or None
-        if self.results is not None and not any(self.results):
-            self.results = None
+        self.binds = tuple((index, processors[name]) for index, name in enumerate(self.names)
+                           if processors.get(name) is not None)
+        # Only the columns that need it are converted (on SQLite: dates, times and booleans).
+        self.results = tuple((index, process) for index, column in enumerate(compiled._result_columns)
+                             if (process := column[3]._cached_result_processor(dialect, None)) is not None)
 
 
 class Hot:
     """A statement built once, sent straight to the driver (see the module's docstring)."""
 
-    def __init__(self, statement, column_keys: tuple[str, ...] | None = None):
+    def __init__(self, statement, column_keys: tuple[str, ...] | None = None, in_transaction: bool = False):
+        """`in_transaction`: any other statement, sent this way only inside a block's transaction (`on`)."""
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys else None
+        self.in_transaction = in_transaction
         self._plans: dict[str, _Plan] = {}
 
     def plan(self, dialect) -> _Plan:
         plan = self._plans.get(dialect.name)
         if plan is None:
-            plan = self._plans[dialect.name] = _Plan(self.statement, dialect, self.column_keys)
+            plan = self._plans[dialect.name] = _Plan(self.statement, dialect, self.column_keys, self.in_transaction)
         return plan
 
 
 async def run(db: "Database", hot: Hot, parameters: dict[str, Any]) -> tuple[list[tuple], int]:
     """The statement's rows and row count: on the update's connection when no transaction is open
-    on it, else (or outside an update) in a `db.session()` block."""
+    on it, else (or outside an update) in a block: `db.reading()` for a read (committing nothing),
+    `db.session()` for a write."""
     work = UnitOfWork.serving(db.sessions)
     if work is not None and not work.in_transaction:
         connection = await work.connection()
         result = await execute(connection, hot, parameters)
         if result is not None:
             return result
-    async with db.session() as session:
+    reads = hot.plan(db.engine.dialect).sql.startswith(INLINE)
+    async with (db.reading() if reads else db.session()) as session:
         connection = await session.connection()
         result = await execute(connection, hot, parameters)
         if result is None:  # the connection must be made again: SQLAlchemy's own path does that
             result = await greenlet_spawn(_through_sqlalchemy, connection.sync_connection, hot, parameters)
         return result
+
+
+async def on(connection: AsyncConnection, hot: Hot, parameters: dict[str, Any]) -> tuple[list[tuple], int]:
+    """In a block (`connection` is its session's): the statement's rows and row count, straight to the
+    driver, or through SQLAlchemy when the connection must be made again."""
+    result = await execute(connection, hot, parameters)
+    if result is None:
+        result = await greenlet_spawn(_through_sqlalchemy, connection.sync_connection, hot, parameters)
+    return result
 
 
 def _through_sqlalchemy(connection, hot: Hot, parameters):
@@ -92,8 +106,12 @@ async def execute(connection: AsyncConnection, hot: Hot, parameters: dict[str, A
     if proxied is None or sync.invalidated or not proxied.is_valid:
         return None
     plan = hot.plan(sync.dialect)
-    arguments = tuple(parameters[name] if process is None else process(parameters[name])
-                      for name, process in zip(plan.names, plan.binds))
+    if not plan.alone and not sync.in_transaction():
+        return None  # it needs its transaction: SQLAlchemy's path begins one as it should
+    arguments = [parameters[name] for name in plan.names]
+    for index, process in plan.binds:
+        arguments[index] = process(arguments[index])
+    arguments = tuple(arguments)
     sql = plan.sql
     for listener in sync.dispatch.before_cursor_execute:  # counted, and NUL characters dropped, as any statement
         sql, arguments = listener(sync, None, sql, arguments, None, False)
@@ -114,10 +132,14 @@ async def execute(connection: AsyncConnection, hot: Hot, parameters: dict[str, A
     rows = list(cursor._rows)
     count = cursor.rowcount
     cursor._rows.clear()
-    if plan.results is not None:
-        processors = plan.results
-        rows = [tuple(value if process is None else process(value) for process, value in zip(processors, row))
-                for row in rows]
+    if plan.results:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for index, process in plan.results:
+                row[index] = process(row[index])
+            converted.append(tuple(row))
+        rows = converted
     elif rows and not isinstance(rows[0], tuple):
         rows = [tuple(row) for row in rows]
     return rows, count

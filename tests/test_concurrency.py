@@ -396,3 +396,46 @@ async def test_the_running_bot_takes_updates_from_its_queue_through_the_processo
         assert all(person.since(seen) for person in people)
     finally:
         await application.stop()
+
+
+async def test_a_step_write_after_a_block_that_left_its_transaction_open_is_committed(harness, db):
+    """The step's write goes straight to the driver only while no transaction is open on the update's
+    connection (storage/hot.py); after a block that read without committing, it is written in that
+    transaction and committed with it, not left behind."""
+    from datetime import datetime, timezone
+
+    from storage import dialogs as dialog_store
+    from storage.models import Person
+
+    await harness.member(201, "leader", "Kari")
+    async with db.session() as session:
+        person_id = (await session.exec(select(Person.id).where(Person.telegram_user_id == 201))).one()
+    now = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
+    async with db.unit_of_work():
+        async with db.reading() as session:  # an ORM read: its transaction stays open after the block
+            await session.exec(select(Person).where(Person.id == person_id))
+        await dialog_store.put_alone(db, person_id, "measure", "title", "abc123", {"unit": 1}, now)
+        async with db.reading() as session:
+            await session.exec(select(Person).where(Person.id == person_id))
+        await dialog_store.replace_alone(db, person_id, "measure", "what", "abc123", {"unit": 1}, now)
+    async with db.session() as session:
+        row = await dialog_store.get(session, person_id)
+    assert (row.dialog, row.step, row.token) == ("measure", "what", "abc123")
+    assert json.loads(row.data) == {"unit": 1}
+
+
+async def test_the_routed_buttons_are_one_handler_that_finds_each_by_its_prefix(harness):
+    """bot/app.py: the routed buttons' handlers are one PressRouter (one look-up per press); every
+    route prefix is there once, and a press nobody routes goes on to the stale-button fallback."""
+    from telegram.ext import CallbackQueryHandler
+
+    from bot.dialogs.engine import PressRouter
+    from conversations import routes
+
+    handlers = [h for group in harness.application.handlers.values() for h in group]
+    routers = [h for h in handlers if isinstance(h, PressRouter)]
+    assert len(routers) == 1
+    assert not [h for h in handlers if PressRouter.prefix_of(h) is not None]
+    prefixes = {value.prefix for value in vars(routes).values() if hasattr(value, "prefix") and hasattr(value, "parse")}
+    assert prefixes <= set(routers[0].callbacks)
+    assert type(handlers[-1]) is CallbackQueryHandler  # the stale-button fallback, still last

@@ -26,6 +26,7 @@ diagram cannot lie.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Awaitable, Callable
 
 from bot.dialogs.callbacks import Kind, Optional, Route, Token, Word
@@ -138,15 +139,19 @@ class DialogSpec:
     def _actions(screen: Screen) -> list[Action]:
         return list(screen.buttons.values()) + [a for a in (screen.text, screen.media) if a]
 
-    @property
+    @cached_property  # asked for every button drawn: built once
     def route(self) -> Route:
         return Route(self.prefix, token=Token, action=Word(), value=Optional(Word()))
 
+    @cached_property
+    def _by_name(self) -> dict[str, Screen]:
+        return {s.name: s for s in self.screens}
+
     def screen(self, name: str) -> Screen:
-        return next(s for s in self.screens if s.name == name)
+        return self._by_name[name]
 
     def has_screen(self, name: str) -> bool:
-        return any(s.name == name for s in self.screens)
+        return name in self._by_name
 
     def comes_from(self, name: str) -> list[str]:
         """The screens a person can reach `name` from (where ⬅ Back may return to)."""

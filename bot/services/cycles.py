@@ -140,7 +140,17 @@ async def working_year_of_trust(session, trust_id: int, today: date) -> int:
 async def working_cycle_of_unit(session, unit_id: int, today: date) -> tuple[int, CycleDates]:
     """The survey year the unit works on today and its dates (the trust's own or the defaults), in
     one query (the same year as working_year_of_trust); LookupError: no such unit."""
-    own = await cycles.unit_cycles(session, unit_id, (today.year - 1, today.year))
+    return working_cycle_from(await cycles.unit_cycles(session, unit_id, (today.year - 1, today.year)), unit_id, today)
+
+
+async def working_cycle_of_unit_now(db: Database, unit_id: int, today: date) -> tuple[int, CycleDates]:
+    """`working_cycle_of_unit` where an update needs no transaction for it (storage/hot.py)."""
+    return working_cycle_from(await cycles.unit_cycles_now(db, unit_id, today.year - 1, today.year), unit_id, today)
+
+
+def working_cycle_from(own, unit_id: int, today: date) -> tuple[int, CycleDates]:
+    """The working year and its dates from the unit's trust's own dates of last year and this
+    (storage/cycles.unit_cycles); LookupError: no such unit."""
     if own is None:
         raise LookupError(f"no unit {unit_id}")
 

@@ -12,7 +12,7 @@ from bot.rules.cycle import CycleDates, preparing_next_year, year_open
 from bot.rules.errors import NotAllowed, PlanIncomplete, PlanWarnings, YearChanged
 from bot.rules.methods import METHODS, OBJECTIONS, Method, answers_for
 from bot.rules.vocabulary import Completion, MeasureKind, Role
-from bot.services.cycles import cycle_for_trust, working_cycle_of_unit, working_year_of_trust
+from bot.services.cycles import cycle_for_trust, working_cycle_of_unit_now, working_year_of_trust
 from storage import audit
 from storage import followup as store
 from storage import outbox as outbox_store
@@ -299,12 +299,11 @@ async def set_no_own_report(db: Database, memberships, person_id: int, unit_id: 
 async def areas_now(db: Database, unit_id: int, today: date):
     """The areas the unit chose for the survey year it works on today (id, kind, theme; /newmeasure
     offers them first): two queries, and the year's record is not made for it."""
-    async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
-        try:
-            year, _ = await working_cycle_of_unit(session, unit_id, today)
-        except LookupError:
-            raise NotAllowed(f"unknown unit {unit_id}") from None
-        return await store.areas_of_year(session, unit_id, year)
+    try:  # reads only: no session in an update (storage/hot.py)
+        year, _ = await working_cycle_of_unit_now(db, unit_id, today)
+    except LookupError:
+        raise NotAllowed(f"unknown unit {unit_id}") from None
+    return await store.areas_of_year_now(db, unit_id, year)
 
 
 async def _objection(session, memberships, confirmation_id: int, today: date) -> tuple[Confirmation, UnitFollowup]:
@@ -341,7 +340,6 @@ async def objection_of(db: Database, memberships, confirmation_id: int, today: d
         return (await _objection(session, memberships, confirmation_id, today))[0]
 
 
-async def members_of_unit(db: Database, unit_id: int) -> list[tuple[Person, str]]:
-    """The unit's leaders and reps (who may be named responsible), read in the update's own transaction."""
-    async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
-        return await store.unit_people(session, unit_id, tuple(r.value for r in UNIT_PARTIES))
+async def members_of_unit(db: Database, unit_id: int) -> list[tuple[store.MemberRow, str]]:
+    """The unit's leaders and reps (who may be named responsible: id and name), one read, no session in an update."""
+    return await store.unit_members_now(db, unit_id, tuple(r.value for r in UNIT_PARTIES))

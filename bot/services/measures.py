@@ -7,10 +7,9 @@ from datetime import date, datetime
 
 from bot.rules import measures as rules
 from bot.rules.access import UNIT_PARTIES, is_leader_of, may_view_unit, rep_role_at
-from bot.rules.cycle import cycle_from, default_cycle, working_year
 from bot.rules.errors import DraftGone, InvalidMeasure, NotAllowed
 from bot.rules.vocabulary import MeasureStatus, ProposalState, QuarterlyStatus
-from bot.services.cycles import cycle_for_trust, working_year_of_trust
+from bot.services.cycles import cycle_for_trust, working_cycle_from, working_cycle_of_unit_now, working_year_of_trust
 from storage import audit
 from storage import cycles as cycle_store
 from storage import dialogs as dialog_store
@@ -24,21 +23,14 @@ from storage.models import Measure, MeasureEvent
 async def _working_cycle(session, unit_id: int, today: date):
     """The survey year the unit works on today and its dates (the trust's own or the defaults),
     in one query: the year is last year or this year, as working_year_of_trust decides."""
-    own = await cycle_store.unit_cycles(session, unit_id, (today.year - 1, today.year))
-    if own is None:
-        raise LookupError(f"no unit {unit_id}")
-
-    def cycle(year: int):
-        return cycle_from(own[year]) if year in own else default_cycle(year)
-
-    year = working_year(today, cycle(today.year - 1).evaluation_deadline, cycle(today.year).survey_opens)
-    return year, cycle(year)
+    return working_cycle_from(await cycle_store.unit_cycles(session, unit_id, (today.year - 1, today.year)),
+                              unit_id, today)
 
 
 async def evaluation_deadline(db: Database, unit_id: int, today: date) -> date:
-    """The evaluation deadline of the survey year the unit works on today."""
-    async with db.reading() as session:  # only reads: in an update, its transaction goes on into the step's write
-        return await evaluation_deadline_in(session, unit_id, today)
+    """The evaluation deadline of the survey year the unit works on today (one read, no session in an update)."""
+    _, cycle = await working_cycle_of_unit_now(db, unit_id, today)
+    return cycle.evaluation_deadline
 
 
 async def evaluation_deadline_in(session, unit_id: int, today: date) -> date:
