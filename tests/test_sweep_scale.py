@@ -146,3 +146,22 @@ async def test_a_sweep_killed_half_way_is_finished_by_the_next_one_with_each_dig
         assert (await digests(first), await written(first)) == expected
     finally:
         await first.dispose()
+
+
+async def test_rows_split_over_several_statements_write_the_same(db, monkeypatch):
+    """SQLite binds a limited number of parameters a statement: a bulk write with more goes in several
+    statements of one transaction (storage/reminders.py SQLITE_PARAMETERS), with the same outcome.
+    (PostgreSQL sends each column as one array, whatever the number of rows.)"""
+    from storage import reminders as store
+
+    await generate(db, units=60, trusts=4, regions=2)
+    for day in (RESULTS_DAY, STATUS_DAY):
+        await forget_sweeps(db)
+        whole = await sweep(db, day)
+        expected = await digests(db), await written(db)
+        await forget_sweeps(db)
+        with monkeypatch.context() as patched:
+            patched.setattr(store, "SQLITE_PARAMETERS", 40)  # a handful of rows a statement
+            split = await sweep(db, day)
+        assert (split.recorded, split.digests) == (whole.recorded, whole.digests)
+        assert (await digests(db), await written(db)) == expected
