@@ -315,6 +315,9 @@ class PressRouter(BaseHandler):
     def __init__(self, handlers: list[CallbackQueryHandler]):
         super().__init__(self._unused)
         self.callbacks: dict[str, object] = {}
+        # PTB let a press with no data (and no game) through any CallbackQueryHandler with a pattern:
+        # the first routed one had it, and still has.
+        self.first = handlers[0].callback
         for handler in handlers:
             prefix = self.prefix_of(handler)
             assert prefix is not None and prefix not in self.callbacks, f"not one route's handler: {handler}"
@@ -336,10 +339,16 @@ class PressRouter(BaseHandler):
     def check_update(self, update: object):
         if not isinstance(update, Update) or update.callback_query is None:
             return None
-        data = update.callback_query.data
+        query = update.callback_query
+        data = query.data
+        if not data:
+            return None if query.game_short_name else self.first
         if not isinstance(data, str):
             return None
-        return self.callbacks.get(data.split(":", 1)[0])
+        prefix, colon, _ = data.partition(":")
+        if not colon and prefix.endswith("\n"):  # `^prefix(:|$)`: `$` matches before a last newline, too
+            prefix = prefix[:-1]
+        return self.callbacks.get(prefix)
 
     async def handle_update(self, update, application, check_result, context):
         return await check_result(update, context)

@@ -1,0 +1,41 @@
+"""The one PressRouter (bot/dialogs/engine.py) picks, for any press, the handler PTB's own
+CallbackQueryHandlers (one per route, `^prefix(:|$)`, in the same order) picked before it."""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, Update, User
+from telegram.ext import CallbackQueryHandler
+
+from bot.dialogs.engine import PressRouter
+
+
+def _press(data, game: str | None = None) -> Update:
+    query = CallbackQuery("1", User(7, "Kari", False), "chat", data=data, game_short_name=game)
+    return Update(1, callback_query=query)
+
+
+def _first_of(handlers, update):
+    """What PTB's group did: the first handler whose check_update matched."""
+    for handler in handlers:
+        check = handler.check_update(update)
+        if not (check is None or check is False):
+            return handler.callback
+    return None
+
+
+def test_the_router_picks_what_the_route_handlers_picked_for_any_data(harness):
+    routers = [h for group in harness.application.handlers.values() for h in group if isinstance(h, PressRouter)]
+    router = routers[0]
+    # The handlers the router stands for, as they were registered (bot/app.py), in that order.
+    originals = [CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)")
+                 for prefix, callback in router.callbacks.items()]
+    samples = [None, "", "x", "me", "me:", "me:12", "me:abc", "mex", "mex:1", "me\n", "me\n:1", "me:1\n",
+               "lch", "lch\n", "lch\n\n", " lch", "LCH", "ds", "dsp:1:a", "ds\n", "dsp\n", "u:start:1",
+               "\n", ":", ":me", "nosuch:1"]
+    for data in samples:
+        update = _press(data)
+        expected = _first_of(originals, update)
+        assert router.check_update(update) is expected, repr(data)
+    # A game's press with no data was nobody's route, and still is not.
+    assert _first_of(originals, _press(None, "game")) is None
+    assert router.check_update(_press(None, "game")) is None
