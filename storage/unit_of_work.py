@@ -54,13 +54,15 @@ class UnitOfWork:
     async def __aexit__(self, *_exc) -> None:
         _current.reset(self._token)
         self._owner = None
-        await self._discard()
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                await connection.close()
-            except Exception:  # noqa: BLE001 - a dead connection: the pool has let it go already
-                log.warning("could not close an update's connection", exc_info=True)
+        try:
+            await self._discard()
+        finally:  # given back to the pool even if the update is cancelled while its session closes
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                try:
+                    await connection.close()
+                except Exception:  # noqa: BLE001 - a dead connection: the pool has let it go already
+                    log.warning("could not close an update's connection", exc_info=True)
 
     @property
     def in_transaction(self) -> bool:
