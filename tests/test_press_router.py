@@ -39,3 +39,30 @@ def test_the_router_picks_what_the_route_handlers_picked_for_any_data(harness):
     # A game's press with no data was nobody's route, and still is not.
     assert _first_of(originals, _press(None, "game")) is None
     assert router.check_update(_press(None, "game")) is None
+
+
+def test_a_handler_that_may_take_a_press_between_routed_ones_is_refused():
+    """The router stands where the first routed handler stood: a stricter pattern registered between
+    routes (`^ms:s$` before the `ms` route) would be passed by it, so it is an error, not a silent change."""
+    import pytest
+    from telegram.ext import CommandHandler, MessageHandler, filters
+
+    from bot.dialogs.engine import routed_presses
+
+    async def callback(update, context):
+        pass
+
+    stricter = CallbackQueryHandler(callback, pattern=r"^ms:s$")
+    with pytest.raises(ValueError):
+        routed_presses([CallbackQueryHandler(callback, pattern=r"^a(:|$)"), stricter,
+                        CallbackQueryHandler(callback, pattern=r"^ms(:|$)")])
+    # Before all routes, after them, or a command or a message handler between them: as before.
+    for handlers in ([stricter, CallbackQueryHandler(callback, pattern=r"^ms(:|$)")],
+                     [CallbackQueryHandler(callback, pattern=r"^ms(:|$)"), stricter],
+                     [CallbackQueryHandler(callback, pattern=r"^a(:|$)"), CommandHandler("x", callback),
+                      MessageHandler(filters.TEXT, callback), CallbackQueryHandler(callback, pattern=r"^ms(:|$)")]):
+        made = routed_presses(handlers)
+        assert [type(h).__name__ for h in made] == [
+            "PressRouter" if PressRouter.prefix_of(h) is not None else type(h).__name__
+            for h in handlers if PressRouter.prefix_of(h) is None or h is next(
+                g for g in handlers if PressRouter.prefix_of(g) is not None)]

@@ -18,7 +18,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot.dialogs import state
 from bot.dialogs.callbacks import Press, Route
@@ -359,6 +359,13 @@ def routed_presses(handlers: list[BaseHandler]) -> list[BaseHandler]:
     routed = [h for h in handlers if PressRouter.prefix_of(h) is not None]
     if not routed:
         return list(handlers)
+    # The router stands where the first was: a handler between them that may take a press (a stricter
+    # pattern, `^ms:s$`) would now come after the routes it used to come before.
+    first, last = handlers.index(routed[0]), handlers.index(routed[-1])
+    passed = [h for h in handlers[first:last] if PressRouter.prefix_of(h) is None
+              and not isinstance(h, (CommandHandler, MessageHandler))]
+    if passed:
+        raise ValueError(f"handlers between the routed buttons' would be passed by their router: {passed}")
     router, placed = PressRouter(routed), False
     result = []
     for handler in handlers:
