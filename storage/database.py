@@ -49,11 +49,13 @@ def _drop_nul_characters(conn, cursor, statement, parameters, context, executema
 def create_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
     # Enough connections for the updates handled at once (bot/updates.py), each of which may
-    # hold one from its first statement to its end, and for the sender and the jobs: 40 at most,
+    # hold one from its first statement to its end, and for the sender and the jobs: 40,
     # all kept once opened. (10 kept and 30 more on demand meant that under a crowd a connection
     # was opened and closed every few updates: its thread, its settings, its server process on
-    # PostgreSQL; on SQLite that alone was a fifth of the bot's CPU.)
-    pool = {"pool_size": 40, "max_overflow": 0}
+    # PostgreSQL; on SQLite that alone was a fifth of the bot's CPU.) 20 more, opened when needed and
+    # closed after, so that a crowd of updates that each open a second connection (a block inside a
+    # block) or the jobs beside them never wait out the pool's 30 s for one another.
+    pool = {"pool_size": 40, "max_overflow": 20}
     if url.get_backend_name() == "sqlite":
         in_memory = not url.database or url.database == ":memory:"
         if not in_memory:
