@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -241,9 +242,19 @@ def _unnested(table, rows: Rows, same: dict):
     return statement, {f"all_{name}": list(values) for name, values in zip(rows.columns, zip(*rows.values))}
 
 
-# SQLite binds at most 32,766 parameters a statement in its usual builds (250,000 in Python's own):
-# a write with more (never, at the sweep's chunk sizes) goes in several statements of one transaction.
-SQLITE_PARAMETERS = 30_000
+def _sqlite_parameters() -> int:
+    """How many parameters a statement may bind in the SQLite that Python's driver uses (250,000 in
+    this one; 32,766 in SQLite's default build since 3.32, 999 before)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        return connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    finally:
+        connection.close()
+
+
+# A write with more (the programme's reminders for every unit leader of the country are 45,000 on a
+# status day) goes in several statements of one transaction.
+SQLITE_PARAMETERS = min(_sqlite_parameters(), 100_000)  # and statements of at most a few hundred kB
 
 
 def _values_statements(session: AsyncSession, table, rows: Rows, same: dict, returning: tuple[str, ...] = ()):
