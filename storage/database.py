@@ -63,6 +63,8 @@ def create_engine(database_url: str) -> AsyncEngine:
         # One thread hop per statement, and the process's writers take turns (storage/sqlite.py).
         engine = create_async_engine(url, module=sqlite.dbapi(), **({} if in_memory else pool))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if not in_memory:  # renewing the one connection of an in-memory database would lose it
+            event.listen(engine.sync_engine.pool, "checkin", sqlite.recycle_marked)
     else:
         # No pre-ping (a round trip per checkout, and an update checks out once): connections are
         # renewed after 30 minutes instead, and a dropped one is retried where an update starts

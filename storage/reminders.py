@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.rules.leader_groups import Place, groups_above
 from bot.rules.vocabulary import MeasureStatus, ProposalState, ReminderState, Role, Scope
+from storage import sqlite as sqlite_driver
 from storage.models import (
     Confirmation,
     JobRun,
@@ -292,6 +293,7 @@ async def _insert_new(session: AsyncSession, model, rows: Rows, same: dict,
         result = await connection.execute(statement, parameters)
         return (result.rowcount, []) if not returning else (len(written := result.all()), written)
     new, written = 0, []
+    await sqlite_driver.bulk_statements_ran(connection)
     for sql, parameters in _values_statements(session, table, rows, same, returning):
         result = await connection.exec_driver_sql(sql, parameters)
         if returning:
@@ -436,6 +438,7 @@ async def write_digests(session: AsyncSession, batch: DigestBatch) -> int:
         else:
             for sql, parameters in _marked_sent_sqlite(held):
                 await connection.exec_driver_sql(sql, parameters)
+            await sqlite_driver.bulk_statements_ran(connection)
     return new
 
 

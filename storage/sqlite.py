@@ -315,6 +315,27 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
         return _Connection(self, super().connect(*arg, **kw)._connection)
 
 
+# --- bulk statements and the statement cache ---
+# Python's sqlite3 keeps the last 128 prepared statements of each connection, by their text. A sweep's
+# bulk write (a multi-row VALUES of thousands of rows, storage/reminders.py) prepares into megabytes
+# (about 8 MB for 9,000 rows of 8 columns), and each chunk's differs in length: kept in the cache of
+# pooled connections that live for good, they grew the bot by tens of megabytes a sweep. A connection
+# that ran one is renewed instead: marked here, soft-invalidated when it goes back to the pool, closed
+# and opened again at its next checkout (`recycle_marked`, on the engine's pool).
+_BULK = "forbedring_bulk_statements"
+
+
+async def bulk_statements_ran(connection) -> None:
+    """On an AsyncConnection that has just run a bulk statement: renew it once it is given back."""
+    (await connection.get_raw_connection()).info[_BULK] = True
+
+
+def recycle_marked(dbapi_connection, record) -> None:
+    """The pool's checkin event: a connection that ran a bulk statement is renewed at its next checkout."""
+    if record.info.pop(_BULK, False):
+        record.invalidate(soft=True)
+
+
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """For `create_async_engine(..., module=dbapi())`: one per engine (its write lock with it)."""
     return _DBAPI(aiosqlite, sqlite3)

@@ -165,3 +165,22 @@ async def test_rows_split_over_several_statements_write_the_same(db, monkeypatch
             split = await sweep(db, day)
         assert (split.recorded, split.digests) == (whole.recorded, whole.digests)
         assert (await digests(db), await written(db)) == expected
+
+
+async def test_a_connection_that_wrote_a_bulk_statement_is_renewed_once_given_back(db):
+    """SQLite caches each connection's prepared statements by their text, and a chunk's multi-row
+    VALUES prepares into megabytes: a pooled connection that ran one is renewed (soft-invalidated
+    when given back), so the sweeps' statements are not kept by connections that live for good."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's bulk writes are one statement of arrays: nothing to renew")
+    from sqlalchemy import event
+
+    renewed = []
+    event.listen(db.engine.sync_engine.pool, "soft_invalidate", lambda *_: renewed.append(1))
+    await generate(db, units=20, trusts=2, regions=1)
+    result = await sweep(db, RESULTS_DAY)
+    assert result.digests == 60 and renewed  # the chunk's connection, renewed
+    count = len(renewed)
+    async with db.session() as session:  # an ordinary block: its connection is kept as it is
+        assert (await session.exec(select(func.count()).select_from(OutboxMessage))).one() == 60
+    assert len(renewed) == count
