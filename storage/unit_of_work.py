@@ -58,11 +58,7 @@ class UnitOfWork:
             await self._discard()
         finally:  # given back to the pool even if the update is cancelled while its session closes
             connection, self._connection = self._connection, None
-            if connection is not None:
-                try:
-                    await connection.close()
-                except Exception:  # noqa: BLE001 - a dead connection: the pool has let it go already
-                    log.warning("could not close an update's connection", exc_info=True)
+            await _close_quietly(connection, "an update's connection")
 
     @property
     def in_transaction(self) -> bool:
@@ -75,10 +71,7 @@ class UnitOfWork:
         if connection is not None and (connection.invalidated or connection.sync_connection._dbapi_connection is None):
             await self._discard()
             self._connection = None
-            try:
-                await connection.close()
-            except Exception:  # noqa: BLE001
-                log.warning("could not close an update's dropped connection", exc_info=True)
+            await _close_quietly(connection, "an update's dropped connection")
             connection = None
         if connection is None:
             connection = self._connection = await self._engine.connect()
@@ -114,8 +107,15 @@ class UnitOfWork:
 
     async def _discard(self) -> None:
         session, self._session = self._session, None
-        if session is not None:
-            try:
-                await session.close()
-            except Exception:  # noqa: BLE001 - a dead connection: the pool has let it go already
-                log.warning("could not close an update's session", exc_info=True)
+        await _close_quietly(session, "an update's session")
+
+
+async def _close_quietly(closable, what: str) -> None:
+    """Close a session or a connection, if there is one; a dead connection (the pool has let it go
+    already) is only logged."""
+    if closable is None:
+        return
+    try:
+        await closable.close()
+    except Exception:  # noqa: BLE001
+        log.warning("could not close %s", what, exc_info=True)
