@@ -78,16 +78,22 @@ async def test_the_statements_do_not_grow_with_the_units_and_a_second_sweep_writ
         assert statements[sizes[1], day] < 40  # a fixed handful, against 8–10 per digest before
 
 
-@pytest.mark.parametrize("day", [RESULTS_DAY, ESCALATION_DAY, STATUS_DAY])
-async def test_where_the_chunks_are_cut_changes_nothing(db, monkeypatch, day):
+async def whole_sweep_then_small_chunks(db, monkeypatch, day: date):
+    """60 units swept whole (the result, and the digests and counts it wrote), then forgotten, and
+    the chunks made small: 7 units and 5 reminders, so that a trust's leader with more reminders
+    than a chunk holds (late plans on the escalation day), and people cut across chunks, are met."""
     await generate(db, units=60, trusts=4, regions=2)
     whole = await sweep(db, day)
     expected = await digests(db), await written(db)
     await forget_sweeps(db)
-    # Chunks of 7 units and of 5 reminders: a trust's leader with more reminders than a chunk
-    # holds (late plans on the escalation day), and people cut across chunks, get one digest each.
     monkeypatch.setattr(reminders, "UNIT_CHUNK", 7)
     monkeypatch.setattr(reminders, "PEOPLE_CHUNK", 5)
+    return whole, expected
+
+
+@pytest.mark.parametrize("day", [RESULTS_DAY, ESCALATION_DAY, STATUS_DAY])
+async def test_where_the_chunks_are_cut_changes_nothing(db, monkeypatch, day):
+    whole, expected = await whole_sweep_then_small_chunks(db, monkeypatch, day)
     cut = await sweep(db, day)
     assert (cut.recorded, cut.digests) == (whole.recorded, whole.digests)
     assert (await digests(db), await written(db)) == expected
@@ -124,12 +130,7 @@ async def test_a_sweep_killed_half_way_is_finished_by_the_next_one_with_each_dig
 
     first = Database(db_url)
     try:
-        await generate(first, units=60, trusts=4, regions=2)
-        whole = await sweep(first, RESULTS_DAY)
-        expected = await digests(first), await written(first)
-        await forget_sweeps(first)
-        monkeypatch.setattr(reminders, "UNIT_CHUNK", 7)
-        monkeypatch.setattr(reminders, "PEOPLE_CHUNK", 5)
+        whole, expected = await whole_sweep_then_small_chunks(first, monkeypatch, RESULTS_DAY)
         with StatementCounter(first.engine) as counted:
             killed = asyncio.create_task(sweep(first, RESULTS_DAY))
             while counted.n < cut_after and not killed.done():
